@@ -1,0 +1,90 @@
+"""The composition root: settings → engine → unit of work, rules, clock and partner gateway.
+
+Every entrypoint (action server, bot, HTTP API, CLI, tests) calls `bootstrap()` once and uses
+the `Ledger` it returns; nothing else creates engines or sessions.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from ledger import db, services
+from ledger.clock import Clock
+from ledger.config import Settings
+from ledger.partners import PartnerGateway, SandboxPartnerGateway
+from ledger.rules import Rules, default_rules
+from ledger.unit_of_work import UnitOfWork
+
+
+@dataclass
+class Ledger:
+    """Services with their dependencies bound: callers pass only the user's values."""
+
+    settings: Settings
+    engine: Engine
+    rules: Rules
+    clock: Clock
+    gateway: PartnerGateway
+    uow_factory: object
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.uow_factory)
+
+    # points
+    def quote_conversion(self, user_id: str, partner: str, amount: int):
+        return services.quote_conversion(user_id, partner, amount, uow=self.uow(), rules=self.rules,
+                                         gateway=self.gateway, clock=self.clock)
+
+    def convert_points(self, user_id: str, partner: str, amount: int, idempotency_key: str):
+        return services.convert_points(user_id, partner, amount, idempotency_key, uow=self.uow(), rules=self.rules,
+                                       gateway=self.gateway, clock=self.clock)
+
+    def balance(self, user_id: str):
+        return services.get_balance(user_id, uow=self.uow(), gateway=self.gateway)
+
+    # status
+    def log_flight(self, user_id: str, flown_on: dt.date, premium_points: int, idempotency_key: str,
+                   ana_group: bool = True):
+        return services.log_flight(user_id, flown_on, premium_points, idempotency_key, uow=self.uow(),
+                                   clock=self.clock, ana_group=ana_group)
+
+    def status_start(self, user_id: str, tier: str, year: int | None = None):
+        return services.status_start(user_id, tier, uow=self.uow(), rules=self.rules, clock=self.clock, year=year)
+
+    # sandbox
+    def sandbox_grant(self, user_id: str, partner: str, amount: int, wallet: int = 0) -> int:
+        return services.sandbox_grant(user_id, partner, amount, wallet, uow=self.uow(), rules=self.rules,
+                                      gateway=self.gateway, clock=self.clock, sandbox=self.settings.sandbox)
+
+    def sandbox_link(self, user_id: str, partner: str) -> None:
+        services.sandbox_link(user_id, partner, uow=self.uow(), rules=self.rules, clock=self.clock,
+                              sandbox=self.settings.sandbox)
+
+    def set_test_clock(self, moment: dt.datetime | None) -> None:
+        services.set_test_clock(moment, uow=self.uow(), sandbox=self.settings.sandbox)
+
+    def database_ok(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT 1")).scalar() == 1
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def bootstrap(settings: Settings | None = None, *, migrate: bool = True, rules: Rules | None = None,
+              gateway: PartnerGateway | None = None) -> Ledger:
+    settings = settings or Settings.from_env()
+    if migrate:
+        db.migrate(settings.database_url)
+    engine = db.make_engine(settings.database_url)
+    factory = db.session_factory(engine)
+    def frozen() -> dt.datetime | None:
+        """The sandbox test clock, read on every call so every process sees the same time."""
+        return services.read_test_clock(uow=UnitOfWork(factory))
+
+    clock = Clock(frozen=frozen if settings.sandbox else None)
+    return Ledger(settings=settings, engine=engine, rules=rules or default_rules(), clock=clock,
+                  gateway=gateway or SandboxPartnerGateway(), uow_factory=factory)

@@ -1,0 +1,45 @@
+"""Time, in Asia/Tokyo. In sandbox mode a test clock stored in the database is shared by every process."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands datetimes back without a zone; we always store UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc)
+
+
+def parse_moment(text: str) -> dt.datetime:
+    """An ISO-8601 date or time; without a zone it is read as Tokyo time."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        moment = dt.datetime.combine(dt.date.fromisoformat(text.strip()), dt.time(12, 0))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=TOKYO)
+    return moment
+
+
+class Clock:
+    """Now and today. `frozen` reads the sandbox test clock (None when it is not set)."""
+
+    def __init__(self, frozen: Callable[[], dt.datetime | None] | None = None,
+                 real: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
+        self._frozen = frozen
+        self._real = real
+
+    def now(self) -> dt.datetime:
+        moment = self._frozen() if self._frozen else None
+        return as_utc(moment if moment is not None else self._real())
+
+    def today(self) -> dt.date:
+        return self.now().astimezone(TOKYO).date()
+
+    def is_test_clock(self) -> bool:
+        return bool(self._frozen and self._frozen() is not None)

@@ -1,0 +1,109 @@
+"""SQLAlchemy 2 tables. Rows only; the rules live in `ledger.model`, `ledger.tiers` and the services.
+
+Points are integers in an append-only journal (仕訳): a balance is the sum of its entries,
+and nothing here is ever updated in place except a partner link's state and the test clock.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class LedgerTransaction(Base):
+    """One change to a user's points, written with all its journal entries in one commit."""
+
+    __tablename__ = "ledger_transactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    details: Mapped[str] = mapped_column(Text, default="{}")
+
+    entries: Mapped[list["JournalEntry"]] = relationship(back_populates="transaction")
+
+
+class JournalEntry(Base):
+    """A signed integer amount on one account of one user: reserved, municipal:<id>, event:<id>."""
+
+    __tablename__ = "journal_entries"
+    __table_args__ = (Index("ix_journal_user_account", "user_id", "account"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
+    user_id: Mapped[str] = mapped_column(String(128))
+    account: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+    transaction: Mapped[LedgerTransaction] = relationship(back_populates="entries")
+
+
+class PartnerLink(Base):
+    """ID linkage (移行用のサービスID設定) between a user and a partner program."""
+
+    __tablename__ = "partner_links"
+    __table_args__ = (UniqueConstraint("user_id", "partner"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128))
+    partner: Mapped[str] = mapped_column(String(32))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    active_from: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    unlinked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SandboxPartnerEntry(Base):
+    """The sandbox partner's own book (miles, 永久不滅ポイント, …), append-only like ours."""
+
+    __tablename__ = "sandbox_partner_entries"
+    __table_args__ = (Index("ix_sandbox_user_partner", "user_id", "partner"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128))
+    partner: Mapped[str] = mapped_column(String(32))
+    bucket: Mapped[str] = mapped_column(String(16), default="points")  # points | wallet
+    amount: Mapped[int] = mapped_column(BigInteger)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Flight(Base):
+    """A flight a user logged, with the premium points (PP) it earns."""
+
+    __tablename__ = "flights"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), index=True)
+    flown_on: Mapped[dt.date] = mapped_column(Date)
+    premium_points: Mapped[int] = mapped_column(Integer)
+    ana_group: Mapped[bool] = mapped_column(Boolean, default=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TestClock(Base):
+    """The sandbox test clock shared by every process: frozen at `frozen_at` while set."""
+
+    __tablename__ = "test_clock"
+    __test__ = False  # not a pytest class
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    frozen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

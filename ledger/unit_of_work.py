@@ -1,0 +1,37 @@
+"""The unit of work: one session per operation, rolled back unless committed (cosmicpython's shape)."""
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+from ledger import repository
+
+
+class UnitOfWork:
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        self._session_factory = session_factory
+        self.session: Session | None = None
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = self._session_factory()
+        self.journal = repository.JournalRepository(self.session)
+        self.links = repository.LinkRepository(self.session)
+        self.flights = repository.FlightRepository(self.session)
+        self.sandbox = repository.SandboxPartnerRepository(self.session)
+        self.clock = repository.ClockRepository(self.session)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        assert self.session is not None
+        self.session.rollback()
+        self.session.close()
+        self.session = None
+
+    def commit(self) -> None:
+        assert self.session is not None
+        self.session.commit()
+
+    def rollback(self) -> None:
+        assert self.session is not None
+        self.session.rollback()
