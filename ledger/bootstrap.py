@@ -8,11 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
-from ledger import db, services
-from ledger.clock import Clock
+from ledger import db, orm, services
+from ledger.clock import Clock, as_utc
 from ledger.config import Settings
 from ledger.partners import PartnerGateway, SandboxPartnerGateway
 from ledger.rules import Rules, default_rules
@@ -82,8 +82,13 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True, rules: 
     engine = db.make_engine(settings.database_url)
     factory = db.session_factory(engine)
     def frozen() -> dt.datetime | None:
-        """The sandbox test clock, read on every call so every process sees the same time."""
-        return services.read_test_clock(uow=UnitOfWork(factory))
+        """The sandbox test clock, read on every call so every process sees the same time.
+
+        Read on its own read-only connection, so it never waits for (or blocks) a writer.
+        """
+        with engine.connect().execution_options(read_only=True) as conn:
+            value = conn.execute(select(orm.TestClock.frozen_at).where(orm.TestClock.id == 1)).scalar()
+        return as_utc(value) if value is not None else None
 
     clock = Clock(frozen=frozen if settings.sandbox else None)
     return Ledger(settings=settings, engine=engine, rules=rules or default_rules(), clock=clock,

@@ -62,8 +62,9 @@ def quote_conversion(user_id: str, partner_id: str, amount: int, *, uow: UnitOfW
                      gateway: PartnerGateway, clock: Clock) -> Quote:
     """What converting `amount` partner points would give, without changing anything."""
     partner = _partner(rules, partner_id)
+    now = clock.now()
     with uow:
-        return _quote(uow, user_id, partner, amount, gateway=gateway, now=clock.now())
+        return _quote(uow, user_id, partner, amount, gateway=gateway, now=now)
 
 
 def convert_points(user_id: str, partner_id: str, amount: int, idempotency_key: str, *, uow: UnitOfWork,
@@ -121,7 +122,8 @@ def get_balance(user_id: str, *, uow: UnitOfWork, gateway: PartnerGateway) -> Ba
 def log_flight(user_id: str, flown_on: dt.date, premium_points: int, idempotency_key: str, *,
                uow: UnitOfWork, clock: Clock, ana_group: bool = True) -> tuple[dict, bool]:
     """Record a flown segment and its premium points. Returns its facts and whether it was new."""
-    today = clock.today()
+    now = clock.now()
+    today = now.astimezone(TOKYO).date()
     if flown_on > today:
         raise Refusal("flight_in_future", flown_on=flown_on.isoformat(), today=today.isoformat())
     if flown_on.year < FIRST_PP_YEAR:
@@ -132,7 +134,7 @@ def log_flight(user_id: str, flown_on: dt.date, premium_points: int, idempotency
         existing = uow.flights.find(idempotency_key)
         if existing is None:
             existing = uow.flights.add(user_id=user_id, flown_on=flown_on, premium_points=premium_points,
-                                       ana_group=ana_group, idempotency_key=idempotency_key, created_at=clock.now())
+                                       ana_group=ana_group, idempotency_key=idempotency_key, created_at=now)
             created = True
         else:
             created = False
@@ -171,8 +173,9 @@ def sandbox_grant(user_id: str, partner_id: str, amount: int, wallet: int, *, uo
                   gateway: SandboxPartnerGateway, clock: Clock, sandbox: bool) -> int:
     _require_sandbox(sandbox)
     partner = _partner(rules, partner_id)
+    now = clock.now()
     with uow:
-        gateway.grant(uow, user_id, partner.id, amount, wallet, clock.now())
+        gateway.grant(uow, user_id, partner.id, amount, wallet, now)
         uow.commit()
         return gateway.balance(uow, user_id, partner.id).points
 

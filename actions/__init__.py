@@ -1,0 +1,1 @@
+"""Rasa custom actions (rasa_sdk): thin adapters from slots to `ledger` services."""

@@ -1,0 +1,90 @@
+"""The action server's access to the ledger, built on first use (no engine at import time)."""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from ledger.bootstrap import Ledger, bootstrap
+from ledger.i18n import detect_locale, fmt_date, fmt_int, normalize_locale, t
+from ledger.model import Refusal
+
+_lock = threading.Lock()
+_ledger: Ledger | None = None
+
+
+def ledger() -> Ledger:
+    global _ledger
+    with _lock:
+        if _ledger is None:
+            _ledger = bootstrap()
+        return _ledger
+
+
+def use_ledger(instance: Ledger | None) -> None:
+    """Tests and the composition root may hand in a ledger built elsewhere."""
+    global _ledger
+    with _lock:
+        _ledger = instance
+
+
+def locale_of(tracker: Tracker) -> str:
+    """The reply language for this turn.
+
+    The bot puts `locale` and `locale_source` ("script", "client" or "default") in the message
+    metadata. A message whose words show no language (a button payload, a bare number, "JAL")
+    keeps the language of the user's last message that did; otherwise the client's locale.
+    """
+    latest = tracker.latest_message or {}
+    user_events = [e for e in tracker.events if e.get("event") == "user"]
+    metadata = latest.get("metadata") or (user_events[-1].get("metadata") if user_events else None) or {}
+    if metadata.get("locale_source") != "script":
+        for event in reversed(user_events[:-1]):
+            earlier = event.get("metadata") or {}
+            if earlier.get("locale_source") == "script" and normalize_locale(earlier.get("locale")):
+                return normalize_locale(earlier["locale"])
+    return normalize_locale(metadata.get("locale")) or detect_locale(latest.get("text"))
+
+
+def say(dispatcher: CollectingDispatcher, locale: str, key: str, *, facts: dict | None = None,
+        buttons: list[dict] | None = None, extra: list[str] | None = None, **values: Any) -> None:
+    """Utter one catalogue message, with facts and buttons for clients that read them."""
+    text = t(key, locale, **values)
+    if extra:
+        text = "\n".join([text, *extra])
+    message: dict[str, Any] = {"text": text}
+    if buttons:
+        message["buttons"] = buttons
+    if facts is not None:
+        message["json_message"] = {"facts": facts}
+    dispatcher.utter_message(**message)
+
+
+def refusal_values(refusal: Refusal, locale: str) -> dict[str, Any]:
+    """Refusal details made readable: partner ids as names, dates in the user's style."""
+    rules = ledger().rules
+    values: dict[str, Any] = dict(refusal.details)
+    partner = rules.partners.get(values.get("partner", ""))
+    if partner:
+        values["partner"] = partner.name(locale)
+        values.setdefault("unit", partner.unit_name.get(locale, partner.unit_name["en"]))
+    values.setdefault("unit", "")
+    if "known" in values:
+        names = [rules.partners[p].name(locale) if p in rules.partners else p for p in values["known"]]
+        values["known"] = ("、" if locale == "ja" else ", ").join(names)
+    for key in ("active_from", "on", "flown_on", "today"):
+        if key in values and values[key]:
+            values[key] = fmt_date(values[key], locale)
+    for key in ("given",):
+        if isinstance(values.get(key), int):
+            values[key] = fmt_int(values[key])
+    return values
+
+
+def refuse(dispatcher: CollectingDispatcher, locale: str, refusal: Refusal, kind: str) -> None:
+    """Tell the user why not, with facts `{"kind", "status": "rejected", "reason"}`."""
+    facts = {"kind": kind, "status": "rejected", "reason": refusal.reason}
+    facts.update({k: v for k, v in refusal.details.items() if isinstance(v, (int, str, list))})
+    say(dispatcher, locale, f"refusal.{refusal.reason}", facts=facts, **refusal_values(refusal, locale))

@@ -1,0 +1,81 @@
+"""One conversation turn, the same for Telegram, the HTTP API and the console.
+
+Checks the text, picks the reply language, asks Rasa, and turns Rasa's messages into replies
+with text, buttons and machine-readable facts.
+"""
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.nlu_client import NluUnavailable, RasaClient
+from ledger.i18n import detect_locale, normalize_locale, script_locale, t
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 1000
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"text": self.text, "buttons": self.buttons, "facts": self.facts}
+
+
+def _clean(text: str) -> str:
+    """Drop control characters (but keep newlines) and surrounding space."""
+    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C").strip()
+
+
+def merge_rasa_messages(messages: list[dict[str, Any]]) -> list[Reply]:
+    """Rasa sends facts (`custom`) as a message of their own right after the text they belong to."""
+    replies: list[Reply] = []
+    for message in messages:
+        custom = message.get("custom") or {}
+        if message.get("text"):
+            replies.append(Reply(
+                text=message["text"],
+                buttons=[{"title": b.get("title", ""), "payload": b.get("payload", "")} for b in message.get("buttons") or []],
+            ))
+        if custom:
+            facts = custom.get("facts", custom)
+            if replies and not replies[-1].facts:
+                replies[-1].facts = facts
+            else:
+                replies.append(Reply(text="", facts=facts))
+    return replies
+
+
+class Conversation:
+    def __init__(self, rasa: RasaClient) -> None:
+        self.rasa = rasa
+
+    async def handle(self, user_id: str, text: str, locale_hint: str | None = None) -> list[Reply]:
+        cleaned = _clean(text or "")
+        locale = detect_locale(cleaned[:MAX_TEXT * 2], locale_hint)
+        if len(cleaned) > MAX_TEXT:
+            return [Reply(t("too_long", locale, length=len(cleaned), limit=MAX_TEXT),
+                          facts={"kind": "error", "status": "rejected", "reason": "text_too_long"})]
+        if not cleaned:
+            return [Reply(t("empty", locale), facts={"kind": "error", "status": "rejected", "reason": "empty_text"})]
+        if script_locale(cleaned):
+            source = "script"
+        elif normalize_locale(locale_hint):
+            source = "client"
+        else:
+            source = "default"
+        try:
+            messages = await self.rasa.send(user_id, cleaned, {"locale": locale, "locale_source": source})
+        except NluUnavailable as exc:
+            log.warning("NLU unavailable: %s", exc)
+            return [Reply(t("nlu_down", locale), facts={"kind": "error", "status": "unavailable", "reason": "nlu_down"})]
+        replies = merge_rasa_messages(messages)
+        if not replies:
+            replies = [Reply(t("fallback", locale), facts={"kind": "error", "status": "rejected", "reason": "no_answer"})]
+        return replies

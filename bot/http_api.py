@@ -1,0 +1,132 @@
+"""The HTTP API on 127.0.0.1 (DESIGN.md contract): /healthz, /v1/messages, /v1/voice, /telegram/webhook."""
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import logging
+import re
+import secrets
+from typing import Awaitable, Callable
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.conversation import Conversation, Reply
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.@\-]{0,127}$")
+
+
+class JsonResponse(JSONResponse):
+    """JSON with Japanese kept readable (ensure_ascii=False)."""
+
+    def render(self, content) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _error(status: int, reason: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"reason": reason, "message": message}}, status_code=status)
+
+
+def voice_payload(replies: list[Reply]) -> dict:
+    """Short, speakable text and SSML: no buttons, bullets read as pauses."""
+    lines = []
+    for reply in replies:
+        for line in reply.text.splitlines():
+            line = line.strip().lstrip("•").strip()
+            if line:
+                lines.append(line)
+    speech = " ".join(lines)
+    ssml = "<speak>" + "".join(f"<p>{html.escape(line)}</p>" for line in lines) + "</speak>"
+    end = not any(r.buttons for r in replies)
+    return {"speech": speech, "ssml": ssml, "end_session": end}
+
+
+HealthCheck = Callable[[], Awaitable[bool]]
+
+
+def create_api(conversation: Conversation, api_token: str, health_checks: dict[str, HealthCheck], *,
+               telegram_webhook: Callable[[dict], Awaitable[None]] | None = None,
+               telegram_secret: str | None = None) -> Starlette:
+
+    def authorized(request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        return scheme.lower() == "bearer" and secrets.compare_digest(token.strip().encode(), api_token.encode())
+
+    async def read_message(request: Request) -> tuple[str, str, str | None] | JsonResponse:
+        if not authorized(request):
+            return _error(401, "unauthorized", "a valid bearer token is required")
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return _error(413, "body_too_large", f"at most {MAX_BODY} bytes")
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "bad_json", "the body must be a JSON object")
+        if not isinstance(data, dict):
+            return _error(400, "bad_json", "the body must be a JSON object")
+        user_id, text, locale = data.get("user_id"), data.get("text"), data.get("locale")
+        if not isinstance(user_id, str) or not USER_ID.match(user_id):
+            return _error(400, "bad_user_id", "user_id: 1–128 characters of A–Z a–z 0–9 : _ . @ -")
+        if not isinstance(text, str):
+            return _error(400, "bad_text", "text must be a string")
+        if locale is not None and not isinstance(locale, str):
+            return _error(400, "bad_locale", "locale must be a string such as 'ja' or 'en'")
+        return user_id, text, locale
+
+    async def messages(request: Request) -> Response:
+        parsed = await read_message(request)
+        if isinstance(parsed, Response):
+            return parsed
+        replies = await conversation.handle(*parsed)
+        return JsonResponse({"messages": [r.as_json() for r in replies]})
+
+    async def voice(request: Request) -> Response:
+        parsed = await read_message(request)
+        if isinstance(parsed, Response):
+            return parsed
+        replies = await conversation.handle(*parsed)
+        return JsonResponse(voice_payload(replies))
+
+    async def healthz(request: Request) -> Response:
+        names = list(health_checks)
+        results = await asyncio.gather(*(health_checks[n]() for n in names), return_exceptions=True)
+        status = {n: (r is True) for n, r in zip(names, results)}
+        down = [n for n, ok in status.items() if not ok]
+        body = {"status": "ok" if not down else "down", "components": status, "down": down}
+        return JsonResponse(body, status_code=200 if not down else 503)
+
+    async def telegram(request: Request) -> Response:
+        if telegram_webhook is None:
+            return _error(404, "not_found", "Telegram webhook mode is off")
+        given = request.headers.get("x-telegram-bot-api-secret-token", "")
+        if not telegram_secret or not secrets.compare_digest(given.encode(), telegram_secret.encode()):
+            return _error(403, "forbidden", "wrong secret token")
+        try:
+            data = json.loads(await request.body())
+        except ValueError:
+            return _error(400, "bad_json", "not JSON")
+        await telegram_webhook(data)
+        return Response(status_code=200)
+
+    return Starlette(routes=[
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/v1/messages", messages, methods=["POST"]),
+        Route("/v1/voice", voice, methods=["POST"]),
+        Route("/telegram/webhook", telegram, methods=["POST"]),
+    ])
+
+
+async def http_ok(url: str) -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=3.0) as client:
+            return (await client.get(url)).status_code == 200
+    except httpx.HTTPError:
+        return False

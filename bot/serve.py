@@ -1,0 +1,96 @@
+"""The bot service: HTTP API (uvicorn, 127.0.0.1), Telegram (polling or webhook), one process.
+
+This is the composition root of the bot side: settings → ledger → Rasa client → conversation
+→ API and Telegram application.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import uvicorn
+from telegram import Update
+
+from bot.conversation import Conversation
+from bot.http_api import create_api, http_ok
+from bot.nlu_client import RasaClient
+from bot.telegram_bot import build_application
+from ledger.bootstrap import bootstrap
+from ledger.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def serve(settings: Settings) -> None:
+    ledger = bootstrap(settings)
+    rasa = RasaClient(settings.rasa_url)
+    conversation = Conversation(rasa)
+    telegram_app = None
+    webhook_mode = bool(settings.telegram_token and settings.telegram_webhook_url)
+    if settings.telegram_token:
+        telegram_app = build_application(settings, conversation, webhook=webhook_mode)
+
+    async def database_ok() -> bool:
+        return await asyncio.to_thread(ledger.database_ok)
+
+    async def bot_ok() -> bool:
+        return telegram_app is None or telegram_app.running
+
+    async def push_update(data: dict) -> None:
+        await telegram_app.update_queue.put(Update.de_json(data, telegram_app.bot))
+
+    api = create_api(
+        conversation,
+        settings.api_token(),
+        {
+            "bot": bot_ok,
+            "nlu": rasa.healthy,
+            "actions": lambda: http_ok(f"{settings.action_url}/health"),
+            "database": database_ok,
+        },
+        telegram_webhook=push_update if webhook_mode else None,
+        telegram_secret=settings.telegram_webhook_secret,
+    )
+    server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=settings.http_port, log_level="warning",
+                                           lifespan="off"))
+    server.install_signal_handlers = lambda: None  # we handle signals below
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    if telegram_app is not None:
+        await telegram_app.initialize()
+        if webhook_mode:
+            await telegram_app.bot.set_webhook(settings.telegram_webhook_url, secret_token=settings.telegram_webhook_secret,
+                                               allowed_updates=Update.ALL_TYPES)
+        else:
+            await telegram_app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        await telegram_app.start()
+
+    server_task = asyncio.create_task(server.serve())
+    log.info("bot serving on 127.0.0.1:%s (telegram: %s)", settings.http_port,
+             "webhook" if webhook_mode else "polling" if telegram_app else "off")
+    stop_task = asyncio.create_task(stop.wait())
+    await asyncio.wait({server_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    if telegram_app is not None:
+        if telegram_app.updater and telegram_app.updater.running:
+            await telegram_app.updater.stop()
+        await telegram_app.stop()
+        await telegram_app.shutdown()
+    await server_task
+    await rasa.aclose()
+    ledger.dispose()
+
+
+def main() -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    asyncio.run(serve(Settings.from_env()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Telegram front end on python-telegram-bot 22: text and button presses go to the conversation.
+
+`build_application` is the one factory for polling, webhook (updates come through the HTTP
+API's /telegram/webhook route) and tests (a local Bot API server via `base_url`).
+"""
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.conversation import Conversation, Reply
+from ledger.config import Settings
+
+log = logging.getLogger(__name__)
+
+COMMAND_INTENTS = {"start": "/greet", "help": "/help", "balance": "/check_balance", "cancel": "/stop"}
+
+
+def telegram_user_id(update: Update) -> str:
+    """Ledger users from Telegram are `tg:<telegram user id>` (the contract's user ID)."""
+    return f"tg:{update.effective_user.id}"
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    buttons = [b for b in reply.buttons if len(b["payload"].encode()) <= 64]
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b["title"], callback_data=b["payload"]) for b in buttons]])
+
+
+async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    conversation: Conversation = context.application.bot_data["conversation"]
+    user = update.effective_user
+    replies = await conversation.handle(telegram_user_id(update), text, user.language_code if user else None)
+    for reply in replies:
+        if reply.text:
+            await context.bot.send_message(update.effective_chat.id, reply.text, reply_markup=keyboard(reply))
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A typed message: one turn of the conversation."""
+    await _answer(update, context, update.effective_message.text or "")
+
+
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start, /help, /balance, /cancel map to intents."""
+    command = (update.effective_message.text or "").split()[0].lstrip("/").split("@")[0].lower()
+    await _answer(update, context, COMMAND_INTENTS.get(command, "/help"))
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button press: acknowledge it, remove the keyboard (no double press), then send its payload."""
+    query = update.callback_query
+    await query.answer()
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except Exception:  # the message may be too old to edit; the press still counts once
+        log.info("could not remove keyboard", exc_info=True)
+    await _answer(update, context, query.data or "")
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("telegram handler failed", exc_info=context.error)
+
+
+def build_application(settings: Settings, conversation: Conversation, *, webhook: bool = False,
+                      base_url: str | None = None) -> Application:
+    builder = Application.builder().token(settings.telegram_token).rate_limiter(AIORateLimiter())
+    base = base_url or settings.telegram_api_base
+    if base:
+        builder = builder.base_url(f"{base.rstrip('/')}/bot").base_file_url(f"{base.rstrip('/')}/file/bot")
+    if webhook:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.bot_data["conversation"] = conversation
+    application.add_handler(CommandHandler(list(COMMAND_INTENTS), on_command))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    application.add_error_handler(on_error)
+    return application
