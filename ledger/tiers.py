@@ -141,7 +141,9 @@ def find_crossing(flights: Iterable[FlightPP], tier: Tier, year: int, rules: Sta
 def _advance_from(status_from: dt.date, year: int, rules: StatusRules) -> tuple[dt.date, bool]:
     month, day = rules.early_months_advance_from
     april = dt.date(status_from.year, month, day)
-    if status_from < april:
+    # Only a crossing within the earning year waits for April; PP of a late-December flight
+    # credited in January start at once, for the rest of that status year (until March 31).
+    if status_from.year == year and status_from < april:
         return april, True
     return status_from, False
 

@@ -1,0 +1,133 @@
+"""`pointsbot`: the command line (same database as the running services).
+
+    pointsbot sandbox clock set 2016-06-09T10:00     # a test clock every process sees
+    pointsbot sandbox clock show | reset
+    pointsbot sandbox grant --user U --partner jal --amount 5000 [--wallet N]
+    pointsbot sandbox link  --user U --partner jal
+    pointsbot run | serve | train                    # what `make run` / `make serve` do
+
+Built with Typer (a maintained CLI library) rather than hand-rolled argparse.
+"""
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ledger.bootstrap import bootstrap
+from ledger.clock import TOKYO, parse_moment
+from ledger.model import Refusal
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Points & Status Assistant")
+sandbox = typer.Typer(no_args_is_help=True, help="Sandbox partner accounts and the test clock")
+clock = typer.Typer(no_args_is_help=True, help="The test clock shared by every process")
+app.add_typer(sandbox, name="sandbox")
+sandbox.add_typer(clock, name="clock")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _refusal(refusal: Refusal) -> None:
+    details = ", ".join(f"{k}={v}" for k, v in refusal.details.items())
+    _fail(f"{refusal.reason}{' (' + details + ')' if details else ''}")
+
+
+@clock.command("set")
+def clock_set(moment: str = typer.Argument(..., help="ISO-8601 time; without a zone it is Tokyo time")) -> None:
+    """Freeze the test clock at MOMENT."""
+    try:
+        when = parse_moment(moment)
+    except ValueError:
+        _fail(f"not an ISO-8601 time: {moment!r} (e.g. 2016-06-09T10:00 or 2016-06-09T10:00+09:00)")
+    try:
+        bootstrap().set_test_clock(when)
+    except Refusal as refusal:
+        _refusal(refusal)
+    typer.echo(f"test clock set to {when.astimezone(TOKYO).isoformat()}")
+
+
+@clock.command("show")
+def clock_show() -> None:
+    """Print the current time as the services see it."""
+    ledger = bootstrap()
+    now = ledger.clock.now().astimezone(TOKYO)
+    typer.echo(f"{now.isoformat()} ({'test clock' if ledger.clock.is_test_clock() else 'real time'})")
+
+
+@clock.command("reset")
+def clock_reset() -> None:
+    """Back to real time."""
+    try:
+        bootstrap().set_test_clock(None)
+    except Refusal as refusal:
+        _refusal(refusal)
+    typer.echo("test clock reset to real time")
+
+
+def _amount(value: str, what: str) -> int:
+    from ledger.amounts import parse_amount
+
+    try:
+        return parse_amount(value)
+    except Refusal as refusal:
+        _fail(f"--{what} {value!r}: {refusal.reason}")
+
+
+@sandbox.command("grant")
+def grant(user: str = typer.Option(..., help="user id (Telegram users are tg:<id>)"),
+          partner: str = typer.Option(..., help="jal, ana, saison, docomo, katene, ponta"),
+          amount: str = typer.Option(..., help="points or miles to add at the sandbox partner"),
+          wallet: str = typer.Option("0", help="Saison 永久不滅ウォレット to add")) -> None:
+    """Add a balance at a sandbox partner."""
+    points = _amount(amount, "amount")
+    wallet_amount = 0 if wallet in ("0", "") else _amount(wallet, "wallet")
+    try:
+        total = bootstrap().sandbox_grant(user, partner, points, wallet_amount)
+    except Refusal as refusal:
+        _refusal(refusal)
+    typer.echo(f"{user} now has {total:,} at sandbox partner {partner}")
+
+
+@sandbox.command("link")
+def link(user: str = typer.Option(...), partner: str = typer.Option(...)) -> None:
+    """An ID linkage (移行用のサービスID設定) that is active at once."""
+    try:
+        bootstrap().sandbox_link(user, partner)
+    except Refusal as refusal:
+        _refusal(refusal)
+    typer.echo(f"{user} is linked to {partner} (active now)")
+
+
+@app.command()
+def run() -> None:
+    """Start everything and chat in this terminal (Telegram when TELEGRAM_BOT_TOKEN is set)."""
+    from bot.supervisor import main as supervise
+
+    raise typer.Exit(supervise(["run"]))
+
+
+@app.command()
+def serve() -> None:
+    """Start everything headless, with the HTTP API, in the foreground."""
+    from bot.supervisor import main as supervise
+
+    raise typer.Exit(supervise(["serve"]))
+
+
+@app.command()
+def train() -> None:
+    """Train the Rasa model if its inputs changed."""
+    from bot.supervisor import main as supervise
+
+    raise typer.Exit(supervise(["train"]))
+
+
+def main() -> None:
+    app(prog_name="pointsbot")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

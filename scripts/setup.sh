@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Installs both Python environments; skips a step whose inputs have not changed.
+#   .venv       Python 3.11+: bot, actions (rasa_sdk), ledger, tests
+#   .venv-rasa  Python 3.10:  Rasa Open Source 3.6 + SudachiPy (its pins clash with the app's)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+quiet_pip() {  # pip's own lines about missing local mirrors are noise here
+  set +e
+  "$@" 2>&1 | grep -v -e "is ignored: it is neither a file nor a directory"
+  local rc=${PIPESTATUS[0]}
+  set -e
+  return "$rc"
+}
+with_progress() {  # with_progress LABEL LOG CMD… : run CMD, showing elapsed time and packages seen
+  local label=$1 log=$2; shift 2
+  mkdir -p "$(dirname "$log")"
+  "$@" >"$log" 2>&1 &
+  local pid=$! start=$SECONDS last=-100
+  while kill -0 "$pid" 2>/dev/null; do
+    local n; n=$(grep -c -e '^Collecting' -e '^Requirement already satisfied' "$log" 2>/dev/null || true)
+    if [ -t 1 ]; then
+      printf '\r    %s: %ds, %s packages resolved ' "$label" $((SECONDS - start)) "${n:-0}"
+    elif [ $((SECONDS - last)) -ge 15 ]; then
+      echo "    $label: $((SECONDS - start))s, ${n:-0} packages resolved"; last=$SECONDS
+    fi
+    sleep 1
+  done
+  local rc=0; wait "$pid" || rc=$?
+  [ -t 1 ] && printf '\n'
+  if [ "$rc" -ne 0 ]; then
+    grep -v "is ignored: it is neither" "$log" | tail -30 >&2
+    echo "error: $label failed (full log: $log)" >&2
+  fi
+  return "$rc"
+}
+stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+find_python() {  # find_python 3.10 → a python3.10 binary
+  local v=$1
+  for c in "python$v" "/root/.pyenv/versions/$v"*/bin/python "$HOME/.pyenv/versions/$v"*/bin/python "/usr/bin/python$v"; do
+    if command -v "$c" >/dev/null 2>&1 && "$c" -c "import sys; assert sys.version_info[:2] == tuple(map(int, '$v'.split('.')))" 2>/dev/null; then
+      command -v "$c"; return 0
+    fi
+  done
+  if command -v uv >/dev/null 2>&1; then uv python find "$v" 2>/dev/null && return 0; fi
+  return 1
+}
+
+PY311=$(find_python 3.11 || find_python 3.12 || true)
+PY310=$(find_python 3.10 || true)
+[ -n "$PY311" ] || { echo "error: Python 3.11 or newer is needed for the app" >&2; exit 1; }
+[ -n "$PY310" ] || { echo "error: Python 3.10 is needed for Rasa 3.6 (pyenv install 3.10.13, or uv python install 3.10)" >&2; exit 1; }
+
+APP_STAMP=$(stamp_of pyproject.toml)
+if [ "$(cat .venv/.stamp 2>/dev/null)" != "$APP_STAMP" ]; then
+  step "Installing the app environment (.venv, $("$PY311" --version)) — about 1 minute"
+  [ -x .venv/bin/python ] || "$PY311" -m venv .venv
+  quiet_pip .venv/bin/pip install -q --upgrade pip
+  with_progress "pip install -e .[test]" var/log/setup-app.log .venv/bin/pip install -e ".[test]"
+  echo "$APP_STAMP" > .venv/.stamp
+else
+  step "App environment (.venv) is up to date"
+fi
+
+RASA_STAMP=$(stamp_of nlu/requirements-rasa.txt)
+if [ "$(cat .venv-rasa/.stamp 2>/dev/null)" != "$RASA_STAMP" ]; then
+  step "Installing Rasa 3.6 (.venv-rasa, $("$PY310" --version)) — about 3 minutes, 2.7 GB"
+  [ -x .venv-rasa/bin/python ] || "$PY310" -m venv .venv-rasa
+  quiet_pip .venv-rasa/bin/pip install -q --upgrade pip
+  with_progress "pip install rasa" var/log/setup-rasa.log .venv-rasa/bin/pip install -r nlu/requirements-rasa.txt
+  echo "$RASA_STAMP" > .venv-rasa/.stamp
+else
+  step "Rasa environment (.venv-rasa) is up to date"
+fi

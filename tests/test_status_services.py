@@ -1,0 +1,113 @@
+"""Logging flights and asking when a status starts, through the Ledger facade on a real database."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ledger.clock import TOKYO
+from ledger.model import Refusal
+
+U = "flyer"
+D = dt.date
+
+
+@pytest.fixture
+def on_2016_06_09(ledger):
+    ledger.set_test_clock(dt.datetime(2016, 6, 9, 10, 0, tzinfo=TOKYO))
+    return ledger
+
+
+def refused(call, *args, **kwargs) -> Refusal:
+    with pytest.raises(Refusal) as caught:
+        call(*args, **kwargs)
+    return caught.value
+
+
+def test_design_example_through_the_services(on_2016_06_09):
+    ledger = on_2016_06_09
+    ledger.log_flight(U, D(2016, 4, 10), 15_000, "f1")
+    ledger.log_flight(U, D(2016, 5, 20), 14_000, "f2")
+    facts, created = ledger.log_flight(U, D(2016, 6, 8), 2_342, "f3")
+
+    assert created is True
+    assert facts["year_pp"] == 31_342
+    answer = ledger.status_start(U, "bronze")          # year from the test clock
+    assert answer.year == 2016
+    assert answer.pp_credited_on == D(2016, 6, 9)
+    assert answer.advance_service_from == D(2016, 6, 10)
+    assert answer.main_status_from == D(2017, 4, 1)
+
+
+def test_flight_after_today_is_refused(on_2016_06_09):
+    ledger = on_2016_06_09
+
+    refusal = refused(ledger.log_flight, U, D(2016, 6, 10), 1_000, "f1")
+
+    assert refusal.reason == "flight_in_future"
+    assert refusal.details["today"] == "2016-06-09"
+    assert ledger.status_start(U, "bronze").pp == 0
+    # a flight flown today is fine
+    assert ledger.log_flight(U, D(2016, 6, 9), 1_000, "f2")[1] is True
+
+
+def test_flight_before_the_pp_rules_is_refused(on_2016_06_09):
+    assert refused(on_2016_06_09.log_flight, U, D(2007, 12, 31), 1_000, "f1").reason == "flight_too_old"
+
+
+@pytest.mark.parametrize("pp", [0, -1, 100_001])
+def test_impossible_pp_for_one_flight_are_refused(on_2016_06_09, pp):
+    ledger = on_2016_06_09
+
+    refusal = refused(ledger.log_flight, U, D(2016, 6, 1), pp, "f1")
+
+    assert refusal.reason == "pp_out_of_range"
+    assert refusal.details["maximum"] == 100_000
+    assert ledger.status_start(U, "bronze").pp == 0
+
+
+def test_largest_possible_pp_is_accepted(on_2016_06_09):
+    facts, created = on_2016_06_09.log_flight(U, D(2016, 6, 1), 100_000, "f1")
+    assert created and facts["year_pp"] == 100_000
+
+
+def test_same_key_logs_the_flight_once(on_2016_06_09):
+    ledger = on_2016_06_09
+
+    first, first_new = ledger.log_flight(U, D(2016, 6, 1), 1_342, "tg-update-7")
+    again, again_new = ledger.log_flight(U, D(2016, 6, 1), 1_342, "tg-update-7")
+
+    assert (first_new, again_new) == (True, False)
+    assert again["year_pp"] == first["year_pp"] == 1_342
+    assert ledger.status_start(U, "bronze").pp == 1_342
+
+
+def test_partner_flight_is_recorded_as_such(on_2016_06_09):
+    ledger = on_2016_06_09
+    ledger.log_flight(U, D(2016, 5, 1), 16_000, "f1")
+    ledger.log_flight(U, D(2016, 6, 1), 15_000, "f2", ana_group=False)
+
+    answer = ledger.status_start(U, "bronze")
+
+    assert answer.ana_group_pp == 16_000
+    assert (answer.pp_credited_on, answer.pp_credited_by) == (D(2016, 6, 4), D(2016, 7, 1))
+
+
+def test_flights_of_other_users_do_not_count(on_2016_06_09):
+    ledger = on_2016_06_09
+    ledger.log_flight("someone-else", D(2016, 5, 1), 40_000, "f1")
+    assert ledger.status_start(U, "bronze").pp == 0
+    assert not ledger.status_start(U, "bronze").reached
+
+
+def test_status_start_for_another_year(on_2016_06_09):
+    ledger = on_2016_06_09
+    ledger.log_flight(U, D(2015, 11, 1), 30_000, "f1")
+    assert ledger.status_start(U, "bronze").pp == 0                 # 2016: reset
+    assert ledger.status_start(U, "bronze", year=2015).reached
+
+
+def test_unknown_tier_is_refused_with_the_known_ones(ledger):
+    refusal = refused(ledger.status_start, U, "gold")
+    assert refusal.reason == "unknown_tier"
+    assert refusal.details["known"] == ["bronze", "platinum", "diamond"]
