@@ -83,8 +83,11 @@ def build_application(settings: Settings, conversation: Conversation, *, webhook
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data["conversation"] = conversation
-    application.add_handler(CommandHandler(list(COMMAND_INTENTS), on_command))
+    # Only new messages are turns: an edit (edited_message) replayed as input could, e.g., confirm a
+    # pending conversion with an old message edited to "yes".
+    new_message = filters.UpdateType.MESSAGE
+    application.add_handler(CommandHandler(list(COMMAND_INTENTS), on_command, filters=new_message))
     application.add_handler(CallbackQueryHandler(on_button))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    application.add_handler(MessageHandler(new_message & filters.TEXT & ~filters.COMMAND, on_text))
     application.add_error_handler(on_error)
     return application

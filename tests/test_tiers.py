@@ -66,6 +66,16 @@ def test_december_31_flight_counts_for_its_own_year_though_credited_january_1():
     assert earned_2017.pp == 0
 
 
+def test_late_december_partner_flight_window_runs_into_january_without_waiting_for_april():
+    flights = [FlightPP(D(2016, 5, 1), 16_000), FlightPP(D(2016, 12, 20), 15_000, ana_group=False)]
+
+    answer = bronze(flights, 2016)
+
+    assert (answer.pp_credited_on, answer.pp_credited_by) == (D(2016, 12, 23), D(2017, 1, 19))
+    assert (answer.advance_service_from, answer.advance_service_by) == (D(2016, 12, 24), D(2017, 1, 20))
+    assert answer.advance_service_by <= answer.advance_service_until == D(2017, 3, 31)
+
+
 def test_crossing_in_january_to_march_gets_advance_service_from_april():
     flights = [FlightPP(D(2017, 1, 15), 15_000), FlightPP(D(2017, 2, 20), 15_000)]
 

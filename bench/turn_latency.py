@@ -1,0 +1,101 @@
+"""Time of one full turn through POST /v1/messages (bot → Rasa → action server → ledger → back).
+
+Starts its own stack (like `make serve`) on free ports with a fresh database, warms up, then
+sends a fixed mix of turns and writes median / p95 to bench/results/turn_latency.json.
+Usage: .venv/bin/python bench/turn_latency.py [--turns 200]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.supervisor import Progress, Stack  # noqa: E402
+from ledger.bootstrap import bootstrap  # noqa: E402
+from ledger.config import Settings  # noqa: E402
+
+MIX = [
+    ("balance", None),
+    ("convert 2000 JAL miles", None),
+    ("/deny", None),
+    ("残高", None),
+    ("when does my bronze status start", None),
+    ("ブロンズはいつから？", None),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--turns", type=int, default=200)
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "turn_latency.json"))
+    args = parser.parse_args()
+    var_dir = Path(tempfile.mkdtemp(prefix="pointsbot-bench-"))
+    settings = Settings.from_env({
+        "POINTSBOT_VAR_DIR": str(var_dir), "POINTSBOT_HTTP_PORT": str(free_port()),
+        "POINTSBOT_ACTION_PORT": str(free_port()), "RASA_URL": f"http://127.0.0.1:{free_port()}",
+        "POINTSBOT_API_TOKEN": uuid.uuid4().hex,
+    })
+    stack = Stack(settings, progress=Progress())
+    model = stack.ensure_model()
+    started = time.monotonic()
+    stack.start(model)
+    try:
+        stack.wait_healthy(timeout=400)
+        warm_start = time.monotonic() - started
+        ledger = bootstrap(settings, migrate=False)
+        user = "bench-user"
+        ledger.sandbox_grant(user, "jal", 10**8)
+        ledger.sandbox_link(user, "jal")
+        timings: list[float] = []
+        with httpx.Client(base_url=f"http://127.0.0.1:{settings.http_port}",
+                          headers={"Authorization": f"Bearer {settings.api_token()}"}, timeout=60) as client:
+            for i in range(10):  # warm-up: first calls load TensorFlow graphs
+                client.post("/v1/messages", json={"user_id": user, "text": MIX[i % len(MIX)][0]})
+            for i in range(args.turns):
+                text = MIX[i % len(MIX)][0]
+                t0 = time.perf_counter()
+                response = client.post("/v1/messages", json={"user_id": user, "text": text})
+                timings.append((time.perf_counter() - t0) * 1000)
+                response.raise_for_status()
+        result = {
+            "what": "one full turn through POST /v1/messages (bot → Rasa → actions → SQLite ledger)",
+            "turns": len(timings),
+            "median_ms": round(statistics.median(timings), 1),
+            "p95_ms": round(percentile(timings, 0.95), 1),
+            "max_ms": round(max(timings), 1),
+            "services_ready_s": round(warm_start, 1),
+            "machine": f"{platform.machine()}, {platform.python_version()}, 2 cores",
+            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        Path(args.out).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        ledger.dispose()
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()
