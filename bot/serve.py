@@ -54,7 +54,6 @@ async def serve(settings: Settings) -> None:
     )
     server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=settings.http_port, log_level="warning",
                                            lifespan="off"))
-    server.install_signal_handlers = lambda: None  # we handle signals below
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
