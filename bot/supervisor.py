@@ -253,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
+        if stack.processes:
+            print("Stopping every service this run started…", flush=True)
         stack.stop()
     return 0
 
