@@ -1,0 +1,57 @@
+"""The HTTP API when parts of the system are down (the e2e tests cover it when all is up)."""
+from __future__ import annotations
+
+import httpx
+
+from bot.conversation import Conversation
+from bot.http_api import create_api
+from bot.nlu_client import RasaClient
+from tests.conftest import free_port
+
+
+async def _up() -> bool:
+    return True
+
+
+async def _down() -> bool:
+    return False
+
+
+async def _broken() -> bool:
+    raise ConnectionError("refused")
+
+
+def _client(api) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://test",
+                             headers={"Authorization": "Bearer t0ken"})
+
+
+async def test_healthz_is_503_and_names_what_is_down():
+    rasa = RasaClient(f"http://127.0.0.1:{free_port()}")
+    api = create_api(Conversation(rasa), "t0ken", {"bot": _up, "nlu": _down, "actions": _broken, "database": _up})
+    async with _client(api) as client:
+        response = await client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["down"] == ["nlu", "actions"]
+    await rasa.aclose()
+
+
+async def test_messages_answer_clearly_when_rasa_is_down():
+    rasa = RasaClient(f"http://127.0.0.1:{free_port()}", timeout=2)
+    api = create_api(Conversation(rasa), "t0ken", {})
+    async with _client(api) as client:
+        english = (await client.post("/v1/messages", json={"user_id": "a", "text": "balance"})).json()
+        japanese = (await client.post("/v1/messages", json={"user_id": "a", "text": "残高"})).json()
+    assert english["messages"][0]["facts"] == {"kind": "error", "status": "unavailable", "reason": "nlu_down"}
+    assert "try again" in english["messages"][0]["text"]
+    assert "もう一度" in japanese["messages"][0]["text"]
+    await rasa.aclose()
+
+
+async def test_oversized_body_is_refused_before_parsing():
+    rasa = RasaClient(f"http://127.0.0.1:{free_port()}")
+    api = create_api(Conversation(rasa), "t0ken", {})
+    async with _client(api) as client:
+        response = await client.post("/v1/messages", content=b'{"user_id":"a","text":"' + b"x" * 70000 + b'"}')
+    assert response.status_code == 413
+    await rasa.aclose()
