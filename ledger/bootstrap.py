@@ -45,6 +45,16 @@ class Ledger:
     def balance(self, user_id: str):
         return services.get_balance(user_id, uow=self.uow(), gateway=self.gateway)
 
+    # ID linkage
+    def request_link(self, user_id: str, partner: str) -> dict:
+        return services.request_link(user_id, partner, uow=self.uow(), rules=self.rules, clock=self.clock)
+
+    def unlink(self, user_id: str, partner: str) -> dict:
+        return services.unlink(user_id, partner, uow=self.uow(), rules=self.rules, clock=self.clock)
+
+    def link_statuses(self, user_id: str) -> dict[str, dict]:
+        return services.link_statuses(user_id, uow=self.uow(), rules=self.rules, clock=self.clock)
+
     # status
     def log_flight(self, user_id: str, flown_on: dt.date, premium_points: int, idempotency_key: str,
                    ana_group: bool = True):

@@ -61,6 +61,9 @@ class LinkRepository:
         self.session.flush()
         return link
 
+    def for_user(self, user_id: str) -> list[orm.PartnerLink]:
+        return list(self.session.scalars(select(orm.PartnerLink).where(orm.PartnerLink.user_id == user_id)))
+
     @staticmethod
     def active_from(link: orm.PartnerLink | None) -> dt.datetime | None:
         if link is None or link.unlinked_at is not None:

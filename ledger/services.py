@@ -117,6 +117,56 @@ def get_balance(user_id: str, *, uow: UnitOfWork, gateway: PartnerGateway) -> Ba
     )
 
 
+# ---------------------------------------------------------------- ID linkage (移行用のサービスID設定)
+
+def _link_facts(partner_id: str, active_from: dt.datetime | None, now: dt.datetime) -> dict:
+    if active_from is None:
+        return {"kind": "link", "partner": partner_id, "status": "not_linked", "active_from": None}
+    return {
+        "kind": "link", "partner": partner_id, "status": "active" if now >= active_from else "pending",
+        "active_from": active_from.astimezone(TOKYO).date().isoformat(),
+    }
+
+
+def request_link(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: Rules, clock: Clock) -> dict:
+    """Ask the partner to link the user's ID; active after the partner's delay (JAL: up to a week).
+
+    Asking again while pending or active changes nothing (the date is never pushed back).
+    """
+    partner = _partner(rules, partner_id)
+    if partner.transfer != "link":
+        raise Refusal("coupon_partner", partner=partner.id)
+    now = clock.now()
+    with uow:
+        link = uow.links.get(user_id, partner.id)
+        active_from = uow.links.active_from(link)
+        if active_from is None:
+            active_from = now + dt.timedelta(days=partner.link_activation_days)
+            uow.links.upsert(user_id, partner.id, requested_at=now, active_from=active_from)
+            uow.commit()
+        return _link_facts(partner.id, active_from, now)
+
+
+def unlink(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: Rules, clock: Clock) -> dict:
+    partner = _partner(rules, partner_id)
+    now = clock.now()
+    with uow:
+        link = uow.links.get(user_id, partner.id)
+        if uow.links.active_from(link) is None:
+            raise Refusal("not_linked", partner=partner.id)
+        link.unlinked_at = now
+        uow.commit()
+    return _link_facts(partner.id, None, now)
+
+
+def link_statuses(user_id: str, *, uow: UnitOfWork, rules: Rules, clock: Clock) -> dict[str, dict]:
+    """Every ID-linkage partner with its state: active (設定済み), pending, or not_linked."""
+    now = clock.now()
+    with uow:
+        links = {link.partner: uow.links.active_from(link) for link in uow.links.for_user(user_id)}
+    return {pid: _link_facts(pid, links.get(pid), now) for pid, p in rules.partners.items() if p.transfer == "link"}
+
+
 # ---------------------------------------------------------------- status (プレミアムメンバー)
 
 def log_flight(user_id: str, flown_on: dt.date, premium_points: int, idempotency_key: str, *,
