@@ -29,7 +29,7 @@ async def serve(settings: Settings) -> None:
     telegram_app = None
     webhook_mode = bool(settings.telegram_token and settings.telegram_webhook_url)
     if settings.telegram_token:
-        telegram_app = build_application(settings, conversation, webhook=webhook_mode)
+        telegram_app = build_application(settings, conversation, webhook=webhook_mode, ledger=ledger)
 
     async def database_ok() -> bool:
         return await asyncio.to_thread(ledger.database_ok)

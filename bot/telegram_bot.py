@@ -5,11 +5,14 @@ API's /telegram/webhook route) and tests (a local Bot API server via `base_url`)
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     AIORateLimiter,
+    ApplicationHandlerStop,
+    TypeHandler,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -19,6 +22,7 @@ from telegram.ext import (
 )
 
 from bot.conversation import Conversation, Reply
+from ledger.bootstrap import Ledger
 from ledger.config import Settings
 
 log = logging.getLogger(__name__)
@@ -69,12 +73,25 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _answer(update, context, query.data or "")
 
 
+def deduplicate(ledger: Ledger | None, bot_id: str):
+    """Telegram redelivers an update it thinks failed; handle each update id once."""
+
+    async def skip_seen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if ledger is None:
+            return
+        if not await asyncio.to_thread(ledger.claim_request, f"telegram:{bot_id}:update:{update.update_id}"):
+            log.info("ignoring redelivered update %s", update.update_id)
+            raise ApplicationHandlerStop
+
+    return skip_seen
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("telegram handler failed", exc_info=context.error)
 
 
 def build_application(settings: Settings, conversation: Conversation, *, webhook: bool = False,
-                      base_url: str | None = None) -> Application:
+                      base_url: str | None = None, ledger: Ledger | None = None) -> Application:
     builder = Application.builder().token(settings.telegram_token).rate_limiter(AIORateLimiter())
     base = base_url or settings.telegram_api_base
     if base:
@@ -83,6 +100,8 @@ def build_application(settings: Settings, conversation: Conversation, *, webhook
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data["conversation"] = conversation
+    bot_id = (settings.telegram_token or "").split(":", 1)[0]
+    application.add_handler(TypeHandler(Update, deduplicate(ledger, bot_id)), group=-1)
     # Only new messages are turns: an edit (edited_message) replayed as input could, e.g., confirm a
     # pending conversion with an old message edited to "yes".
     new_message = filters.UpdateType.MESSAGE

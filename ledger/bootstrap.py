@@ -64,6 +64,9 @@ class Ledger:
     def status_start(self, user_id: str, tier: str, year: int | None = None):
         return services.status_start(user_id, tier, uow=self.uow(), rules=self.rules, clock=self.clock, year=year)
 
+    def claim_request(self, key: str) -> bool:
+        return services.claim_request(key, uow=self.uow(), clock=self.clock)
+
     # sandbox
     def sandbox_grant(self, user_id: str, partner: str, amount: int, wallet: int = 0) -> int:
         return services.sandbox_grant(user_id, partner, amount, wallet, uow=self.uow(), rules=self.rules,

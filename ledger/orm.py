@@ -107,3 +107,13 @@ class TestClock(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     frozen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ProcessedRequest(Base):
+    """A delivery already handled (a Telegram update id, …): a redelivery is ignored, never acted on twice."""
+
+    __tablename__ = "processed_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -212,6 +212,24 @@ def status_start(user_id: str, tier_id: str, *, uow: UnitOfWork, rules: Rules, c
     return tiers.status_start(flights, tier, year, rules.status)
 
 
+# ---------------------------------------------------------------- deliveries
+
+def claim_request(key: str, *, uow: UnitOfWork, clock: Clock) -> bool:
+    """True the first time `key` is seen (handle it); False for a redelivery (ignore it)."""
+    from sqlalchemy.exc import IntegrityError
+
+    now = clock.now()
+    with uow:
+        if uow.requests.seen(key):
+            return False
+        try:
+            uow.requests.add(key, now)
+            uow.commit()
+        except IntegrityError:  # a concurrent delivery of the same key won the race
+            return False
+        return True
+
+
 # ---------------------------------------------------------------- sandbox
 
 def _require_sandbox(sandbox: bool) -> None:

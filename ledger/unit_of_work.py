@@ -20,6 +20,7 @@ class UnitOfWork:
         self.flights = repository.FlightRepository(self.session)
         self.sandbox = repository.SandboxPartnerRepository(self.session)
         self.clock = repository.ClockRepository(self.session)
+        self.requests = repository.RequestRepository(self.session)
         return self
 
     def __exit__(self, *exc) -> None:

@@ -261,3 +261,39 @@ async def test_editing_an_old_message_is_not_a_new_turn(stack, fake, conversatio
 
     balance = stack.ledger.balance(ledger_user)
     assert balance.reserved == 0 and balance.partners.get("jal") == 5000
+
+
+async def test_a_redelivered_update_is_handled_once(stack, fake, conversation, settings):
+    """Telegram redelivers an update when it did not see our 200; the flight must be logged once."""
+    import datetime as dt
+
+    from ledger.clock import TOKYO
+
+    app = build_application(settings, conversation, webhook=True, base_url=fake.base_url, ledger=stack.ledger)
+
+    async def push_update(data: dict) -> None:
+        await app.update_queue.put(Update.de_json(data, app.bot))
+
+    api = create_api(conversation, "tok", {}, telegram_webhook=push_update, telegram_secret="s3cret")
+    person = user(tg_id(), "Alex", "en")
+    flown = dt.datetime.now(TOKYO).date() - dt.timedelta(days=1)
+    update = fake.text_update(person, f"I flew on {flown.isoformat()} and earned 1342 premium points")
+    secret = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+    await app.initialize()
+    try:
+        await app.start()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://test") as client:
+            for _ in range(2):
+                assert (await client.post("/telegram/webhook", json=update, headers=secret)).status_code == 200
+            await next_message(fake, person["id"], 0)
+            help_update = fake.text_update(person, "/help")
+            assert (await client.post("/telegram/webhook", json=help_update, headers=secret)).status_code == 200
+            await fake.wait_until(lambda: any("Here is what I can do" in p["text"] for p in fake.sent_to(person["id"])),
+                                  WAIT, "the /help answer")
+    finally:
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+    texts = [p["text"] for p in fake.sent_to(person["id"])]
+    assert sum(text.startswith("Logged your flight") for text in texts) == 1, texts
+    assert stack.ledger.status_start(f"tg:{person['id']}", "bronze", year=flown.year).pp == 1342
