@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.conversation import Conversation, Reply
+from ledger.i18n import detect_locale, t
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,10 @@ HealthCheck = Callable[[], Awaitable[bool]]
 
 def create_api(conversation: Conversation, api_token: str, health_checks: dict[str, HealthCheck], *,
                telegram_webhook: Callable[[dict], Awaitable[None]] | None = None,
-               telegram_secret: str | None = None) -> Starlette:
+               telegram_secret: str | None = None,
+               claim_request: Callable[[str], bool] | None = None) -> Starlette:
+    """`claim_request(key)` is True the first time a key is seen; with it, a request that carries a
+    `request_id` already used by the same user is answered as a replay and not acted on again."""
 
     def authorized(request: Request) -> bool:
         header = request.headers.get("authorization", "")
@@ -79,20 +83,28 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
             return _error(400, "bad_text", "text must be a string")
         if locale is not None and not isinstance(locale, str):
             return _error(400, "bad_locale", "locale must be a string such as 'ja' or 'en'")
+        request_id = data.get("request_id")
+        if request_id is not None:
+            if not isinstance(request_id, str) or not 1 <= len(request_id) <= 100:
+                return _error(400, "bad_request_id", "request_id must be a string of 1–100 characters")
+            if claim_request is not None and not await asyncio.to_thread(
+                    claim_request, f"api:{user_id}:request:{request_id}"):
+                return [Reply(t("replayed", detect_locale(text, locale)),
+                              facts={"kind": "error", "status": "rejected", "reason": "replayed_request"})]
         return user_id, text, locale
 
     async def messages(request: Request) -> Response:
         parsed = await read_message(request)
         if isinstance(parsed, Response):
             return parsed
-        replies = await conversation.handle(*parsed)
+        replies = parsed if isinstance(parsed, list) else await conversation.handle(*parsed)
         return JsonResponse({"messages": [r.as_json() for r in replies]})
 
     async def voice(request: Request) -> Response:
         parsed = await read_message(request)
         if isinstance(parsed, Response):
             return parsed
-        replies = await conversation.handle(*parsed)
+        replies = parsed if isinstance(parsed, list) else await conversation.handle(*parsed)
         return JsonResponse(voice_payload(replies))
 
     async def healthz(request: Request) -> Response:

@@ -51,6 +51,7 @@ async def serve(settings: Settings) -> None:
         },
         telegram_webhook=push_update if webhook_mode else None,
         telegram_secret=settings.telegram_webhook_secret,
+        claim_request=ledger.claim_request,
     )
     server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=settings.http_port, log_level="warning",
                                            lifespan="off"))

@@ -191,6 +191,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "That message is too long ({length} characters). Please keep it under {limit} characters.",
         "ja": "メッセージが長すぎます（{length}文字）。{limit}文字以内でお願いします。",
     },
+    "replayed": {
+        "en": "I already handled this request (same request_id); nothing was done again.",
+        "ja": "このリクエストは処理済みです（同じrequest_id）。重複して処理していません。",
+    },
     "empty": {"en": "Please type a message.", "ja": "メッセージを入力してください。"},
     "nlu_down": {
         "en": "I can't understand messages right now (the language service is starting or down). Please try again in a minute.",

@@ -247,3 +247,19 @@ def test_voice_answer_is_speakable(stack, jal_user):
 def test_locale_hint_is_used_for_neutral_text(stack, jal_user):
     answer = stack.say(jal_user, "/check_balance", locale="ja")
     assert "残高" in text_of(answer)
+
+
+def test_a_replayed_api_request_is_not_acted_on_twice(stack):
+    user = new_user("replay")
+    flown = (dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).date() - dt.timedelta(days=1)).isoformat()
+    body = {"user_id": user, "text": f"I flew on {flown} and earned 1342 premium points", "request_id": "r-1"}
+    with stack.client() as client:
+        first = client.post("/v1/messages", json=body).json()["messages"]
+        again = client.post("/v1/messages", json=body).json()["messages"]
+        japanese = client.post("/v1/messages", json=body | {"text": "残高"}).json()["messages"]
+        other_user = client.post("/v1/messages", json=body | {"user_id": new_user("other")}).json()["messages"]
+    assert facts_of(first, "flight_logged")["pp"] == 1342
+    assert facts_of(again)["reason"] == "replayed_request" and "already handled" in text_of(again)
+    assert "処理済み" in text_of(japanese)
+    assert facts_of(other_user, "flight_logged")["pp"] == 1342, "request ids are per user"
+    assert stack.ledger.status_start(user, "bronze", year=int(flown[:4])).pp == 1342
