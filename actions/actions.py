@@ -1,6 +1,7 @@
 """Custom actions. Each reads slots, calls one ledger service, and says the result with facts."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any, Dict, List, Text
 
@@ -17,15 +18,10 @@ from ledger.model import Refusal
 
 CONVERSION_SLOTS = ("partner", "amount", "confirm_conversion", "quote_key", "requested_slot")
 FLIGHT_SLOTS = ("flight_date", "amount", "requested_slot")
-LINK_PARTNERS = ("jal", "saison", "docomo", "katene")
 
 
 def _reset(*names: str) -> List[EventType]:
     return [SlotSet(name, None) for name in names]
-
-
-def _unit(partner, locale: str) -> str:
-    return partner.unit_name.get(locale) or partner.unit_name["en"]
 
 
 class SimpleReply(Action):
@@ -55,15 +51,11 @@ class ActionFallback(SimpleReply):
     key = "fallback"
 
 
-class ActionDefaultFallback(Action):
-    """Replaces Rasa's default fallback with our bilingual one; never leaves a form half-open."""
+class ActionDefaultFallback(ActionFallback):
+    """Replaces Rasa's default fallback (core fallback) with the same bilingual answer."""
 
     def name(self) -> Text:
         return "action_default_fallback"
-
-    async def run(self, dispatcher, tracker, domain):
-        say(dispatcher, locale_of(tracker), "fallback")
-        return []
 
 
 class ActionCancel(Action):
@@ -83,10 +75,9 @@ class ActionAskPartner(Action):
 
     async def run(self, dispatcher, tracker, domain):
         locale = locale_of(tracker)
-        rules = ledger().rules
         buttons = [
-            {"title": rules.partners[p].name(locale), "payload": f'/inform{{"partner":"{p}"}}'}
-            for p in LINK_PARTNERS
+            {"title": p.name(locale), "payload": f'/inform{{"partner":"{p.id}"}}'}
+            for p in ledger().rules.link_partners()
         ]
         say(dispatcher, locale, "ask_partner", buttons=buttons)
         return []
@@ -107,7 +98,7 @@ class ActionAskAmount(Action):
         if partner is None or rate is None:
             say(dispatcher, locale, "ask_amount_any")
         else:
-            say(dispatcher, locale, "ask_amount", partner=partner.name(locale), unit=_unit(partner, locale),
+            say(dispatcher, locale, "ask_amount", partner=partner.name(locale), unit=partner.unit(locale),
                 unit_size=rate.unit)
         return []
 
@@ -132,7 +123,7 @@ class ActionAskConfirmConversion(Action):
         extra = [] if quote.verified else [t("unverified_rate", locale, source=quote.source)]
         say(dispatcher, locale, "confirm_conversion", facts=quote.facts("needs_confirmation"), extra=extra,
             buttons=[{"title": t("yes", locale), "payload": "/affirm"}, {"title": t("no", locale), "payload": "/deny"}],
-            partner=partner.name(locale), unit=_unit(partner, locale), from_amount=quote.from_amount,
+            partner=partner.name(locale), unit=partner.unit(locale), from_amount=quote.from_amount,
             to_amount=quote.to_amount, rate_unit=quote.rate_unit, rate_per_unit=quote.rate_per_unit)
         return [SlotSet("quote_key", key)]
 
@@ -152,8 +143,8 @@ class ValidateConversionForm(FormValidationAction):
         locale = locale_of(tracker)
         partner = ledger().rules.find_partner(str(value))
         if partner is None:
-            refuse(dispatcher, locale, Refusal("unknown_partner", given=str(value)[:40],
-                                               known=list(LINK_PARTNERS)), "conversion")
+            known = [p.id for p in ledger().rules.link_partners()]
+            refuse(dispatcher, locale, Refusal("unknown_partner", given=str(value)[:40], known=known), "conversion")
             return {"partner": None}
         if partner.transfer == "coupon":
             return self._stop(dispatcher, locale, Refusal("coupon_partner", partner=partner.id))
@@ -211,7 +202,7 @@ class ActionConvertPoints(Action):
         facts = quote.facts("done") | {"reserved_balance": balance.reserved,
                                        "partner_balance": balance.partners.get(quote.partner, 0)}
         say(dispatcher, locale, "converted" if done_now else "already_converted", facts=facts,
-            partner=partner.name(locale), unit=_unit(partner, locale), from_amount=quote.from_amount,
+            partner=partner.name(locale), unit=partner.unit(locale), from_amount=quote.from_amount,
             to_amount=quote.to_amount, reserved=balance.reserved, left=balance.partners.get(quote.partner, 0))
         return _reset(*CONVERSION_SLOTS)
 
@@ -230,7 +221,7 @@ class ActionShowBalance(Action):
         for pid, n in balance.partners.items():
             partner = the_ledger.rules.partners.get(pid)
             lines.append(t("balance_partner", locale, partner=partner.name(locale) if partner else pid, n=n,
-                           unit=_unit(partner, locale) if partner else ""))
+                           unit=partner.unit(locale) if partner else ""))
         if not balance.partners:
             lines.append(t("balance_empty", locale))
         say(dispatcher, locale, "balance", facts=balance.facts(), extra=lines)
@@ -274,8 +265,6 @@ class ActionLogFlight(Action):
         return "action_log_flight"
 
     async def run(self, dispatcher, tracker, domain):
-        import datetime as dt
-
         locale = locale_of(tracker)
         if not tracker.get_slot("flight_date") or not tracker.get_slot("amount"):
             return _reset(*FLIGHT_SLOTS)
@@ -304,8 +293,6 @@ class ActionStatusStart(Action):
         the_ledger = ledger()
         tier_id = (tracker.get_slot("tier") or "").lower() or None
         today = the_ledger.clock.today()
-        if tier_id is None:
-            tier_id = self._next_tier(the_ledger, tracker.sender_id)
         try:
             answer = the_ledger.status_start(tracker.sender_id, tier_id)
         except Refusal as refusal:
@@ -341,11 +328,3 @@ class ActionStatusStart(Action):
         say(dispatcher, locale, key, facts=answer.facts(), extra=lines, tier=tier,
             advance_from=d(answer.advance_service_from), advance_until=d(answer.advance_service_until))
         return [SlotSet("tier", None)]
-
-    @staticmethod
-    def _next_tier(the_ledger, user_id: str) -> str:
-        """Without a named tier: the lowest one not yet reached this year (else the highest)."""
-        for tier in the_ledger.rules.status.tiers:
-            if not the_ledger.status_start(user_id, tier.id).reached:
-                return tier.id
-        return the_ledger.rules.status.tiers[-1].id

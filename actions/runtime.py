@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from ledger.bootstrap import Ledger, bootstrap
-from ledger.i18n import detect_locale, fmt_date, fmt_int, normalize_locale, t
+from ledger.i18n import detect_locale, fmt_date, normalize_locale, t
 from ledger.model import Refusal
 
 _lock = threading.Lock()
@@ -21,13 +21,6 @@ def ledger() -> Ledger:
         if _ledger is None:
             _ledger = bootstrap()
         return _ledger
-
-
-def use_ledger(instance: Ledger | None) -> None:
-    """Tests and the composition root may hand in a ledger built elsewhere."""
-    global _ledger
-    with _lock:
-        _ledger = instance
 
 
 def locale_of(tracker: Tracker) -> str:
@@ -69,7 +62,7 @@ def refusal_values(refusal: Refusal, locale: str) -> dict[str, Any]:
     partner = rules.partners.get(values.get("partner", ""))
     if partner:
         values["partner"] = partner.name(locale)
-        values.setdefault("unit", partner.unit_name.get(locale, partner.unit_name["en"]))
+        values.setdefault("unit", partner.unit(locale))
     values.setdefault("unit", "")
     if "known" in values:
         names = [rules.partners[p].name(locale) if p in rules.partners else p for p in values["known"]]
@@ -77,9 +70,6 @@ def refusal_values(refusal: Refusal, locale: str) -> dict[str, Any]:
     for key in ("active_from", "on", "flown_on", "today"):
         if key in values and values[key]:
             values[key] = fmt_date(values[key], locale)
-    for key in ("given",):
-        if isinstance(values.get(key), int):
-            values[key] = fmt_int(values[key])
     return values
 
 

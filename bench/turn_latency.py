@@ -9,21 +9,18 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import socket
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.supervisor import Progress, Stack  # noqa: E402
+from bot.supervisor import Progress, Stack, isolated_settings  # noqa: E402
 from ledger.bootstrap import bootstrap  # noqa: E402
-from ledger.config import Settings  # noqa: E402
 
 MIX = [
     ("balance", None),
@@ -33,12 +30,6 @@ MIX = [
     ("when does my bronze status start", None),
     ("ブロンズはいつから？", None),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -52,12 +43,7 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "turn_latency.json"))
     args = parser.parse_args()
-    var_dir = Path(tempfile.mkdtemp(prefix="pointsbot-bench-"))
-    settings = Settings.from_env({
-        "POINTSBOT_VAR_DIR": str(var_dir), "POINTSBOT_HTTP_PORT": str(free_port()),
-        "POINTSBOT_ACTION_PORT": str(free_port()), "RASA_URL": f"http://127.0.0.1:{free_port()}",
-        "POINTSBOT_API_TOKEN": uuid.uuid4().hex,
-    })
+    settings = isolated_settings(Path(tempfile.mkdtemp(prefix="pointsbot-bench-")))
     stack = Stack(settings, progress=Progress())
     model = stack.ensure_model()
     started = time.monotonic()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.nlu_client import NluUnavailable, RasaClient
-from ledger.i18n import detect_locale, normalize_locale, script_locale, t
+from ledger.i18n import normalize_locale, script_locale, t
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +58,14 @@ class Conversation:
 
     async def handle(self, user_id: str, text: str, locale_hint: str | None = None) -> list[Reply]:
         cleaned = _clean(text or "")
-        locale = detect_locale(cleaned[:MAX_TEXT * 2], locale_hint)
+        script, hint = script_locale(cleaned), normalize_locale(locale_hint)
+        locale = script or hint or "en"  # ledger.i18n.detect_locale, with its parts kept for locale_source
         if len(cleaned) > MAX_TEXT:
             return [Reply(t("too_long", locale, length=len(cleaned), limit=MAX_TEXT),
                           facts={"kind": "error", "status": "rejected", "reason": "text_too_long"})]
         if not cleaned:
             return [Reply(t("empty", locale), facts={"kind": "error", "status": "rejected", "reason": "empty_text"})]
-        if script_locale(cleaned):
-            source = "script"
-        elif normalize_locale(locale_hint):
-            source = "client"
-        else:
-            source = "default"
+        source = "script" if script else "client" if hint else "default"
         try:
             messages = await self.rasa.send(user_id, cleaned, {"locale": locale, "locale_source": source})
         except NluUnavailable as exc:

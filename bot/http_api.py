@@ -64,7 +64,8 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
         scheme, _, token = header.partition(" ")
         return scheme.lower() == "bearer" and secrets.compare_digest(token.strip().encode(), api_token.encode())
 
-    async def read_message(request: Request) -> tuple[str, str, str | None] | JsonResponse:
+    async def read_message(request: Request) -> tuple[str, str, str | None, str | None] | JsonResponse:
+        """The validated (user_id, text, locale, request_id), or the error response."""
         if not authorized(request):
             return _error(401, "unauthorized", "a valid bearer token is required")
         body = await request.body()
@@ -77,34 +78,39 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
         if not isinstance(data, dict):
             return _error(400, "bad_json", "the body must be a JSON object")
         user_id, text, locale = data.get("user_id"), data.get("text"), data.get("locale")
+        request_id = data.get("request_id")
         if not isinstance(user_id, str) or not USER_ID.match(user_id):
             return _error(400, "bad_user_id", "user_id: 1–128 characters of A–Z a–z 0–9 : _ . @ -")
         if not isinstance(text, str):
             return _error(400, "bad_text", "text must be a string")
         if locale is not None and not isinstance(locale, str):
             return _error(400, "bad_locale", "locale must be a string such as 'ja' or 'en'")
-        request_id = data.get("request_id")
-        if request_id is not None:
-            if not isinstance(request_id, str) or not 1 <= len(request_id) <= 100:
-                return _error(400, "bad_request_id", "request_id must be a string of 1–100 characters")
-            if claim_request is not None and not await asyncio.to_thread(
-                    claim_request, f"api:{user_id}:request:{request_id}"):
-                return [Reply(t("replayed", detect_locale(text, locale)),
-                              facts={"kind": "error", "status": "rejected", "reason": "replayed_request"})]
-        return user_id, text, locale
+        if request_id is not None and (not isinstance(request_id, str) or not 1 <= len(request_id) <= 100):
+            return _error(400, "bad_request_id", "request_id must be a string of 1–100 characters")
+        return user_id, text, locale, request_id
 
-    async def messages(request: Request) -> Response:
+    async def turn(request: Request) -> list[Reply] | JsonResponse:
+        """One conversation turn for /v1/messages and /v1/voice; a replayed request_id is not acted on."""
         parsed = await read_message(request)
         if isinstance(parsed, Response):
             return parsed
-        replies = parsed if isinstance(parsed, list) else await conversation.handle(*parsed)
+        user_id, text, locale, request_id = parsed
+        if request_id is not None and claim_request is not None and not await asyncio.to_thread(
+                claim_request, f"api:{user_id}:request:{request_id}"):
+            return [Reply(t("replayed", detect_locale(text, locale)),
+                          facts={"kind": "error", "status": "rejected", "reason": "replayed_request"})]
+        return await conversation.handle(user_id, text, locale)
+
+    async def messages(request: Request) -> Response:
+        replies = await turn(request)
+        if isinstance(replies, Response):
+            return replies
         return JsonResponse({"messages": [r.as_json() for r in replies]})
 
     async def voice(request: Request) -> Response:
-        parsed = await read_message(request)
-        if isinstance(parsed, Response):
-            return parsed
-        replies = parsed if isinstance(parsed, list) else await conversation.handle(*parsed)
+        replies = await turn(request)
+        if isinstance(replies, Response):
+            return replies
         return JsonResponse(voice_payload(replies))
 
     async def healthz(request: Request) -> Response:

@@ -13,7 +13,9 @@ import hashlib
 import os
 import re
 import shutil
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -39,6 +41,26 @@ def model_inputs_hash(root: Path = REPO_ROOT) -> str:
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def isolated_settings(var_dir: Path) -> Settings:
+    """Settings for a stack of its own (tests, benchmarks): own var dir and database, free ports,
+    a random API token, sandbox on."""
+    return Settings.from_env({
+        "POINTSBOT_VAR_DIR": str(var_dir),
+        "POINTSBOT_SANDBOX": "1",
+        "POINTSBOT_HTTP_PORT": str(free_port()),
+        "POINTSBOT_ACTION_PORT": str(free_port()),
+        "RASA_URL": f"http://127.0.0.1:{free_port()}",
+        "POINTSBOT_API_TOKEN": secrets.token_hex(16),
+    })
 
 
 class Progress:

@@ -73,12 +73,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _answer(update, context, query.data or "")
 
 
-def deduplicate(ledger: Ledger | None, bot_id: str):
+def deduplicate(ledger: Ledger, bot_id: str):
     """Telegram redelivers an update it thinks failed; handle each update id once."""
 
     async def skip_seen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if ledger is None:
-            return
         if not await asyncio.to_thread(ledger.claim_request, f"telegram:{bot_id}:update:{update.update_id}"):
             log.info("ignoring redelivered update %s", update.update_id)
             raise ApplicationHandlerStop
@@ -100,8 +98,9 @@ def build_application(settings: Settings, conversation: Conversation, *, webhook
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data["conversation"] = conversation
-    bot_id = (settings.telegram_token or "").split(":", 1)[0]
-    application.add_handler(TypeHandler(Update, deduplicate(ledger, bot_id)), group=-1)
+    if ledger is not None:
+        bot_id = (settings.telegram_token or "").split(":", 1)[0]
+        application.add_handler(TypeHandler(Update, deduplicate(ledger, bot_id)), group=-1)
     # Only new messages are turns: an edit (edited_message) replayed as input could, e.g., confirm a
     # pending conversion with an old message edited to "yes".
     new_message = filters.UpdateType.MESSAGE

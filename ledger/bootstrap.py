@@ -8,11 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from ledger import db, orm, services
-from ledger.clock import Clock, as_utc
+from ledger import db, services
+from ledger.clock import Clock
 from ledger.config import Settings
 from ledger.partners import PartnerGateway, SandboxPartnerGateway
 from ledger.rules import Rules, default_rules
@@ -61,7 +61,7 @@ class Ledger:
         return services.log_flight(user_id, flown_on, premium_points, idempotency_key, uow=self.uow(),
                                    clock=self.clock, ana_group=ana_group)
 
-    def status_start(self, user_id: str, tier: str, year: int | None = None):
+    def status_start(self, user_id: str, tier: str | None, year: int | None = None):
         return services.status_start(user_id, tier, uow=self.uow(), rules=self.rules, clock=self.clock, year=year)
 
     def claim_request(self, key: str) -> bool:
@@ -94,14 +94,14 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True, rules: 
         db.migrate(settings.database_url)
     engine = db.make_engine(settings.database_url)
     factory = db.session_factory(engine)
+    read_only = db.session_factory(engine.execution_options(read_only=True))
+
     def frozen() -> dt.datetime | None:
         """The sandbox test clock, read on every call so every process sees the same time.
 
-        Read on its own read-only connection, so it never waits for (or blocks) a writer.
+        Read on a read-only session, so it never waits for (or blocks) a writer.
         """
-        with engine.connect().execution_options(read_only=True) as conn:
-            value = conn.execute(select(orm.TestClock.frozen_at).where(orm.TestClock.id == 1)).scalar()
-        return as_utc(value) if value is not None else None
+        return services.read_test_clock(uow=UnitOfWork(read_only))
 
     clock = Clock(frozen=frozen if settings.sandbox else None)
     return Ledger(settings=settings, engine=engine, rules=rules or default_rules(), clock=clock,

@@ -137,11 +137,6 @@ class RequestRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def seen(self, key: str) -> bool:
-        return self.session.scalar(
-            select(func.count()).select_from(orm.ProcessedRequest).where(orm.ProcessedRequest.key == key)
-        ) > 0
-
     def add(self, key: str, at: dt.datetime) -> None:
         self.session.add(orm.ProcessedRequest(key=key, created_at=at))
         self.session.flush()

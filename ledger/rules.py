@@ -63,6 +63,10 @@ class Partner:
     def name(self, locale: str) -> str:
         return self.names.get(locale) or self.names["en"]
 
+    def unit(self, locale: str) -> str:
+        """What its points are called: miles / マイル, points / ポイント."""
+        return self.unit_name.get(locale) or self.unit_name["en"]
+
     def rate_on(self, day: dt.date) -> Rate | None:
         for rate in self.rates:
             if rate.applies_on(day):
@@ -104,6 +108,10 @@ class StatusRules:
 class Rules:
     partners: dict[str, Partner]
     status: StatusRules
+
+    def link_partners(self) -> list[Partner]:
+        """Partners reached by ID linkage (移行用のサービスID設定), in the rules file's order."""
+        return [p for p in self.partners.values() if p.transfer == "link"]
 
     def find_partner(self, text: str | None) -> Partner | None:
         """The partner a user means by `text` (an id, a name or an alias in either language)."""

@@ -5,7 +5,10 @@ Bot handlers, Rasa actions, the HTTP API, the CLI and scheduled jobs all come th
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Callable
+
+from sqlalchemy.exc import IntegrityError
 
 from ledger import tiers
 from ledger.clock import Clock, TOKYO
@@ -94,8 +97,6 @@ def convert_points(user_id: str, partner_id: str, amount: int, idempotency_key: 
 
 
 def _stored_quote(txn) -> Quote:
-    import json
-
     d = json.loads(txn.details)
     return Quote(
         user_id=txn.user_id, partner=d["partner"], from_amount=d["from_amount"], wallet_used=0, to=d["to"],
@@ -164,7 +165,7 @@ def link_statuses(user_id: str, *, uow: UnitOfWork, rules: Rules, clock: Clock) 
     now = clock.now()
     with uow:
         links = {link.partner: uow.links.active_from(link) for link in uow.links.for_user(user_id)}
-    return {pid: _link_facts(pid, links.get(pid), now) for pid, p in rules.partners.items() if p.transfer == "link"}
+    return {p.id: _link_facts(p.id, links.get(p.id), now) for p in rules.link_partners()}
 
 
 # ---------------------------------------------------------------- status (プレミアムメンバー)
@@ -199,33 +200,35 @@ def log_flight(user_id: str, flown_on: dt.date, premium_points: int, idempotency
         return facts, created
 
 
-def status_start(user_id: str, tier_id: str, *, uow: UnitOfWork, rules: Rules, clock: Clock,
+def status_start(user_id: str, tier_id: str | None, *, uow: UnitOfWork, rules: Rules, clock: Clock,
                  year: int | None = None) -> tiers.StatusStart:
-    """When `tier_id` starts (or how far it is) for PP earned this calendar year (Tokyo time)."""
+    """When `tier_id` starts (or how far it is) for PP earned this calendar year (Tokyo time).
+
+    Without a tier: the lowest one not yet reached that year (else the highest).
+    """
     try:
-        tier = rules.status.tier(tier_id)
+        tier = rules.status.tier(tier_id) if tier_id else None
     except KeyError:
         raise Refusal("unknown_tier", given=tier_id, known=[t.id for t in rules.status.tiers]) from None
     year = year or clock.today().year
     with uow:
         flights = [tiers.FlightPP(f.flown_on, f.premium_points, f.ana_group) for f in uow.flights.for_user(user_id)]
-    return tiers.status_start(flights, tier, year, rules.status)
+    if tier is not None:
+        return tiers.status_start(flights, tier, year, rules.status)
+    answers = [tiers.status_start(flights, t, year, rules.status) for t in rules.status.tiers]
+    return next((a for a in answers if not a.reached), answers[-1])
 
 
 # ---------------------------------------------------------------- deliveries
 
 def claim_request(key: str, *, uow: UnitOfWork, clock: Clock) -> bool:
     """True the first time `key` is seen (handle it); False for a redelivery (ignore it)."""
-    from sqlalchemy.exc import IntegrityError
-
     now = clock.now()
     with uow:
-        if uow.requests.seen(key):
-            return False
         try:
             uow.requests.add(key, now)
             uow.commit()
-        except IntegrityError:  # a concurrent delivery of the same key won the race
+        except IntegrityError:  # the key is unique: an earlier delivery already claimed it
             return False
         return True
 

@@ -6,7 +6,6 @@
 """
 from __future__ import annotations
 
-import socket
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,21 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.supervisor import Progress, Stack
+from bot.supervisor import Progress, Stack, isolated_settings
 from ledger.bootstrap import Ledger, bootstrap
 from ledger.config import Settings
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def make_settings(var_dir: Path, **env: str) -> Settings:
-    base = {"POINTSBOT_VAR_DIR": str(var_dir), "POINTSBOT_SANDBOX": "1"}
-    base.update(env)
-    return Settings.from_env(base)
+def make_settings(var_dir: Path) -> Settings:
+    return Settings.from_env({"POINTSBOT_VAR_DIR": str(var_dir), "POINTSBOT_SANDBOX": "1"})
 
 
 @pytest.fixture
@@ -61,14 +52,7 @@ class RunningStack:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> RunningStack:
-    var_dir = tmp_path_factory.mktemp("stack")
-    settings = make_settings(
-        var_dir,
-        POINTSBOT_HTTP_PORT=str(free_port()),
-        POINTSBOT_ACTION_PORT=str(free_port()),
-        RASA_URL=f"http://127.0.0.1:{free_port()}",
-        POINTSBOT_API_TOKEN=uuid.uuid4().hex,
-    )
+    settings = isolated_settings(tmp_path_factory.mktemp("stack"))
     running = Stack(settings, progress=Progress())
     model = running.ensure_model()
     running.start(model)
