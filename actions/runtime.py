@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from ledger.bootstrap import Ledger, bootstrap
-from ledger.i18n import detect_locale, fmt_date, normalize_locale, t
+from ledger.i18n import detect_locale, fmt_date, fmt_moment, normalize_locale, t
 from ledger.model import Refusal
 
 _lock = threading.Lock()
@@ -67,9 +67,22 @@ def refusal_values(refusal: Refusal, locale: str) -> dict[str, Any]:
     if "known" in values:
         names = [rules.partners[p].name(locale) if p in rules.partners else p for p in values["known"]]
         values["known"] = ("、" if locale == "ja" else ", ").join(names)
-    for key in ("active_from", "on", "flown_on", "today"):
+    municipality = rules.municipalities.get(values.get("municipality") or "")
+    if municipality:
+        values["municipality"] = municipality.name(locale)
+    event = rules.events.get(values.get("event") or "")
+    if event:
+        values["event"] = event.name(locale)
+    if "ended_on" in values:
+        values["ended"] = t("campaign_ended", locale, on=fmt_date(values["ended_on"], locale)) if values["ended_on"] else ""
+    if "attempts_left" in values:
+        values["attempts_left"] = t("coupon_attempts_left", locale, n=values["attempts_left"],
+                                    minutes=values.get("lock_minutes", 0))
+    for key in ("active_from", "on", "flown_on", "today", "expired_on", "valid_from", "valid_until"):
         if key in values and values[key]:
             values[key] = fmt_date(values[key], locale)
+    if values.get("until"):
+        values["until"] = fmt_moment(values["until"], locale)
     return values
 
 

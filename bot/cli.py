@@ -4,6 +4,8 @@
     pointsbot sandbox clock show | reset
     pointsbot sandbox grant --user U --partner jal --amount 5000 [--wallet N]
     pointsbot sandbox link  --user U --partner jal
+    pointsbot sandbox coupon --partner ponta --points 1000   # prints a new coupon code
+    pointsbot reserved auto-move                     # the daily 14-day move of reserved points
     pointsbot run | serve | train                    # what `make run` / `make serve` do
 
 Built with Typer (a maintained CLI library) rather than hand-rolled argparse.
@@ -21,7 +23,9 @@ from ledger.model import Refusal
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Points & Status Assistant")
 sandbox = typer.Typer(no_args_is_help=True, help="Sandbox partner accounts and the test clock")
 clock = typer.Typer(no_args_is_help=True, help="The test clock shared by every process")
+reserved = typer.Typer(no_args_is_help=True, help="Reserved points (留保ポイント) jobs")
 app.add_typer(sandbox, name="sandbox")
+app.add_typer(reserved, name="reserved")
 sandbox.add_typer(clock, name="clock")
 
 
@@ -99,6 +103,28 @@ def link(user: str = typer.Option(...), partner: str = typer.Option(...)) -> Non
     except Refusal as refusal:
         _refusal(refusal)
     typer.echo(f"{user} is linked to {partner} (active now)")
+
+
+@sandbox.command("coupon")
+def coupon(partner: str = typer.Option(..., help="a coupon partner: ponta, ana"),
+           points: str = typer.Option(..., help="partner points exchanged for the coupon (whole units)")) -> None:
+    """Print a new coupon code from a sandbox partner (details on stderr, the code alone on stdout)."""
+    partner_points = _amount(points, "points")
+    try:
+        issued = bootstrap().sandbox_issue_coupon(partner, partner_points)
+    except Refusal as refusal:
+        _refusal(refusal)
+    typer.echo(issued["code"])
+    typer.echo(f"{issued['partner']}: {issued['partner_points']:,} points → {issued['reserved_points']:,} reserved points, "
+               f"valid until {issued['expires_on']}{'' if issued['verified'] else ' (unverified rate)'}", err=True)
+
+
+@reserved.command("auto-move")
+def auto_move() -> None:
+    """Run the daily job once: announce, then carry out, the 14-day move of reserved points (留保ポイント)."""
+    result = bootstrap().run_reserved_auto_moves()
+    typer.echo(f"{result['users']} users with reserved points; moved {result['moved']:,} points; "
+               f"{result['announced']} notices written")
 
 
 @app.command()

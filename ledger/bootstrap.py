@@ -34,16 +34,54 @@ class Ledger:
         return UnitOfWork(self.uow_factory)
 
     # points
-    def quote_conversion(self, user_id: str, partner: str, amount: int):
+    def quote_conversion(self, user_id: str, partner: str, amount: int, destination: str | None = None):
         return services.quote_conversion(user_id, partner, amount, uow=self.uow(), rules=self.rules,
-                                         gateway=self.gateway, clock=self.clock)
+                                         gateway=self.gateway, clock=self.clock, destination=destination)
 
-    def convert_points(self, user_id: str, partner: str, amount: int, idempotency_key: str):
+    def convert_points(self, user_id: str, partner: str, amount: int, idempotency_key: str,
+                       destination: str | None = None):
         return services.convert_points(user_id, partner, amount, idempotency_key, uow=self.uow(), rules=self.rules,
-                                       gateway=self.gateway, clock=self.clock)
+                                       gateway=self.gateway, clock=self.clock, destination=destination)
 
     def balance(self, user_id: str):
         return services.get_balance(user_id, uow=self.uow(), gateway=self.gateway)
+
+    def best_route(self, user_id: str, partner: str, amount: int) -> dict:
+        return services.best_route(user_id, partner, amount, uow=self.uow(), rules=self.rules, gateway=self.gateway,
+                                   clock=self.clock)
+
+    def history(self, user_id: str, limit: int = 10) -> list[dict]:
+        return services.history(user_id, uow=self.uow(), limit=limit)
+
+    # coupons
+    def redeem_coupon(self, user_id: str, code: str, idempotency_key: str) -> dict:
+        return services.redeem_coupon(user_id, code, idempotency_key, uow=self.uow(), rules=self.rules,
+                                      clock=self.clock)
+
+    # reserved points → municipalities and events
+    def find_municipalities(self, text: str):
+        return services.find_municipalities(text, rules=self.rules)
+
+    def events_open(self, on: dt.date | None = None):
+        day = on or self.clock.today()
+        return [e for e in self.rules.events.values() if e.open_on(day)]
+
+    def set_home_municipality(self, user_id: str, municipality: str) -> dict:
+        return services.set_home_municipality(user_id, municipality, uow=self.uow(), rules=self.rules,
+                                              clock=self.clock)
+
+    def move_reserved(self, user_id: str, destination: str, amount: int | None, idempotency_key: str) -> dict:
+        return services.move_reserved(user_id, destination, amount, idempotency_key, uow=self.uow(),
+                                      rules=self.rules, clock=self.clock)
+
+    def reserved_schedule(self, user_id: str) -> dict:
+        return services.reserved_schedule(user_id, uow=self.uow(), rules=self.rules)
+
+    def run_reserved_auto_moves(self) -> dict:
+        return services.run_reserved_auto_moves(uow_factory=self.uow, rules=self.rules, clock=self.clock)
+
+    def notices_for(self, user_id: str) -> list[dict]:
+        return services.notices_for(user_id, uow=self.uow())
 
     # ID linkage
     def request_link(self, user_id: str, partner: str) -> dict:
@@ -71,6 +109,10 @@ class Ledger:
     def sandbox_grant(self, user_id: str, partner: str, amount: int, wallet: int = 0) -> int:
         return services.sandbox_grant(user_id, partner, amount, wallet, uow=self.uow(), rules=self.rules,
                                       gateway=self.gateway, clock=self.clock, sandbox=self.settings.sandbox)
+
+    def sandbox_issue_coupon(self, partner: str, partner_points: int) -> dict:
+        return services.sandbox_issue_coupon(partner, partner_points, uow=self.uow(), rules=self.rules,
+                                             clock=self.clock, sandbox=self.settings.sandbox)
 
     def sandbox_link(self, user_id: str, partner: str) -> None:
         services.sandbox_link(user_id, partner, uow=self.uow(), rules=self.rules, clock=self.clock,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from ledger.clock import TOKYO
+
 LOCALES = ("en", "ja")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
 _WEEKDAYS = {"en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "ja": ["月", "火", "水", "木", "金", "土", "日"]}
@@ -53,6 +55,14 @@ def fmt_date(day: dt.date | str | None, locale: str) -> str:
     if locale == "ja":
         return f"{day.year}年{day.month}月{day.day}日（{weekday}）"
     return f"{day.isoformat()} ({weekday})"
+
+
+def fmt_moment(moment: dt.datetime | str, locale: str) -> str:
+    """A moment in Tokyo time: 2018-06-01 (Fri) 14:30 / 2018年6月1日（金）14:30."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    local = moment.astimezone(TOKYO)
+    return f"{fmt_date(local.date(), locale)} {local:%H:%M}"
 
 
 def fmt_int(value: int) -> str:
@@ -276,6 +286,71 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "「{given}」というステータスはありません。ブロンズ・プラチナ・ダイヤモンドのいずれかです。",
     },
     "refusal.sandbox_off": {"en": "That only works in sandbox mode.", "ja": "サンドボックスモードでのみ使えます。"},
+    "campaign_ended": {"en": " (the campaign ended on {on})", "ja": "（キャンペーンは{on}に終了しました）"},
+    "coupon_attempts_left": {
+        "en": " {n} more wrong codes and redeeming pauses for {minutes} minutes.",
+        "ja": "あと{n}回間違えると{minutes}分間クーポン登録が停止されます。",
+    },
+    "refusal.unknown_municipality": {
+        "en": "I don't know the municipality “{given}”. Tell me its prefecture and I'll list the ones I know there.",
+        "ja": "「{given}」という自治体は見つかりません。都道府県を教えていただければ、その自治体を一覧します。",
+    },
+    "refusal.unknown_prefecture": {
+        "en": "I don't know the prefecture “{given}”, or no municipality there issues points on the MyKey Platform.",
+        "ja": "「{given}」という都道府県が見つからないか、マイキープラットフォームで自治体ポイントを発行している自治体がありません。",
+    },
+    "refusal.no_campaign": {
+        "en": "No {partner} campaign goes straight to {municipality} on {on}{ended}. You can convert to reserved points "
+              "at the normal rate ({unit_size} → {reserved_per_unit} per unit) and then move them to {municipality}.",
+        "ja": "{on}時点で{partner}から{municipality}へ直接交換できるキャンペーンはありません{ended}。通常レート"
+              "（1口{unit_size}→{reserved_per_unit}）で留保ポイントに交換してから{municipality}へ移すことができます。",
+    },
+    "refusal.unknown_event": {
+        "en": "I don't know the support event “{given}”.",
+        "ja": "「{given}」という特定支援イベントは見つかりません。",
+    },
+    "refusal.event_closed": {
+        "en": "{event} takes points only from {valid_from} to {valid_until}; it is closed on {on}.",
+        "ja": "{event}は{valid_from}〜{valid_until}の期間のみ受け付けています（{on}は対象外です）。",
+    },
+    "refusal.nothing_reserved": {
+        "en": "You have no reserved points to move.",
+        "ja": "移せる留保ポイントがありません。",
+    },
+    "refusal.not_enough_reserved": {
+        "en": "You have {available} reserved points; you asked to move {given}.",
+        "ja": "留保ポイントは{available}です（指定：{given}）。",
+    },
+    "refusal.link_partner_no_coupon": {
+        "en": "{partner} doesn't issue coupon codes: it converts through ID linkage.",
+        "ja": "{partner}はクーポンコードを発行しません（ID連携で交換します）。",
+    },
+    "refusal.coupon_malformed": {
+        "en": "“{given}” doesn't look like a coupon code. Codes look like PON-7K3M-9QXD-4.",
+        "ja": "「{given}」はクーポンコードの形式ではありません。PON-7K3M-9QXD-4 のような形式です。",
+    },
+    "refusal.coupon_check_digit": {
+        "en": "{code} has a typo: its last character doesn't match. Please check the code and type it again.",
+        "ja": "{code}は入力ミスがあるようです（最後の確認文字が一致しません）。コードをご確認のうえ、もう一度入力してください。",
+    },
+    "refusal.coupon_unknown": {
+        "en": "No coupon {code} exists. Please check the code.{attempts_left}",
+        "ja": "クーポン{code}は存在しません。コードをご確認ください。{attempts_left}",
+    },
+    "refusal.coupon_expired": {
+        "en": "Coupon {code} expired on {expired_on}.",
+        "ja": "クーポン{code}は{expired_on}に有効期限が切れています。",
+    },
+    "refusal.coupon_used": {
+        "en": "Coupon {code} has already been redeemed.",
+        "ja": "クーポン{code}は使用済みです。",
+    },
+    "refusal.coupon_locked": {
+        "en": "Too many wrong coupon codes. To keep codes safe from guessing, redeeming is paused for you "
+              "until {until} (about {minutes} minutes).",
+        "ja": "誤ったクーポンコードが続いたため、推測による不正利用を防ぐためにクーポン登録を{until}まで"
+              "（約{minutes}分）停止しています。",
+    },
 }
 
 

@@ -32,8 +32,8 @@ class Quote:
 
     user_id: str
     partner: str
-    from_amount: int        # partner points or miles debited
-    wallet_used: int        # Saison 永久不滅ウォレット used first
+    from_amount: int        # partner points or miles the user asked to exchange
+    wallet_used: int        # Saison 永久不滅ウォレット used first (450 for a unit)
     to: str                 # "reserved" or "municipal:<id>"
     to_amount: int
     units: int
@@ -42,15 +42,31 @@ class Quote:
     verified: bool
     source: str
     quoted_on: dt.date
+    points_used: int | None = None  # partner points actually debited (from_amount less the units paid from the wallet)
+    campaign: str | None = None     # campaign id when the rate is a campaign's (直接 to a municipality)
+    campaign_until: dt.date | None = None
+
+    @property
+    def points_debited(self) -> int:
+        return self.from_amount if self.points_used is None else self.points_used
+
+    def entries(self) -> list[tuple[str, int]]:
+        """The journal entries this exchange writes: one credit, to reserved points or to a municipality."""
+        return [(self.to, self.to_amount)]
 
     def facts(self, status: str) -> dict[str, Any]:
         return {
             "kind": "conversion",
             "partner": self.partner,
             "from_amount": self.from_amount,
+            "points_used": self.points_debited,
+            "wallet_used": self.wallet_used,
             "to": self.to,
             "to_amount": self.to_amount,
+            "units": self.units,
             "rate": {"unit": self.rate_unit, "per_unit": self.rate_per_unit, "verified": self.verified},
+            "campaign": self.campaign,
+            "campaign_until": self.campaign_until.isoformat() if self.campaign_until else None,
             "status": status,
         }
 

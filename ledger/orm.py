@@ -117,3 +117,86 @@ class ProcessedRequest(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Coupon(Base):
+    """A coupon code (クーポンコード) a partner without ID linkage issued; redeemed once for reserved points."""
+
+    __tablename__ = "coupons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    partner: Mapped[str] = mapped_column(String(32))
+    partner_points: Mapped[int] = mapped_column(BigInteger)
+    reserved_points: Mapped[int] = mapped_column(BigInteger)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    redeemed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    redeemed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CouponAttempt(Base):
+    """A redeem attempt; repeated failures lock redeeming for a while (guessing is rate-limited)."""
+
+    __tablename__ = "coupon_attempts"
+    __table_args__ = (Index("ix_coupon_attempts_user_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ok: Mapped[bool] = mapped_column(Boolean)
+
+
+class UserProfile(Base):
+    """What a user chose once: the home municipality (基本自治体) that unmoved reserved points go to."""
+
+    __tablename__ = "user_profiles"
+
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    home_municipality: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Notice(Base):
+    """The notices outbox: written in the same transaction as the change that causes it, sent later."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_due", "sent_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Exchange(Base):
+    """One exchange (ポイント交換) as a saga, so the partner debit and our credit each happen once.
+
+    `pending` is committed before the partner is called; `debited` once the partner confirmed;
+    `done` in the same transaction as the journal credit (whose idempotency key is this row's);
+    `failed` when the partner refused (nothing debited); `reversed` when a debit could not be
+    credited and the partner refunded it (key `<key>:refund`). `quote` holds the confirmed quote.
+    """
+
+    __tablename__ = "exchanges"
+    __table_args__ = (Index("ix_exchanges_state_updated", "state", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    user_id: Mapped[str] = mapped_column(String(128), index=True)
+    partner: Mapped[str] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(BigInteger)          # partner points debited
+    wallet_used: Mapped[int] = mapped_column(BigInteger, default=0)
+    destination: Mapped[str] = mapped_column(String(64))     # reserved | municipal:<id>
+    to_amount: Mapped[int] = mapped_column(BigInteger)
+    quote: Mapped[str] = mapped_column(Text)                 # JSON: the quote as the user confirmed it
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON refusal {"reason", "details"} when failed/reversed
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

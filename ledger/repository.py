@@ -5,7 +5,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ledger import orm
@@ -23,6 +23,31 @@ class JournalRepository:
             .group_by(orm.JournalEntry.account)
         )
         return {account: int(total) for account, total in rows if total}
+
+    def account_entries(self, user_id: str, account: str) -> list[tuple[int, dt.datetime, int]]:
+        """(transaction id, when, signed amount) of every entry on one account, oldest first."""
+        rows = self.session.execute(
+            select(orm.LedgerTransaction.id, orm.LedgerTransaction.created_at, orm.JournalEntry.amount)
+            .join(orm.JournalEntry.transaction)
+            .where(orm.JournalEntry.user_id == user_id, orm.JournalEntry.account == account)
+            .order_by(orm.LedgerTransaction.created_at, orm.LedgerTransaction.id)
+        )
+        return [(tid, as_utc(at), int(amount)) for tid, at, amount in rows]
+
+    def users_with_balance(self, account: str) -> list[str]:
+        rows = self.session.execute(
+            select(orm.JournalEntry.user_id)
+            .where(orm.JournalEntry.account == account)
+            .group_by(orm.JournalEntry.user_id)
+            .having(func.sum(orm.JournalEntry.amount) > 0)
+        )
+        return [user for (user,) in rows]
+
+    def history(self, user_id: str, limit: int) -> list[orm.LedgerTransaction]:
+        return list(self.session.scalars(
+            select(orm.LedgerTransaction).where(orm.LedgerTransaction.user_id == user_id)
+            .order_by(orm.LedgerTransaction.created_at.desc(), orm.LedgerTransaction.id.desc()).limit(limit)
+        ))
 
     def find(self, idempotency_key: str) -> orm.LedgerTransaction | None:
         return self.session.scalar(
@@ -111,6 +136,11 @@ class SandboxPartnerRepository:
             .where(orm.SandboxPartnerEntry.idempotency_key == idempotency_key)
         ) > 0
 
+    def entry(self, idempotency_key: str) -> orm.SandboxPartnerEntry | None:
+        return self.session.scalar(
+            select(orm.SandboxPartnerEntry).where(orm.SandboxPartnerEntry.idempotency_key == idempotency_key)
+        )
+
     def add(self, **fields) -> None:
         self.session.add(orm.SandboxPartnerEntry(**fields))
         self.session.flush()
@@ -140,3 +170,129 @@ class RequestRepository:
     def add(self, key: str, at: dt.datetime) -> None:
         self.session.add(orm.ProcessedRequest(key=key, created_at=at))
         self.session.flush()
+
+
+class CouponRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, **fields) -> orm.Coupon:
+        coupon = orm.Coupon(**fields)
+        self.session.add(coupon)
+        self.session.flush()
+        return coupon
+
+    def get(self, code: str) -> orm.Coupon | None:
+        return self.session.scalar(select(orm.Coupon).where(orm.Coupon.code == code))
+
+    def claim(self, code: str, user_id: str, at: dt.datetime) -> bool:
+        """Mark the coupon redeemed by `user_id` unless someone already did (one UPDATE: safe under concurrency)."""
+        result = self.session.execute(
+            update(orm.Coupon).where(orm.Coupon.code == code, orm.Coupon.redeemed_by.is_(None))
+            .values(redeemed_by=user_id, redeemed_at=at)
+        )
+        return result.rowcount == 1
+
+    def record_attempt(self, user_id: str, at: dt.datetime, ok: bool) -> None:
+        self.session.add(orm.CouponAttempt(user_id=user_id, at=at, ok=ok))
+        self.session.flush()
+
+    def recent_attempts(self, user_id: str, since: dt.datetime) -> list[tuple[dt.datetime, bool]]:
+        """Attempts since `since`, newest first."""
+        rows = self.session.execute(
+            select(orm.CouponAttempt.at, orm.CouponAttempt.ok)
+            .where(orm.CouponAttempt.user_id == user_id, orm.CouponAttempt.at >= since)
+            .order_by(orm.CouponAttempt.at.desc(), orm.CouponAttempt.id.desc())
+        )
+        return [(as_utc(at), ok) for at, ok in rows]
+
+
+class ProfileRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def home_municipality(self, user_id: str) -> str | None:
+        profile = self.session.get(orm.UserProfile, user_id)
+        return profile.home_municipality if profile else None
+
+    def set_home_municipality(self, user_id: str, municipality: str, at: dt.datetime) -> None:
+        profile = self.session.get(orm.UserProfile, user_id)
+        if profile is None:
+            self.session.add(orm.UserProfile(user_id=user_id, home_municipality=municipality, updated_at=at))
+        else:
+            profile.home_municipality, profile.updated_at = municipality, at
+        self.session.flush()
+
+
+class NoticeRepository:
+    """The notices outbox (通知): one row per thing to tell a user, never written twice (dedupe key)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_once(self, *, user_id: str, kind: str, dedupe_key: str, payload: dict, due_at: dt.datetime,
+                 at: dt.datetime) -> bool:
+        exists = self.session.scalar(select(orm.Notice.id).where(orm.Notice.dedupe_key == dedupe_key))
+        if exists is not None:
+            return False
+        self.session.add(orm.Notice(user_id=user_id, kind=kind, dedupe_key=dedupe_key, due_at=due_at, created_at=at,
+                                    payload=json.dumps(payload, ensure_ascii=False, sort_keys=True)))
+        self.session.flush()
+        return True
+
+    def for_user(self, user_id: str) -> list[orm.Notice]:
+        return list(self.session.scalars(
+            select(orm.Notice).where(orm.Notice.user_id == user_id).order_by(orm.Notice.due_at, orm.Notice.id)
+        ))
+
+    def due(self, now: dt.datetime, limit: int) -> list[orm.Notice]:
+        return list(self.session.scalars(
+            select(orm.Notice).where(orm.Notice.sent_at.is_(None), orm.Notice.due_at <= now)
+            .order_by(orm.Notice.due_at, orm.Notice.id).limit(limit)
+        ))
+
+
+class ExchangeRepository:
+    """Exchange saga rows (ledger.exchanges). State changes are compare-and-set: one UPDATE … WHERE state."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, idempotency_key: str) -> orm.Exchange | None:
+        return self.session.scalar(select(orm.Exchange).where(orm.Exchange.idempotency_key == idempotency_key))
+
+    def add(self, **fields) -> orm.Exchange:
+        row = orm.Exchange(**fields)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def move(self, idempotency_key: str, from_states: tuple[str, ...], to_state: str, at: dt.datetime,
+             **changes) -> bool:
+        """Move the row to `to_state` only if it is in one of `from_states`; False if someone else moved it."""
+        result = self.session.execute(
+            update(orm.Exchange)
+            .where(orm.Exchange.idempotency_key == idempotency_key, orm.Exchange.state.in_(from_states))
+            .values(state=to_state, updated_at=at, **changes)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    def note_attempt(self, idempotency_key: str, at: dt.datetime, error: str) -> None:
+        self.session.execute(
+            update(orm.Exchange).where(orm.Exchange.idempotency_key == idempotency_key)
+            .values(attempts=orm.Exchange.attempts + 1, last_error=error[:2000], updated_at=at)
+            .execution_options(synchronize_session=False)
+        )
+
+    def unfinished(self, untouched_since: dt.datetime, limit: int) -> list[orm.Exchange]:
+        """Pending or debited rows nobody has touched since `untouched_since`, oldest first."""
+        return list(self.session.scalars(
+            select(orm.Exchange)
+            .where(orm.Exchange.state.in_(("pending", "debited")), orm.Exchange.updated_at <= untouched_since)
+            .order_by(orm.Exchange.updated_at, orm.Exchange.id).limit(limit)
+        ))
+
+    def count_by_state(self) -> dict[str, int]:
+        rows = self.session.execute(select(orm.Exchange.state, func.count()).group_by(orm.Exchange.state))
+        return {state: int(n) for state, n in rows}

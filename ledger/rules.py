@@ -59,6 +59,8 @@ class Partner:
     wallet_first: int
     rates: tuple[Rate, ...]
     campaigns: tuple[Campaign, ...] = field(default=())
+    coupon_prefix: str = ""
+    wallet_source: str = ""
 
     def name(self, locale: str) -> str:
         return self.names.get(locale) or self.names["en"]
@@ -72,6 +74,74 @@ class Partner:
             if rate.applies_on(day):
                 return rate
         return None
+
+    def campaign_on(self, day: dt.date, municipality: str) -> Campaign | None:
+        """The campaign rate straight to `municipality` running on `day`, if any."""
+        for campaign in self.campaigns:
+            if campaign.applies_on(day) and municipality in campaign.municipalities:
+                return campaign
+        return None
+
+
+@dataclass(frozen=True)
+class Municipality:
+    """A municipality (自治体) and its point service (e.g. 笠間市 → 笠間応援ポイント)."""
+
+    id: str
+    names: dict[str, str]
+    prefecture: str
+    prefecture_names: dict[str, str]
+    service_names: dict[str, str]
+    aliases: tuple[str, ...]
+    source: str
+    verified: bool
+
+    def name(self, locale: str) -> str:
+        return self.names.get(locale) or self.names["en"]
+
+    def prefecture_name(self, locale: str) -> str:
+        return self.prefecture_names.get(locale) or self.prefecture_names["en"]
+
+    def point_service(self, locale: str) -> str:
+        return self.service_names.get(locale) or self.service_names["en"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """A 特定支援イベント (specific support event) that reserved points can go to while it runs."""
+
+    id: str
+    names: dict[str, str]
+    municipality: str
+    valid_from: dt.date
+    valid_until: dt.date
+    aliases: tuple[str, ...]
+    source: str
+    verified: bool
+
+    def name(self, locale: str) -> str:
+        return self.names.get(locale) or self.names["en"]
+
+    def open_on(self, day: dt.date) -> bool:
+        return self.valid_from <= day <= self.valid_until
+
+
+@dataclass(frozen=True)
+class ReservedPolicy:
+    """留保ポイント: days before they move to the home municipality (基本自治体), and the notice before it."""
+
+    auto_move_after_days: int
+    notice_days_before: int
+    source: str
+
+
+@dataclass(frozen=True)
+class CouponPolicy:
+    valid_days: int
+    max_failures: int
+    failure_window_minutes: int
+    lock_minutes: int
+    verified: bool
 
 
 @dataclass(frozen=True)
@@ -108,6 +178,46 @@ class StatusRules:
 class Rules:
     partners: dict[str, Partner]
     status: StatusRules
+    municipalities: dict[str, Municipality] = field(default_factory=dict)
+    prefectures: dict[str, dict[str, str]] = field(default_factory=dict)  # id → names
+    prefecture_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    events: dict[str, Event] = field(default_factory=dict)
+    reserved: ReservedPolicy | None = None
+    coupons: CouponPolicy | None = None
+
+    def find_municipality(self, text: str | None) -> Municipality | None:
+        """The municipality meant by an id, a name, or its point service's name, in either language."""
+        if not text:
+            return None
+        wanted = normalize_name(text)
+        for municipality in self.municipalities.values():
+            if wanted == municipality.id or wanted in municipality.aliases:
+                return municipality
+        return None
+
+    def find_prefecture(self, text: str | None) -> str | None:
+        if not text:
+            return None
+        wanted = normalize_name(text)
+        for pid, aliases in self.prefecture_aliases.items():
+            if wanted == pid or wanted in aliases:
+                return pid
+        return None
+
+    def municipalities_in(self, prefecture: str) -> list[Municipality]:
+        return [m for m in self.municipalities.values() if m.prefecture == prefecture]
+
+    def find_event(self, text: str | None) -> Event | None:
+        if not text:
+            return None
+        wanted = normalize_name(text)
+        for event in self.events.values():
+            if wanted == event.id or wanted in event.aliases:
+                return event
+        return None
+
+    def coupon_partner(self, prefix: str) -> Partner | None:
+        return next((p for p in self.partners.values() if p.coupon_prefix and p.coupon_prefix == prefix), None)
 
     def link_partners(self) -> list[Partner]:
         """Partners reached by ID linkage (移行用のサービスID設定), in the rules file's order."""
@@ -170,7 +280,44 @@ def _partner(pid: str, raw: dict) -> Partner:
         wallet_first=int(raw.get("wallet_first", 0)),
         rates=rates,
         campaigns=campaigns,
+        coupon_prefix=str(raw.get("coupon_prefix", "")),
+        wallet_source=str(raw.get("wallet_source", "")),
     )
+
+
+def _names(raw: dict) -> dict[str, str]:
+    return {k: str(v) for k, v in raw.items()}
+
+
+def _places(raw: dict) -> tuple[dict, dict, dict, dict, ReservedPolicy]:
+    municipalities: dict[str, Municipality] = {}
+    prefectures: dict[str, dict[str, str]] = {}
+    prefecture_aliases: dict[str, tuple[str, ...]] = {}
+    for pref_id, pref in raw["prefectures"].items():
+        prefectures[pref_id] = _names(pref["names"])
+        prefecture_aliases[pref_id] = tuple(
+            normalize_name(a) for a in [*pref.get("aliases", []), *pref["names"].values()])
+        for mid, m in pref["municipalities"].items():
+            aliases = [*m.get("aliases", []), *m["names"].values(), *m.get("aliases_of_service", []),
+                       *m["point_service"].values()]
+            municipalities[mid] = Municipality(
+                id=mid, names=_names(m["names"]), prefecture=pref_id, prefecture_names=_names(pref["names"]),
+                service_names=_names(m["point_service"]), aliases=tuple(normalize_name(a) for a in aliases),
+                source=m["source"], verified=bool(m["verified"]),
+            )
+    events = {
+        eid: Event(
+            id=eid, names=_names(e["names"]), municipality=e["municipality"], valid_from=_date(e["valid_from"]),
+            valid_until=_date(e["valid_until"]),
+            aliases=tuple(normalize_name(a) for a in [*e.get("aliases", []), *e["names"].values()]),
+            source=e["source"], verified=bool(e["verified"]),
+        )
+        for eid, e in (raw.get("events") or {}).items()
+    }
+    r = raw["reserved_points"]
+    reserved = ReservedPolicy(auto_move_after_days=int(r["auto_move_after_days"]),
+                              notice_days_before=int(r["notice_days_before"]), source=r["source"])
+    return municipalities, prefectures, prefecture_aliases, events, reserved
 
 
 def _status(raw: dict) -> StatusRules:
@@ -195,8 +342,16 @@ def _status(raw: dict) -> StatusRules:
 def load_rules(directory: Path = RULES_DIR) -> Rules:
     partners_raw = yaml.safe_load((directory / "partners.yml").read_text(encoding="utf-8"))
     status_raw = yaml.safe_load((directory / "status.yml").read_text(encoding="utf-8"))
+    places_raw = yaml.safe_load((directory / "municipalities.yml").read_text(encoding="utf-8"))
     partners = {pid: _partner(pid, raw) for pid, raw in partners_raw["partners"].items()}
-    return Rules(partners=partners, status=_status(status_raw))
+    municipalities, prefectures, prefecture_aliases, events, reserved = _places(places_raw)
+    c = partners_raw["coupon_policy"]
+    coupons = CouponPolicy(valid_days=int(c["valid_days"]), max_failures=int(c["max_failures"]),
+                           failure_window_minutes=int(c["failure_window_minutes"]),
+                           lock_minutes=int(c["lock_minutes"]), verified=bool(c["verified"]))
+    return Rules(partners=partners, status=_status(status_raw), municipalities=municipalities,
+                 prefectures=prefectures, prefecture_aliases=prefecture_aliases, events=events,
+                 reserved=reserved, coupons=coupons)
 
 
 @lru_cache(maxsize=1)

@@ -10,11 +10,11 @@ from typing import Callable
 
 from sqlalchemy.exc import IntegrityError
 
-from ledger import tiers
-from ledger.clock import Clock, TOKYO
+from ledger import coupons, tiers
+from ledger.clock import Clock, TOKYO, as_utc
 from ledger.model import RESERVED, Balance, Quote, Refusal
 from ledger.partners import PartnerGateway, SandboxPartnerGateway
-from ledger.rules import Partner, Rules
+from ledger.rules import Municipality, Partner, Rules
 from ledger.unit_of_work import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -31,11 +31,18 @@ def _partner(rules: Rules, partner_id: str) -> Partner:
     return partner
 
 
-def _quote(uow: UnitOfWork, user_id: str, partner: Partner, amount: int, *,
-           gateway: PartnerGateway, now: dt.datetime) -> Quote:
+def _quote(uow: UnitOfWork, user_id: str, partner: Partner, amount: int, *, rules: Rules,
+           gateway: PartnerGateway, now: dt.datetime, destination: str | None = None) -> Quote:
+    """What exchanging `amount` gives: reserved points at the normal rate, or a municipality's points
+    (自治体ポイント) at a campaign rate while the campaign runs. Raises a Refusal naming what is wrong."""
     today = now.astimezone(TOKYO).date()
     if partner.transfer == "coupon":
         raise Refusal("coupon_partner", partner=partner.id)
+    municipality = None
+    if destination is not None:
+        municipality = rules.find_municipality(destination)
+        if municipality is None:
+            raise Refusal("unknown_municipality", given=destination)
     active_from = uow.links.active_from(uow.links.get(user_id, partner.id))
     if active_from is None:
         raise Refusal("not_linked", partner=partner.id)
@@ -44,35 +51,48 @@ def _quote(uow: UnitOfWork, user_id: str, partner: Partner, amount: int, *,
     rate = partner.rate_on(today)
     if rate is None:
         raise Refusal("no_rate", partner=partner.id, on=today.isoformat())
+    campaign = partner.campaign_on(today, municipality.id) if municipality else None
+    if municipality is not None and campaign is None:
+        ended = [c for c in partner.campaigns if municipality.id in c.municipalities and c.valid_until < today]
+        raise Refusal("no_campaign", partner=partner.id, municipality=municipality.id, on=today.isoformat(),
+                      ended_on=max(c.valid_until for c in ended).isoformat() if ended else None,
+                      reserved_per_unit=rate.reserved_per_unit, unit_size=rate.unit)
+    unit = campaign.unit if campaign else rate.unit
+    per_unit = campaign.municipal_per_unit if campaign else rate.reserved_per_unit
     if amount < rate.minimum:
         raise Refusal("below_minimum", partner=partner.id, minimum=rate.minimum, given=amount)
-    if amount % rate.unit:
-        lower = amount - amount % rate.unit
-        raise Refusal("not_whole_units", partner=partner.id, unit=rate.unit, given=amount,
-                      lower=lower, higher=lower + rate.unit)
-    available = gateway.balance(uow, user_id, partner.id).points
-    if amount > available:
-        raise Refusal("insufficient_balance", partner=partner.id, available=available, given=amount)
-    units = amount // rate.unit
+    if amount % unit:
+        lower = amount - amount % unit
+        raise Refusal("not_whole_units", partner=partner.id, unit=unit, given=amount, lower=lower, higher=lower + unit)
+    units = amount // unit
+    held = gateway.balance(uow, user_id, partner.id)
+    wallet_units = min(units, held.wallet // partner.wallet_first) if partner.wallet_first else 0
+    points_used = (units - wallet_units) * unit
+    if points_used > held.points:
+        raise Refusal("insufficient_balance", partner=partner.id, available=held.points, given=points_used)
     return Quote(
-        user_id=user_id, partner=partner.id, from_amount=amount, wallet_used=0, to=RESERVED,
-        to_amount=units * rate.reserved_per_unit, units=units, rate_unit=rate.unit,
-        rate_per_unit=rate.reserved_per_unit, verified=rate.verified, source=rate.source, quoted_on=today,
+        user_id=user_id, partner=partner.id, from_amount=amount, wallet_used=wallet_units * partner.wallet_first,
+        points_used=points_used, to=f"municipal:{municipality.id}" if campaign else RESERVED,
+        to_amount=units * per_unit, units=units, rate_unit=unit, rate_per_unit=per_unit,
+        verified=(campaign or rate).verified, source=(campaign or rate).source, quoted_on=today,
+        campaign=campaign.id if campaign else None, campaign_until=campaign.valid_until if campaign else None,
     )
 
 
 def quote_conversion(user_id: str, partner_id: str, amount: int, *, uow: UnitOfWork, rules: Rules,
-                     gateway: PartnerGateway, clock: Clock) -> Quote:
+                     gateway: PartnerGateway, clock: Clock, destination: str | None = None) -> Quote:
     """What converting `amount` partner points would give, without changing anything."""
     partner = _partner(rules, partner_id)
     now = clock.now()
     with uow:
-        return _quote(uow, user_id, partner, amount, gateway=gateway, now=now)
+        return _quote(uow, user_id, partner, amount, rules=rules, gateway=gateway, now=now, destination=destination)
 
 
 def convert_points(user_id: str, partner_id: str, amount: int, idempotency_key: str, *, uow: UnitOfWork,
-                   rules: Rules, gateway: PartnerGateway, clock: Clock) -> tuple[Quote, bool]:
-    """Debit the partner and credit reserved points (留保ポイント) in one transaction.
+                   rules: Rules, gateway: PartnerGateway, clock: Clock,
+                   destination: str | None = None) -> tuple[Quote, bool]:
+    """Debit the partner and credit reserved points (留保ポイント) — or a municipality's points at a
+    campaign rate — in one transaction.
 
     Returns the quote and whether this call did the work (False when the key was already used,
     e.g. a retried Telegram update or a double-pressed button).
@@ -80,28 +100,34 @@ def convert_points(user_id: str, partner_id: str, amount: int, idempotency_key: 
     partner = _partner(rules, partner_id)
     now = clock.now()
     with uow:
+        uow.lock_user(user_id)
         done = uow.journal.find(idempotency_key)
         if done is not None:
             if done.user_id != user_id:
                 raise Refusal("idempotency_key_reused")
             return _stored_quote(done), False
-        quote = _quote(uow, user_id, partner, amount, gateway=gateway, now=now)
-        gateway.debit(uow, user_id, partner.id, amount, idempotency_key=idempotency_key, at=now)
+        quote = _quote(uow, user_id, partner, amount, rules=rules, gateway=gateway, now=now, destination=destination)
+        gateway.debit(uow, user_id, partner.id, quote.points_debited, wallet=quote.wallet_used,
+                      idempotency_key=idempotency_key, at=now)
         uow.journal.add(
             user_id=user_id, kind="conversion", idempotency_key=idempotency_key, at=now,
-            details=quote.facts("done") | {"units": quote.units, "quoted_on": quote.quoted_on.isoformat()},
-            entries=[(quote.to, quote.to_amount)],
+            details=quote.facts("done") | {"quoted_on": quote.quoted_on.isoformat()},
+            entries=quote.entries(),
         )
         uow.commit()
         return quote, True
 
 
 def _stored_quote(txn) -> Quote:
+    """The quote an earlier call with the same idempotency key carried out."""
     d = json.loads(txn.details)
+    until = d.get("campaign_until")
     return Quote(
-        user_id=txn.user_id, partner=d["partner"], from_amount=d["from_amount"], wallet_used=0, to=d["to"],
-        to_amount=d["to_amount"], units=d["units"], rate_unit=d["rate"]["unit"], rate_per_unit=d["rate"]["per_unit"],
-        verified=d["rate"]["verified"], source="", quoted_on=dt.date.fromisoformat(d["quoted_on"]),
+        user_id=txn.user_id, partner=d["partner"], from_amount=d["from_amount"], wallet_used=d.get("wallet_used", 0),
+        points_used=d.get("points_used"), to=d["to"], to_amount=d["to_amount"], units=d["units"],
+        rate_unit=d["rate"]["unit"], rate_per_unit=d["rate"]["per_unit"], verified=d["rate"]["verified"], source="",
+        quoted_on=dt.date.fromisoformat(d["quoted_on"]), campaign=d.get("campaign"),
+        campaign_until=dt.date.fromisoformat(until) if until else None,
     )
 
 
@@ -116,6 +142,317 @@ def get_balance(user_id: str, *, uow: UnitOfWork, gateway: PartnerGateway) -> Ba
         events={k.split(":", 1)[1]: v for k, v in accounts.items() if k.startswith("event:")},
         partners=partners,
     )
+
+
+# ---------------------------------------------------------------- coupons (クーポンコード)
+
+def sandbox_issue_coupon(partner_id: str, partner_points: int, *, uow: UnitOfWork, rules: Rules, clock: Clock,
+                         sandbox: bool) -> dict:
+    """The sandbox partner exchanges `partner_points` and issues a coupon code for their reserved points."""
+    _require_sandbox(sandbox)
+    partner = _partner(rules, partner_id)
+    if partner.transfer != "coupon" or not partner.coupon_prefix:
+        raise Refusal("link_partner_no_coupon", partner=partner.id)
+    now = clock.now()
+    rate = partner.rate_on(now.astimezone(TOKYO).date())
+    if rate is None:
+        raise Refusal("no_rate", partner=partner.id, on=now.astimezone(TOKYO).date().isoformat())
+    if partner_points < rate.minimum:
+        raise Refusal("below_minimum", partner=partner.id, minimum=rate.minimum, given=partner_points)
+    if partner_points % rate.unit:
+        lower = partner_points - partner_points % rate.unit
+        raise Refusal("not_whole_units", partner=partner.id, unit=rate.unit, given=partner_points, lower=lower,
+                      higher=lower + rate.unit)
+    expires_at = now + dt.timedelta(days=rules.coupons.valid_days)
+    with uow:
+        while True:  # 32**8 codes per partner: a collision is all but impossible, but never reuse one
+            code = str(coupons.new_code(partner.coupon_prefix))
+            if uow.coupons.get(code) is None:
+                break
+        uow.coupons.add(code=code, partner=partner.id, partner_points=partner_points,
+                        reserved_points=partner_points // rate.unit * rate.reserved_per_unit,
+                        issued_at=now, expires_at=expires_at)
+        uow.commit()
+    return {"kind": "coupon_issued", "code": code, "partner": partner.id, "partner_points": partner_points,
+            "reserved_points": partner_points // rate.unit * rate.reserved_per_unit,
+            "expires_on": expires_at.astimezone(TOKYO).date().isoformat(), "verified": rate.verified}
+
+
+def _coupon_lock(uow: UnitOfWork, user_id: str, rules: Rules, now: dt.datetime) -> tuple[dt.datetime | None, int]:
+    """(locked until, failures so far) from the user's recent attempts; a success resets the count."""
+    policy = rules.coupons
+    attempts = uow.coupons.recent_attempts(user_id, now - dt.timedelta(minutes=policy.failure_window_minutes
+                                                                        + policy.lock_minutes))
+    failures: list[dt.datetime] = []
+    for at, ok in attempts:  # newest first
+        if ok:
+            break
+        failures.append(at)
+    in_window = [at for at in failures if at >= failures[0] - dt.timedelta(minutes=policy.failure_window_minutes)] \
+        if failures else []
+    if len(in_window) >= policy.max_failures:
+        until = failures[0] + dt.timedelta(minutes=policy.lock_minutes)
+        if now < until:
+            return until, len(in_window)
+        return None, 0
+    recent = [at for at in failures if at >= now - dt.timedelta(minutes=policy.failure_window_minutes)]
+    return None, len(recent)
+
+
+def redeem_coupon(user_id: str, text: str, idempotency_key: str, *, uow: UnitOfWork, rules: Rules,
+                  clock: Clock) -> dict:
+    """Redeem a coupon code for reserved points (留保ポイント): single use, until it expires.
+
+    Wrong codes count against the user: after `max_failures` within the window, redeeming locks
+    for `lock_minutes` (told in plain words with the time it opens again).
+    """
+    now = clock.now()
+    policy = rules.coupons
+    with uow:
+        uow.lock_user(user_id)
+        done = uow.journal.find(idempotency_key)
+        if done is not None and done.user_id == user_id:
+            return json.loads(done.details) | {"status": "done"}
+        until, failures = _coupon_lock(uow, user_id, rules, now)
+        if until is not None:
+            raise Refusal("coupon_locked", until=until.isoformat(),
+                          minutes=max(1, int((until - now).total_seconds() + 59) // 60))
+        code = coupons.read_code(text)
+        if code is None:
+            raise Refusal("coupon_malformed", given=text[:40])
+        shown = str(code)
+
+        def fail(reason: str, **details) -> Refusal:
+            uow.coupons.record_attempt(user_id, now, ok=False)
+            uow.commit()
+            left = policy.max_failures - failures - 1
+            if left <= 0:
+                lock_until = now + dt.timedelta(minutes=policy.lock_minutes)
+                return Refusal("coupon_locked", until=lock_until.isoformat(), minutes=policy.lock_minutes)
+            return Refusal(reason, code=shown, attempts_left=left, lock_minutes=policy.lock_minutes, **details)
+
+        if not code.check_ok:
+            raise fail("coupon_check_digit")
+        coupon = uow.coupons.get(shown)
+        if coupon is None or rules.coupon_partner(code.prefix) is None:
+            raise fail("coupon_unknown")
+        if coupon.redeemed_by is not None:
+            if coupon.redeemed_by == user_id:
+                raise Refusal("coupon_used", code=shown)  # their own again: not a guess
+            raise fail("coupon_used")
+        if now >= as_utc(coupon.expires_at):
+            raise fail("coupon_expired", expired_on=as_utc(coupon.expires_at).astimezone(TOKYO).date().isoformat())
+        if not uow.coupons.claim(shown, user_id, now):
+            raise fail("coupon_used")
+        uow.coupons.record_attempt(user_id, now, ok=True)
+        facts = {"kind": "coupon", "code": shown, "partner": coupon.partner, "from_amount": coupon.partner_points,
+                 "to": RESERVED, "to_amount": coupon.reserved_points, "status": "done"}
+        uow.journal.add(user_id=user_id, kind="coupon", idempotency_key=idempotency_key, at=now, details=facts,
+                        entries=[(RESERVED, coupon.reserved_points)])
+        uow.commit()
+        return facts
+
+
+# ---------------------------------------------------------------- reserved points (留保ポイント) → municipalities
+
+def find_municipalities(text: str, *, rules: Rules) -> list[Municipality]:
+    """Municipalities named by `text`: a prefecture (都道府県) lists its municipalities; a name finds one."""
+    prefecture = rules.find_prefecture(text)
+    if prefecture is not None:
+        return rules.municipalities_in(prefecture)
+    municipality = rules.find_municipality(text)
+    return [municipality] if municipality else []
+
+
+def set_home_municipality(user_id: str, municipality_text: str, *, uow: UnitOfWork, rules: Rules,
+                          clock: Clock) -> dict:
+    """The home municipality (基本自治体) unmoved reserved points go to after 14 days."""
+    municipality = rules.find_municipality(municipality_text)
+    if municipality is None:
+        raise Refusal("unknown_municipality", given=municipality_text)
+    now = clock.now()
+    with uow:
+        uow.profiles.set_home_municipality(user_id, municipality.id, now)
+        uow.commit()
+    return {"kind": "home_municipality", "municipality": municipality.id, "verified": municipality.verified,
+            "status": "done"}
+
+
+def _destination(rules: Rules, destination: str, today: dt.date) -> tuple[str, dict]:
+    """The journal account for a municipality or an open 特定支援イベント, with its facts."""
+    municipality = rules.find_municipality(destination)
+    if municipality is not None:
+        return f"municipal:{municipality.id}", {"municipality": municipality.id, "verified": municipality.verified}
+    event = rules.find_event(destination)
+    if event is None:
+        raise Refusal("unknown_municipality", given=destination)
+    if not event.open_on(today):
+        raise Refusal("event_closed", event=event.id, on=today.isoformat(), valid_from=event.valid_from.isoformat(),
+                      valid_until=event.valid_until.isoformat())
+    return f"event:{event.id}", {"event": event.id, "verified": event.verified}
+
+
+def move_reserved(user_id: str, destination: str, amount: int | None, idempotency_key: str, *, uow: UnitOfWork,
+                  rules: Rules, clock: Clock) -> dict:
+    """Move reserved points (留保ポイント) to a municipality's points or a 特定支援イベント. One-way.
+
+    `amount` None moves all of them.
+    """
+    now = clock.now()
+    account, place = _destination(rules, destination, now.astimezone(TOKYO).date())
+    with uow:
+        uow.lock_user(user_id)
+        done = uow.journal.find(idempotency_key)
+        if done is not None and done.user_id == user_id:
+            return json.loads(done.details)
+        reserved = uow.journal.balances(user_id).get(RESERVED, 0)
+        if reserved <= 0:
+            raise Refusal("nothing_reserved")
+        amount = reserved if amount is None else amount
+        if amount > reserved:
+            raise Refusal("not_enough_reserved", available=reserved, given=amount)
+        facts = {"kind": "move", "from": RESERVED, "to": account, "amount": amount, "status": "done", **place}
+        uow.journal.add(user_id=user_id, kind="move", idempotency_key=idempotency_key, at=now, details=facts,
+                        entries=[(RESERVED, -amount), (account, amount)])
+        uow.commit()
+        return facts
+
+
+def _reserved_lots(uow: UnitOfWork, user_id: str) -> list[tuple[int, dt.datetime, int]]:
+    """Reserved credits still unmoved, oldest first: moves take the oldest points first (FIFO)."""
+    entries = uow.journal.account_entries(user_id, RESERVED)
+    taken = -sum(amount for _, _, amount in entries if amount < 0)
+    lots = []
+    for tid, at, amount in entries:
+        if amount <= 0:
+            continue
+        used = min(amount, taken)
+        taken -= used
+        if amount - used:
+            lots.append((tid, at, amount - used))
+    return lots
+
+
+def _auto_move_day(rules: Rules, credited_at: dt.datetime) -> dt.date:
+    return credited_at.astimezone(TOKYO).date() + dt.timedelta(days=rules.reserved.auto_move_after_days)
+
+
+def reserved_schedule(user_id: str, *, uow: UnitOfWork, rules: Rules) -> dict:
+    """When each unmoved lot of reserved points moves to the home municipality (基本自治体)."""
+    with uow:
+        lots = _reserved_lots(uow, user_id)
+        home = uow.profiles.home_municipality(user_id)
+    return {"kind": "reserved_schedule", "home_municipality": home,
+            "lots": [{"amount": amount, "credited_on": at.astimezone(TOKYO).date().isoformat(),
+                      "moves_on": _auto_move_day(rules, at).isoformat()} for _, at, amount in lots]}
+
+
+def run_reserved_auto_moves(*, uow_factory: Callable[[], UnitOfWork], rules: Rules, clock: Clock) -> dict:
+    """The daily job: announce, then carry out, the 14-day move of unmoved reserved points.
+
+    A lot due within `notice_days_before` days gets a notice first (once); a lot past its day moves
+    to the home municipality with a notice. Without a home municipality the user is asked to pick one.
+    Every write carries a key, so running the job twice (or in two processes) changes nothing more.
+    """
+    now = clock.now()
+    today = now.astimezone(TOKYO).date()
+    with uow_factory() as uow:
+        users = uow.journal.users_with_balance(RESERVED)
+    moved = announced = 0
+    for user_id in users:
+        with uow_factory() as uow:
+            uow.lock_user(user_id)
+            home = uow.profiles.home_municipality(user_id)
+            for tid, at, amount in _reserved_lots(uow, user_id):
+                day = _auto_move_day(rules, at)
+                payload = {"amount": amount, "moves_on": day.isoformat(), "municipality": home,
+                           "credited_on": at.astimezone(TOKYO).date().isoformat()}
+                if day <= today and home is not None:
+                    key = f"auto-move:{tid}"
+                    facts = {"kind": "move", "from": RESERVED, "to": f"municipal:{home}", "amount": amount,
+                             "automatic": True, "status": "done", "municipality": home}
+                    uow.journal.add(user_id=user_id, kind="auto_move", idempotency_key=key, at=now, details=facts,
+                                    entries=[(RESERVED, -amount), (f"municipal:{home}", amount)])
+                    uow.notices.add_once(user_id=user_id, kind="reserved_moved", dedupe_key=key, payload=payload,
+                                         due_at=now, at=now)
+                    moved += amount
+                elif day - dt.timedelta(days=rules.reserved.notice_days_before) <= today:
+                    kind = "reserved_move_soon" if home else "reserved_needs_home"
+                    if uow.notices.add_once(user_id=user_id, kind=kind, dedupe_key=f"{kind}:{tid}", payload=payload,
+                                            due_at=now, at=now):
+                        announced += 1
+            uow.commit()
+    return {"kind": "auto_moves", "users": len(users), "moved": moved, "announced": announced}
+
+
+def notices_for(user_id: str, *, uow: UnitOfWork) -> list[dict]:
+    with uow:
+        return [{"kind": n.kind, "due_at": as_utc(n.due_at).isoformat(), "sent": n.sent_at is not None,
+                 **json.loads(n.payload)} for n in uow.notices.for_user(user_id)]
+
+
+# ---------------------------------------------------------------- history and advice
+
+def history(user_id: str, *, uow: UnitOfWork, limit: int = 10) -> list[dict]:
+    """The user's latest changes, newest first: conversions, coupons, moves (automatic ones too)."""
+    with uow:
+        rows = uow.journal.history(user_id, limit)
+        return [json.loads(txn.details) | {"what": txn.kind, "at": as_utc(txn.created_at).isoformat()} for txn in rows]
+
+
+def best_route(user_id: str, partner_id: str, amount: int, *, uow: UnitOfWork, rules: Rules,
+               gateway: PartnerGateway, clock: Clock) -> dict:
+    """Compare every way `amount` partner points can go on today's date, and recommend one.
+
+    Like a route-search site (ポイ探): each route with its rate, the points it gives, what is left over
+    (not a whole unit), and why a route is closed (campaign ended, below the minimum, linkage).
+    """
+    partner = _partner(rules, partner_id)
+    now = clock.now()
+    today = now.astimezone(TOKYO).date()
+    rate = partner.rate_on(today)
+    if rate is None:
+        raise Refusal("no_rate", partner=partner.id, on=today.isoformat())
+    with uow:
+        link_from = uow.links.active_from(uow.links.get(user_id, partner.id)) if partner.transfer == "link" else None
+        held = gateway.balance(uow, user_id, partner.id)
+
+    def route(to: str, unit: int, per_unit: int, *, campaign=None, verified: bool, why_closed: str | None = None) -> dict:
+        units = amount // unit if amount >= rate.minimum else 0
+        wallet_units = min(units, held.wallet // partner.wallet_first) if partner.wallet_first else 0
+        return {"to": to, "unit": unit, "per_unit": per_unit, "units": units, "to_amount": units * per_unit,
+                "used": units * unit, "remainder": amount - units * unit, "wallet_used": wallet_units * partner.wallet_first,
+                "campaign": campaign.id if campaign else None,
+                "campaign_until": campaign.valid_until.isoformat() if campaign else None,
+                "verified": verified, "open": why_closed is None, "why_closed": why_closed}
+
+    closed_all = None
+    if amount < rate.minimum:
+        closed_all = "below_minimum"
+    routes = [route(RESERVED, rate.unit, rate.reserved_per_unit, verified=rate.verified, why_closed=closed_all)]
+    for campaign in partner.campaigns:
+        why = closed_all
+        if why is None and today > campaign.valid_until:
+            why = "campaign_ended"
+        elif why is None and today < campaign.valid_from:
+            why = "campaign_not_started"
+        for municipality in campaign.municipalities:
+            routes.append(route(f"municipal:{municipality}", campaign.unit, campaign.municipal_per_unit,
+                                campaign=campaign, verified=campaign.verified, why_closed=why))
+    open_routes = [r for r in routes if r["open"] and r["to_amount"] > 0]
+    best = max(open_routes, key=lambda r: (r["to_amount"], r["to"] == RESERVED), default=None)
+    if partner.transfer == "coupon":
+        access = "coupon"
+    elif link_from is None:
+        access = "not_linked"
+    else:
+        access = "linked" if now >= link_from else "link_pending"
+    return {
+        "kind": "route_advice", "partner": partner.id, "amount": amount, "on": today.isoformat(),
+        "minimum": rate.minimum, "held": held.points, "wallet": held.wallet, "access": access,
+        "active_from": link_from.astimezone(TOKYO).date().isoformat() if link_from else None,
+        "routes": routes, "best": best,
+    }
 
 
 # ---------------------------------------------------------------- ID linkage (移行用のサービスID設定)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ledger import repository
@@ -21,6 +22,10 @@ class UnitOfWork:
         self.sandbox = repository.SandboxPartnerRepository(self.session)
         self.clock = repository.ClockRepository(self.session)
         self.requests = repository.RequestRepository(self.session)
+        self.coupons = repository.CouponRepository(self.session)
+        self.profiles = repository.ProfileRepository(self.session)
+        self.notices = repository.NoticeRepository(self.session)
+        self.exchanges = repository.ExchangeRepository(self.session)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -28,6 +33,16 @@ class UnitOfWork:
         self.session.rollback()
         self.session.close()
         self.session = None
+
+    def lock_user(self, user_id: str) -> None:
+        """Serialize writers on one user's accounts until this unit of work ends.
+
+        SQLite already serializes every writer (BEGIN IMMEDIATE); PostgreSQL takes a transaction-scoped
+        advisory lock keyed by the user, so two exchanges cannot both pass the same balance check.
+        """
+        assert self.session is not None
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:user_id))"), {"user_id": user_id})
 
     def commit(self) -> None:
         assert self.session is not None

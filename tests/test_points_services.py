@@ -47,7 +47,8 @@ def test_quote_changes_nothing_convert_moves_the_points(ledger):
     assert quote.to_amount == 2_000
     assert quote.units == 2
     assert quote.facts("needs_confirmation") | {"rate": None} == {
-        "kind": "conversion", "partner": "jal", "from_amount": 4_000, "to": "reserved", "to_amount": 2_000,
+        "kind": "conversion", "partner": "jal", "from_amount": 4_000, "points_used": 4_000, "wallet_used": 0,
+        "to": "reserved", "to_amount": 2_000, "units": 2, "campaign": None, "campaign_until": None,
         "rate": None, "status": "needs_confirmation",
     }
     assert ledger.balance(A).reserved == 0
@@ -153,8 +154,8 @@ def test_users_never_see_or_spend_each_others_points(ledger):
 class PartnerFailsAfterDebit(SandboxPartnerGateway):
     """The partner debits, then the call fails (e.g. a timeout): nothing may stay half done."""
 
-    def debit(self, uow, user_id, partner, amount, *, idempotency_key, at):
-        super().debit(uow, user_id, partner, amount, idempotency_key=idempotency_key, at=at)
+    def debit(self, uow, user_id, partner, amount, *, idempotency_key, at, wallet=0):
+        super().debit(uow, user_id, partner, amount, idempotency_key=idempotency_key, at=at, wallet=wallet)
         raise ConnectionError("partner timed out")
 
 
