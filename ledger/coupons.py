@@ -1,7 +1,7 @@
 """Coupon codes (クーポンコード): how they look, how they are made, how a typed one is read back.
 
 A code is `PPP-XXXX-XXXX-C`: the partner's prefix, eight random characters, and a Luhn mod N check
-character over the same 32-character alphabet (python-stdnum), which catches every single mistyped
+character over them in the same 32-character alphabet (python-stdnum), which catches every single mistyped
 character and most swapped neighbours before the database is asked. The alphabet is Crockford's
 base 32: no I, L, O or U, and a typed O is read as 0, I and L as 1.
 """
@@ -31,18 +31,13 @@ class CouponCode:
 
     @property
     def check_ok(self) -> bool:
-        return luhn.calc_check_digit(self.prefix + self.body, alphabet=ALPHABET + _prefix_letters()) == self.check
-
-
-def _prefix_letters() -> str:
-    # Prefix letters outside the alphabet (I, L, O, U) still need a value for the check character.
-    return "ILOU"
+        return luhn.calc_check_digit(self.body, alphabet=ALPHABET) == self.check
 
 
 def new_code(prefix: str) -> CouponCode:
+    """A fresh random code; the check character covers the random part (the prefix names a known partner)."""
     body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
-    check = luhn.calc_check_digit(prefix + body, alphabet=ALPHABET + _prefix_letters())
-    return CouponCode(prefix, body, check)
+    return CouponCode(prefix, body, luhn.calc_check_digit(body, alphabet=ALPHABET))
 
 
 def read_code(text: str) -> CouponCode | None:
