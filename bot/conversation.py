@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from bot.nlu_client import NluUnavailable, RasaClient
 from ledger.i18n import normalize_locale, script_locale, t
@@ -53,8 +53,11 @@ def merge_rasa_messages(messages: list[dict[str, Any]]) -> list[Reply]:
 
 
 class Conversation:
-    def __init__(self, rasa: RasaClient) -> None:
+    def __init__(self, rasa: RasaClient,
+                 remember_locale: Callable[[str, str], Awaitable[None]] | None = None) -> None:
+        """`remember_locale(user_id, locale)` keeps the language a user writes in, for notices later."""
         self.rasa = rasa
+        self.remember_locale = remember_locale
 
     async def handle(self, user_id: str, text: str, locale_hint: str | None = None) -> list[Reply]:
         cleaned = _clean(text or "")
@@ -66,6 +69,11 @@ class Conversation:
         if not cleaned:
             return [Reply(t("empty", locale), facts={"kind": "error", "status": "rejected", "reason": "empty_text"})]
         source = "script" if script else "client" if hint else "default"
+        if self.remember_locale is not None and source != "default":
+            try:
+                await self.remember_locale(user_id, locale)
+            except Exception:  # a notice language is not worth failing the user's turn for
+                log.exception("could not remember the locale of %s", user_id)
         try:
             messages = await self.rasa.send(user_id, cleaned, {"locale": locale, "locale_source": source})
         except NluUnavailable as exc:

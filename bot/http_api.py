@@ -55,9 +55,12 @@ HealthCheck = Callable[[], Awaitable[bool]]
 def create_api(conversation: Conversation, api_token: str, health_checks: dict[str, HealthCheck], *,
                telegram_webhook: Callable[[dict], Awaitable[None]] | None = None,
                telegram_secret: str | None = None,
-               claim_request: Callable[[str], bool] | None = None) -> Starlette:
+               claim_request: Callable[[str], bool] | None = None,
+               take_notices: Callable[[str], list[dict]] | None = None,
+               render_notice: Callable[[dict], str] | None = None) -> Starlette:
     """`claim_request(key)` is True the first time a key is seen; with it, a request that carries a
-    `request_id` already used by the same user is answered as a replay and not acted on again."""
+    `request_id` already used by the same user is answered as a replay and not acted on again.
+    `take_notices(user_id)` hands over a user's due notices (GET /v1/notices), worded by `render_notice`."""
 
     def authorized(request: Request) -> bool:
         header = request.headers.get("authorization", "")
@@ -113,6 +116,20 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
             return replies
         return JsonResponse(voice_payload(replies))
 
+    async def notices(request: Request) -> Response:
+        """GET /v1/notices?user_id=… → the user's due notices, each once: {"notices":[{"text","facts"}]}."""
+        if not authorized(request):
+            return _error(401, "unauthorized", "a valid bearer token is required")
+        user_id = request.query_params.get("user_id", "")
+        if not USER_ID.match(user_id):
+            return _error(400, "bad_user_id", "user_id: 1–128 characters of A–Z a–z 0–9 : _ . @ -")
+        if take_notices is None or render_notice is None:
+            return JsonResponse({"notices": []})
+        taken = await asyncio.to_thread(take_notices, user_id)
+        return JsonResponse({"notices": [{"text": render_notice(n), "facts": {k: v for k, v in n.items()
+                                                                              if k not in ("id", "sent")}}
+                                         for n in taken]})
+
     async def healthz(request: Request) -> Response:
         names = list(health_checks)
         results = await asyncio.gather(*(health_checks[n]() for n in names), return_exceptions=True)
@@ -138,6 +155,7 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
         Route("/healthz", healthz, methods=["GET"]),
         Route("/v1/messages", messages, methods=["POST"]),
         Route("/v1/voice", voice, methods=["POST"]),
+        Route("/v1/notices", notices, methods=["GET"]),
         Route("/telegram/webhook", telegram, methods=["POST"]),
     ])
 

@@ -15,6 +15,7 @@ from telegram import Update
 from bot.conversation import Conversation
 from bot.http_api import create_api, http_ok
 from bot.nlu_client import RasaClient
+from bot.notices import NoticeDispatcher, render, schedule_jobs
 from bot.telegram_bot import build_application
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
@@ -25,7 +26,11 @@ log = logging.getLogger(__name__)
 async def serve(settings: Settings) -> None:
     ledger = bootstrap(settings)
     rasa = RasaClient(settings.rasa_url)
-    conversation = Conversation(rasa)
+
+    async def remember_locale(user_id: str, locale: str) -> None:
+        await asyncio.to_thread(ledger.remember_locale, user_id, locale)
+
+    conversation = Conversation(rasa, remember_locale)
     telegram_app = None
     webhook_mode = bool(settings.telegram_token and settings.telegram_webhook_url)
     if settings.telegram_token:
@@ -52,7 +57,10 @@ async def serve(settings: Settings) -> None:
         telegram_webhook=push_update if webhook_mode else None,
         telegram_secret=settings.telegram_webhook_secret,
         claim_request=ledger.claim_request,
+        take_notices=ledger.take_notices,
+        render_notice=lambda notice: render(ledger, notice),
     )
+    scheduler = schedule_jobs(ledger, NoticeDispatcher(ledger, telegram_app.bot if telegram_app else None))
     server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=settings.http_port, log_level="warning",
                                            lifespan="off"))
 
@@ -70,12 +78,14 @@ async def serve(settings: Settings) -> None:
             await telegram_app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
         await telegram_app.start()
 
+    scheduler.start()
     server_task = asyncio.create_task(server.serve())
     log.info("bot serving on 127.0.0.1:%s (telegram: %s)", settings.http_port,
              "webhook" if webhook_mode else "polling" if telegram_app else "off")
     stop_task = asyncio.create_task(stop.wait())
     await asyncio.wait({server_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
+    scheduler.shutdown(wait=False)
     if telegram_app is not None:
         if telegram_app.updater and telegram_app.updater.running:
             await telegram_app.updater.stop()

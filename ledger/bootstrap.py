@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from ledger import db, services
+from ledger import db, exchanges, services
 from ledger.clock import Clock
 from ledger.config import Settings
 from ledger.partners import PartnerGateway, SandboxPartnerGateway
@@ -121,12 +121,29 @@ class Ledger:
     def set_test_clock(self, moment: dt.datetime | None) -> None:
         services.set_test_clock(moment, uow=self.uow(), sandbox=self.settings.sandbox)
 
+    # exchange saga
+    def recover_exchanges(self, older_than: dt.timedelta = exchanges.RECOVER_AFTER) -> exchanges.Recovery:
+        """Finish or reverse exchanges a partner timeout or a dead process left unfinished."""
+        return exchanges.recover_exchanges(uow=self.uow(), gateway=self.gateway, clock=self.clock,
+                                           older_than=older_than)
+
     def database_ok(self) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(text("SELECT 1")).scalar() == 1
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if hasattr(self.gateway, "close"):
+            self.gateway.close()
+
+
+def make_gateway(settings: Settings) -> PartnerGateway:
+    """The partner's HTTP API when POINTSBOT_PARTNER_URL is set, else the sandbox partner in our database."""
+    if settings.partner_url:
+        from ledger.http_partner import HttpPartnerGateway
+
+        return HttpPartnerGateway(settings.partner_url, token=settings.partner_token)
+    return SandboxPartnerGateway()
 
 
 def bootstrap(settings: Settings | None = None, *, migrate: bool = True, rules: Rules | None = None,
@@ -147,4 +164,4 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True, rules: 
 
     clock = Clock(frozen=frozen if settings.sandbox else None)
     return Ledger(settings=settings, engine=engine, rules=rules or default_rules(), clock=clock,
-                  gateway=gateway or SandboxPartnerGateway(), uow_factory=factory)
+                  gateway=gateway or make_gateway(settings), uow_factory=factory)

@@ -30,6 +30,8 @@ class Settings:
     telegram_webhook_url: str | None
     telegram_webhook_secret: str | None
     api_token_env: str | None
+    partner_url: str | None = None    # a partner's HTTP API; unset → the sandbox partner in our database
+    partner_token: str | None = None
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> "Settings":
@@ -47,6 +49,8 @@ class Settings:
             telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
             telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
             api_token_env=env.get("POINTSBOT_API_TOKEN") or None,
+            partner_url=(env.get("POINTSBOT_PARTNER_URL") or "").rstrip("/") or None,
+            partner_token=env.get("POINTSBOT_PARTNER_TOKEN") or None,
         )
 
     @property

@@ -286,6 +286,31 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "「{given}」というステータスはありません。ブロンズ・プラチナ・ダイヤモンドのいずれかです。",
     },
     "refusal.sandbox_off": {"en": "That only works in sandbox mode.", "ja": "サンドボックスモードでのみ使えます。"},
+    # the exchange saga (ledger/exchanges.py)
+    "refusal.exchange_pending": {
+        "en": "{partner} hasn't confirmed yet, so your exchange of {from_amount} {unit} is in progress. I'll finish "
+              "it — it will never happen twice — and your {to_amount} points will appear once {partner} answers.",
+        "ja": "{partner}からの応答が遅れているため、{from_amount}{unit}の交換は処理中です。確認でき次第、完了させます"
+              "（二重に交換されることはありません）。{to_amount}ポイントはその時点で反映されます。",
+    },
+    "refusal.partner_unavailable": {
+        "en": "The partner program isn't answering right now, so nothing was exchanged. Please try again in a few minutes.",
+        "ja": "提携先が応答しないため、交換していません。数分後にもう一度お試しください。",
+    },
+    "refusal.partner_refused": {
+        "en": "{partner} declined the exchange, so nothing was exchanged.",
+        "ja": "{partner}が交換を受け付けなかったため、交換していません。",
+    },
+    "refusal.exchange_reversed": {
+        "en": "{partner} took the {from_amount} {unit}, but I could not add your points, so {partner} was asked to give "
+              "them back. Nothing was exchanged.",
+        "ja": "{partner}の{from_amount}{unit}は引き落とされましたが、ポイントを加算できなかったため、{partner}に返還を"
+              "依頼しました。交換は行われていません。",
+    },
+    "refusal.exchange_expired": {
+        "en": "{partner} never confirmed that exchange, so it was cancelled; nothing was exchanged. You can start a new one.",
+        "ja": "{partner}から確認が取れなかったため、この交換は取り消しました。交換は行われていません。改めてお申し込みください。",
+    },
     "campaign_ended": {"en": " (the campaign ended on {on})", "ja": "（キャンペーンは{on}に終了しました）"},
     "coupon_attempts_left": {
         "en": " {n} more wrong codes and redeeming pauses for {minutes} minutes.",

@@ -154,6 +154,7 @@ class UserProfile(Base):
 
     user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     home_municipality: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)  # the language notices are sent in
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -170,6 +171,7 @@ class Notice(Base):
     payload: Mapped[str] = mapped_column(Text, default="{}")
     due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 

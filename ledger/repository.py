@@ -215,13 +215,25 @@ class ProfileRepository:
         profile = self.session.get(orm.UserProfile, user_id)
         return profile.home_municipality if profile else None
 
-    def set_home_municipality(self, user_id: str, municipality: str, at: dt.datetime) -> None:
+    def get(self, user_id: str) -> orm.UserProfile | None:
+        return self.session.get(orm.UserProfile, user_id)
+
+    def locale(self, user_id: str) -> str | None:
+        profile = self.session.get(orm.UserProfile, user_id)
+        return profile.locale if profile else None
+
+    def update(self, user_id: str, at: dt.datetime, **fields) -> None:
         profile = self.session.get(orm.UserProfile, user_id)
         if profile is None:
-            self.session.add(orm.UserProfile(user_id=user_id, home_municipality=municipality, updated_at=at))
-        else:
-            profile.home_municipality, profile.updated_at = municipality, at
+            profile = orm.UserProfile(user_id=user_id, updated_at=at)
+            self.session.add(profile)
+        for name, value in fields.items():
+            setattr(profile, name, value)
+        profile.updated_at = at
         self.session.flush()
+
+    def set_home_municipality(self, user_id: str, municipality: str, at: dt.datetime) -> None:
+        self.update(user_id, at, home_municipality=municipality)
 
 
 class NoticeRepository:
@@ -245,11 +257,35 @@ class NoticeRepository:
             select(orm.Notice).where(orm.Notice.user_id == user_id).order_by(orm.Notice.due_at, orm.Notice.id)
         ))
 
-    def due(self, now: dt.datetime, limit: int) -> list[orm.Notice]:
-        return list(self.session.scalars(
-            select(orm.Notice).where(orm.Notice.sent_at.is_(None), orm.Notice.due_at <= now)
+    def claim_due(self, now: dt.datetime, limit: int, lease: dt.timedelta, user_prefix: str = "") -> list[orm.Notice]:
+        """Due, unsent notices nobody else holds, leased to this dispatcher until `now + lease`.
+
+        PostgreSQL skips rows another dispatcher has locked (FOR UPDATE SKIP LOCKED); SQLite has one writer.
+        """
+        query = (
+            select(orm.Notice)
+            .where(orm.Notice.sent_at.is_(None), orm.Notice.due_at <= now,
+                   (orm.Notice.claimed_until.is_(None)) | (orm.Notice.claimed_until < now))
             .order_by(orm.Notice.due_at, orm.Notice.id).limit(limit)
+        )
+        if user_prefix:
+            query = query.where(orm.Notice.user_id.startswith(user_prefix))
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        notices = list(self.session.scalars(query))
+        for notice in notices:
+            notice.claimed_until = now + lease
+        self.session.flush()
+        return notices
+
+    def unsent_for(self, user_id: str, now: dt.datetime) -> list[orm.Notice]:
+        return list(self.session.scalars(
+            select(orm.Notice).where(orm.Notice.user_id == user_id, orm.Notice.sent_at.is_(None),
+                                     orm.Notice.due_at <= now).order_by(orm.Notice.due_at, orm.Notice.id)
         ))
+
+    def mark_sent(self, notice_id: int, at: dt.datetime) -> None:
+        self.session.execute(update(orm.Notice).where(orm.Notice.id == notice_id).values(sent_at=at))
 
 
 class ExchangeRepository:

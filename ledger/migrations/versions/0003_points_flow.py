@@ -41,6 +41,7 @@ def upgrade() -> None:
         'user_profiles',
         sa.Column('user_id', sa.String(length=128), nullable=False),
         sa.Column('home_municipality', sa.String(length=64), nullable=True),
+        sa.Column('locale', sa.String(length=8), nullable=True),
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('user_id'),
     )
@@ -53,6 +54,7 @@ def upgrade() -> None:
         sa.Column('payload', sa.Text(), nullable=False),
         sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
         sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('dedupe_key'),

@@ -1,0 +1,87 @@
+"""Notices the assistant sends unprompted: the 14-day move of reserved points (留保ポイント), announced
+first, delivered to Telegram in the user's language through PTB against the local fake Bot API,
+and handed to HTTP API clients by GET /v1/notices."""
+from __future__ import annotations
+
+import httpx
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.conversation import Conversation
+from bot.http_api import create_api
+from bot.nlu_client import RasaClient
+from bot.notices import NoticeDispatcher, render
+from bot.supervisor import free_port
+from ledger.clock import parse_moment
+from tests.fake_telegram import FakeBotApi
+
+TOKEN = "123:ABC"
+
+
+def reserved_points_due(ledger, user: str, locale: str | None) -> None:
+    """2,000 reserved points on June 1, home municipality Kasama, clock on June 12 (three days before)."""
+    ledger.set_test_clock(parse_moment("2018-06-01T10:00"))
+    ledger.sandbox_grant(user, "jal", 4_000)
+    ledger.sandbox_link(user, "jal")
+    ledger.convert_points(user, "jal", 4_000, f"{user}-c1")
+    ledger.set_home_municipality(user, "kasama")
+    if locale:
+        ledger.remember_locale(user, locale)
+
+
+async def test_telegram_user_is_told_before_and_after_the_automatic_move(ledger):
+    user = "tg:424242"
+    reserved_points_due(ledger, user, "ja")
+    ledger.set_test_clock(parse_moment("2018-06-12T09:00"))
+    ledger.run_reserved_auto_moves()
+
+    async with FakeBotApi(TOKEN) as fake:
+        bot = Bot(TOKEN, base_url=fake.base_url + "/bot", request=HTTPXRequest())
+        async with bot:
+            dispatcher = NoticeDispatcher(ledger, bot)
+            assert await dispatcher.dispatch_once() == 1
+            assert await dispatcher.dispatch_once() == 0  # sent once only
+
+            ledger.set_test_clock(parse_moment("2018-06-15T00:10"))
+            ledger.run_reserved_auto_moves()
+            assert await dispatcher.dispatch_once() == 1
+
+        sent = fake.calls_to("sendMessage")
+    assert [m["chat_id"] for m in sent] == [424242, 424242]
+    soon, moved = sent[0]["text"], sent[1]["text"]
+    assert "2,000" in soon and "笠間市" in soon and "2018年6月15日" in soon
+    assert "基本自治体の笠間市へ移りました" in moved
+    assert ledger.balance(user).municipal == {"kasama": 2_000}
+
+
+def test_notice_language_follows_the_user(ledger):
+    reserved_points_due(ledger, "api-en", "en")
+    reserved_points_due(ledger, "api-ja", None)
+    ledger.set_test_clock(parse_moment("2018-06-13T09:00"))
+    ledger.run_reserved_auto_moves()
+    english = render(ledger, ledger.notices_for("api-en")[0])
+    japanese = render(ledger, ledger.notices_for("api-ja")[0])
+    assert "will move to Kasama City on 2018-06-15" in english
+    assert "笠間市" in japanese  # no language known yet: Japanese
+
+
+async def test_http_clients_pull_their_notices_once(ledger):
+    reserved_points_due(ledger, "api-user", "en")
+    reserved_points_due(ledger, "someone-else", "en")
+    ledger.set_test_clock(parse_moment("2018-06-15T09:00"))
+    ledger.run_reserved_auto_moves()
+
+    rasa = RasaClient(f"http://127.0.0.1:{free_port()}")
+    api = create_api(Conversation(rasa), "t0ken", {}, take_notices=ledger.take_notices,
+                     render_notice=lambda n: render(ledger, n))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://test",
+                                 headers={"Authorization": "Bearer t0ken"}) as client:
+        assert (await client.get("/v1/notices", params={"user_id": "api-user"},
+                                 headers={"Authorization": "Bearer wrong"})).status_code == 401
+        first = (await client.get("/v1/notices", params={"user_id": "api-user"})).json()["notices"]
+        again = (await client.get("/v1/notices", params={"user_id": "api-user"})).json()["notices"]
+    await rasa.aclose()
+    assert [n["facts"]["kind"] for n in first] == ["reserved_moved"]
+    assert first[0]["facts"]["amount"] == 2_000 and "Kasama City" in first[0]["text"]
+    assert again == []
+    assert len(ledger.notices_for("someone-else")) == 1 and not ledger.notices_for("someone-else")[0]["sent"]
