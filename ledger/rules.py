@@ -187,34 +187,16 @@ class Rules:
 
     def find_municipality(self, text: str | None) -> Municipality | None:
         """The municipality meant by an id, a name, or its point service's name, in either language."""
-        if not text:
-            return None
-        wanted = normalize_name(text)
-        for municipality in self.municipalities.values():
-            if wanted == municipality.id or wanted in municipality.aliases:
-                return municipality
-        return None
+        return _named(((m.id, m.aliases, m) for m in self.municipalities.values()), text)
 
     def find_prefecture(self, text: str | None) -> str | None:
-        if not text:
-            return None
-        wanted = normalize_name(text)
-        for pid, aliases in self.prefecture_aliases.items():
-            if wanted == pid or wanted in aliases:
-                return pid
-        return None
+        return _named(((pid, aliases, pid) for pid, aliases in self.prefecture_aliases.items()), text)
 
     def municipalities_in(self, prefecture: str) -> list[Municipality]:
         return [m for m in self.municipalities.values() if m.prefecture == prefecture]
 
     def find_event(self, text: str | None) -> Event | None:
-        if not text:
-            return None
-        wanted = normalize_name(text)
-        for event in self.events.values():
-            if wanted == event.id or wanted in event.aliases:
-                return event
-        return None
+        return _named(((e.id, e.aliases, e) for e in self.events.values()), text)
 
     def coupon_partner(self, prefix: str) -> Partner | None:
         return next((p for p in self.partners.values() if p.coupon_prefix and p.coupon_prefix == prefix), None)
@@ -225,17 +207,19 @@ class Rules:
 
     def find_partner(self, text: str | None) -> Partner | None:
         """The partner a user means by `text` (an id, a name or an alias in either language)."""
-        if not text:
-            return None
-        wanted = normalize_name(text)
-        for partner in self.partners.values():
-            if wanted == partner.id or wanted in partner.aliases:
-                return partner
-        return None
+        return _named(((p.id, p.aliases, p) for p in self.partners.values()), text)
 
 
 def normalize_name(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().lower()
+
+
+def _named(candidates, text: str | None):
+    """The first `found` of (id, aliases, found) whose id or one of its aliases is what `text` says."""
+    if not text:
+        return None
+    wanted = normalize_name(text)
+    return next((found for cid, aliases, found in candidates if wanted == cid or wanted in aliases), None)
 
 
 def _date(value) -> dt.date | None:
