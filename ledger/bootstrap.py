@@ -83,6 +83,18 @@ class Ledger:
     def notices_for(self, user_id: str) -> list[dict]:
         return services.notices_for(user_id, uow=self.uow())
 
+    def claim_due_notices(self, limit: int = 50, user_prefix: str = "") -> list[dict]:
+        return services.claim_due_notices(uow=self.uow(), clock=self.clock, limit=limit, user_prefix=user_prefix)
+
+    def mark_notice_sent(self, notice_id: int) -> None:
+        services.mark_notice_sent(notice_id, uow=self.uow(), clock=self.clock)
+
+    def take_notices(self, user_id: str) -> list[dict]:
+        return services.take_notices(user_id, uow=self.uow(), clock=self.clock)
+
+    def remember_locale(self, user_id: str, locale: str) -> None:
+        services.remember_locale(user_id, locale, uow=self.uow(), clock=self.clock)
+
     # ID linkage
     def request_link(self, user_id: str, partner: str) -> dict:
         return services.request_link(user_id, partner, uow=self.uow(), rules=self.rules, clock=self.clock)

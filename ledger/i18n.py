@@ -311,6 +311,24 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "{partner} never confirmed that exchange, so it was cancelled; nothing was exchanged. You can start a new one.",
         "ja": "{partner}から確認が取れなかったため、この交換は取り消しました。交換は行われていません。改めてお申し込みください。",
     },
+    # notices (通知), sent unprompted by the dispatcher
+    "notice.reserved_move_soon": {
+        "en": "Reminder: {amount} reserved points (credited {credited_on}) will move to {municipality} on {moves_on} "
+              "unless you move them somewhere else first. Say “move my reserved points” to choose.",
+        "ja": "お知らせ：{credited_on}に受け取った留保ポイント{amount}は、{moves_on}に{municipality}へ自動で移ります。"
+              "ほかの自治体やイベントに移す場合は「留保ポイントを移したい」とお送りください。",
+    },
+    "notice.reserved_moved": {
+        "en": "{amount} reserved points (credited {credited_on}) moved to {municipality} today: they were not moved "
+              "within 14 days, so they went to your home municipality.",
+        "ja": "{credited_on}に受け取った留保ポイント{amount}は、14日以内に移されなかったため、基本自治体の{municipality}へ移りました。",
+    },
+    "notice.reserved_needs_home": {
+        "en": "{amount} reserved points (credited {credited_on}) are due to move to your home municipality on "
+              "{moves_on}, but you have none set. Say “my home municipality is …” or move them yourself.",
+        "ja": "{credited_on}に受け取った留保ポイント{amount}は{moves_on}に基本自治体へ移る予定ですが、基本自治体が未設定です。"
+              "「基本自治体は○○市」とお送りいただくか、ご自身で移してください。",
+    },
     "campaign_ended": {"en": " (the campaign ended on {on})", "ja": "（キャンペーンは{on}に終了しました）"},
     "coupon_attempts_left": {
         "en": " {n} more wrong codes and redeeming pauses for {minutes} minutes.",
@@ -377,6 +395,15 @@ CATALOG: dict[str, dict[str, str]] = {
               "（約{minutes}分）停止しています。",
     },
 }
+
+
+def notice_text(notice: dict, locale: str, municipality_name) -> str:
+    """A notice from the outbox in the user's language; `municipality_name(id, locale)` names places."""
+    values = {k: v for k, v in notice.items() if k in ("amount",)}
+    values["municipality"] = municipality_name(notice.get("municipality"), locale) if notice.get("municipality") else "—"
+    for key in ("credited_on", "moves_on"):
+        values[key] = fmt_date(notice.get(key), locale)
+    return t(f"notice.{notice['kind']}", locale, **values)
 
 
 def t(key: str, locale: str, **values) -> str:
