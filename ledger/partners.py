@@ -68,6 +68,7 @@ class SandboxPartnerGateway:
     def debit(self, uow: UnitOfWork, user_id: str, partner: str, amount: int, *,
               idempotency_key: str, at: dt.datetime, wallet: int = 0) -> None:
         """Take `amount` points and `wallet` from the 永久不滅ウォレット (Saison), once per idempotency key."""
+        uow.lock_user(user_id)  # one balance check at a time per user (PostgreSQL; SQLite serializes writers)
         if uow.sandbox.has_key(idempotency_key) or uow.sandbox.has_key(f"{idempotency_key}:wallet"):
             return
         held = self.balance(uow, user_id, partner)

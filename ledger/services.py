@@ -10,7 +10,7 @@ from typing import Callable
 
 from sqlalchemy.exc import IntegrityError
 
-from ledger import coupons, tiers
+from ledger import coupons, exchanges, tiers
 from ledger.clock import Clock, TOKYO, as_utc
 from ledger.model import RESERVED, Balance, Quote, Refusal
 from ledger.partners import PartnerGateway, SandboxPartnerGateway
@@ -92,30 +92,28 @@ def convert_points(user_id: str, partner_id: str, amount: int, idempotency_key: 
                    rules: Rules, gateway: PartnerGateway, clock: Clock,
                    destination: str | None = None) -> tuple[Quote, bool]:
     """Debit the partner and credit reserved points (留保ポイント) — or a municipality's points at a
-    campaign rate — in one transaction.
+    campaign rate — as a saga (ledger.exchanges): each happens once, even across a partner timeout
+    or a process that dies in between.
 
     Returns the quote and whether this call did the work (False when the key was already used,
-    e.g. a retried Telegram update or a double-pressed button).
+    e.g. a retried Telegram update or a double-pressed button). Raises ExchangePending (reason
+    `exchange_pending`, status `pending`) when the partner did not answer; a retry with the same key
+    or the recovery job finishes it.
     """
     partner = _partner(rules, partner_id)
     now = clock.now()
     with uow:
-        uow.lock_user(user_id)
         done = uow.journal.find(idempotency_key)
         if done is not None:
             if done.user_id != user_id:
                 raise Refusal("idempotency_key_reused")
             return _stored_quote(done), False
-        quote = _quote(uow, user_id, partner, amount, rules=rules, gateway=gateway, now=now, destination=destination)
-        gateway.debit(uow, user_id, partner.id, quote.points_debited, wallet=quote.wallet_used,
-                      idempotency_key=idempotency_key, at=now)
-        uow.journal.add(
-            user_id=user_id, kind="conversion", idempotency_key=idempotency_key, at=now,
-            details=quote.facts("done") | {"quoted_on": quote.quoted_on.isoformat()},
-            entries=quote.entries(),
-        )
-        uow.commit()
-        return quote, True
+        started = uow.exchanges.get(idempotency_key)  # a retry of an unfinished exchange continues it
+        if started is not None and started.user_id != user_id:
+            raise Refusal("idempotency_key_reused")
+        quote = (exchanges.quote_from_json(started.quote) if started is not None else
+                 _quote(uow, user_id, partner, amount, rules=rules, gateway=gateway, now=now, destination=destination))
+    return exchanges.run_exchange(quote, idempotency_key, uow=uow, gateway=gateway, clock=clock)
 
 
 def _stored_quote(txn) -> Quote:
