@@ -6,12 +6,14 @@
     pointsbot sandbox link  --user U --partner jal
     pointsbot sandbox coupon --partner ponta --points 1000   # prints a new coupon code
     pointsbot reserved auto-move                     # the daily 14-day move of reserved points
+    pointsbot exchanges recover [--older-than 60]    # finish or reverse exchanges a partner timeout left
     pointsbot run | serve | train                    # what `make run` / `make serve` do
 
 Built with Typer (a maintained CLI library) rather than hand-rolled argparse.
 """
 from __future__ import annotations
 
+import datetime as dt
 import sys
 
 import typer
@@ -24,8 +26,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Points & Sta
 sandbox = typer.Typer(no_args_is_help=True, help="Sandbox partner accounts and the test clock")
 clock = typer.Typer(no_args_is_help=True, help="The test clock shared by every process")
 reserved = typer.Typer(no_args_is_help=True, help="Reserved points (留保ポイント) jobs")
+exchanges = typer.Typer(no_args_is_help=True, help="Exchanges (ポイント交換) left unfinished")
 app.add_typer(sandbox, name="sandbox")
 app.add_typer(reserved, name="reserved")
+app.add_typer(exchanges, name="exchanges")
 sandbox.add_typer(clock, name="clock")
 
 
@@ -125,6 +129,15 @@ def auto_move() -> None:
     result = bootstrap().run_reserved_auto_moves()
     typer.echo(f"{result['users']} users with reserved points; moved {result['moved']:,} points; "
                f"{result['announced']} notices written")
+
+
+@exchanges.command("recover")
+def recover(older_than: float = typer.Option(60.0, min=0, help="take over only exchanges untouched for this many "
+                                             "seconds (0 while the test clock is frozen)")) -> None:
+    """Finish or reverse exchanges left pending by a partner timeout or a process that died."""
+    report = bootstrap().recover_exchanges(older_than=dt.timedelta(seconds=older_than))
+    typer.echo(f"exchanges: {report.done} done, {report.failed} failed, {report.reversed} reversed, "
+               f"{report.still_pending} still waiting for the partner, {report.waiting} too recent to take over")
 
 
 @app.command()

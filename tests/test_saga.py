@@ -440,3 +440,61 @@ def test_the_stored_quote_is_the_confirmed_one(ledger):
 
     assert exchanges.quote_from_json(exchanges.quote_to_json(quote)) == quote
     assert json.loads(exchanges.quote_to_json(quote))["quoted_on"] == quote.quoted_on.isoformat()
+
+
+# ---------------------------------------------------------------- the recovery job from the command line
+
+def test_pointsbot_exchanges_recover_finishes_what_a_dead_process_left(ledger, tmp_path):
+    linked(ledger)
+    with pytest.raises(Crash):
+        exchange(ledger, "ex-cli", hook=crash_at("debited"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POINTSBOT_", "TELEGRAM_"))}
+    env |= {"POINTSBOT_VAR_DIR": str(tmp_path), "POINTSBOT_SANDBOX": "1"}
+
+    def pointsbot(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot.cli", "exchanges", "recover", *args], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    waiting = pointsbot()
+    assert waiting.returncode == 0, waiting.stderr
+    assert "0 done" in waiting.stdout and "1 too recent" in waiting.stdout
+    assert ledger.balance(USER).reserved == 0
+
+    done = pointsbot("--older-than", "0")
+    assert done.returncode == 0, done.stderr
+    assert "1 done" in done.stdout
+    assert ledger.balance(USER).reserved == 1_000
+    assert ledger.balance(USER).partners == {"jal": 8_000}
+
+
+# ---------------------------------------------------------------- through the ledger facade (services.convert_points)
+
+def test_convert_points_tells_pending_and_a_retried_update_finishes_it(http, fake):
+    linked(http, fake, miles=2_000)  # after the partner's debit nothing is left: a new quote would be refused
+    fake.fail("debit", "hang_after", times=3, delay=2.0)
+
+    with pytest.raises(Refusal) as pending:
+        http.convert_points(USER, "jal", 2_000, "tg-update-7")
+    assert (pending.value.reason, pending.value.details["status"]) == ("exchange_pending", "pending")
+    assert fake.held(USER, "jal") == (0, 0)
+
+    quote, did = http.convert_points(USER, "jal", 2_000, "tg-update-7")
+    assert (did, quote.to_amount) == (True, 1_000)
+    again, did_again = http.convert_points(USER, "jal", 2_000, "tg-update-7")
+    assert (did_again, again.to_amount) == (False, 1_000)
+    assert fake.debits_applied == {"tg-update-7": 1}
+    assert http.balance(USER).reserved == 1_000
+
+
+def test_convert_points_refuses_another_users_unfinished_key(http, fake):
+    linked(http, fake)
+    linked(http, fake, user="tg:other")
+    fake.fail("debit", "hang_after", times=3, delay=2.0)
+    with pytest.raises(ExchangePending):
+        http.convert_points(USER, "jal", 2_000, "shared")
+
+    with pytest.raises(Refusal) as refused:
+        http.convert_points("tg:other", "jal", 2_000, "shared")
+
+    assert refused.value.reason == "idempotency_key_reused"
+    assert fake.held("tg:other", "jal") == (10_000, 0)
