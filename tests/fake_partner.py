@@ -217,6 +217,7 @@ class FakePartner:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out as separate writes; don't wait on delayed ACKs
 
             def log_message(self, *args) -> None:  # quiet
                 pass
