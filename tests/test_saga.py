@@ -248,8 +248,7 @@ CHILD = textwrap.dedent("""
 def test_a_killed_process_after_the_partner_debit_is_finished_by_recovery(ledger, fake, tmp_path, step):
     linked(ledger, fake)
     env = os.environ | {"POINTSBOT_VAR_DIR": str(tmp_path), "POINTSBOT_SANDBOX": "1",
-                        "POINTSBOT_PARTNER_URL": fake.base_url}
-    env.pop("POINTSBOT_DATABASE_URL", None)
+                        "POINTSBOT_DATABASE_URL": ledger.settings.database_url, "POINTSBOT_PARTNER_URL": fake.base_url}
 
     child = subprocess.run([sys.executable, "-c", CHILD, step], cwd=REPO, env=env, capture_output=True,
                            text=True, timeout=120)
@@ -449,7 +448,8 @@ def test_pointsbot_exchanges_recover_finishes_what_a_dead_process_left(ledger, t
     with pytest.raises(Crash):
         exchange(ledger, "ex-cli", hook=crash_at("debited"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POINTSBOT_", "TELEGRAM_"))}
-    env |= {"POINTSBOT_VAR_DIR": str(tmp_path), "POINTSBOT_SANDBOX": "1"}
+    env |= {"POINTSBOT_VAR_DIR": str(tmp_path), "POINTSBOT_SANDBOX": "1",
+            "POINTSBOT_DATABASE_URL": ledger.settings.database_url}
 
     def pointsbot(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "bot.cli", "exchanges", "recover", *args], cwd=REPO, env=env,
