@@ -2,6 +2,8 @@
 # Installs both Python environments; skips a step whose inputs have not changed.
 #   .venv       Python 3.11+: bot, actions (rasa_sdk), ledger, tests
 #   .venv-rasa  Python 3.10:  Rasa Open Source 3.6 + SudachiPy (its pins clash with the app's)
+# With --postgresql (make test, make bench) also PostgreSQL: installed with apt-get when missing,
+# and a throwaway test cluster created under var/pg (scripts/pg.sh starts and stops it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -74,4 +76,8 @@ if [ "$(cat .venv-rasa/.stamp 2>/dev/null)" != "$RASA_STAMP" ]; then
   echo "$RASA_STAMP" > .venv-rasa/.stamp
 else
   step "Rasa environment (.venv-rasa) is up to date"
+fi
+
+if [ "${1:-}" = "--postgresql" ]; then
+  bash scripts/pg.sh setup
 fi

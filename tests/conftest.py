@@ -1,30 +1,98 @@
 """Shared fixtures.
 
-* `ledger`: a fresh SQLite database (migrated with Alembic) per test, sandbox on.
+* `ledger`: a fresh, empty database per test, sandbox on — once on SQLite (migrated with Alembic)
+  and once on PostgreSQL (`test_x[sqlite]`, `test_x[postgresql]`). The PostgreSQL server comes from
+  POINTSBOT_TEST_PG_URL, which `make test` sets after starting a throwaway cluster (scripts/pg.sh).
+  Without it the PostgreSQL variants are skipped — unless CI is set, where they fail.
 * `stack`: the real assistant — Rasa server, action server and bot — started once per session
   on free ports with its own database, exactly as `make serve` starts it.
 """
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bot.supervisor import Progress, Stack, isolated_settings
+from ledger import db
 from ledger.bootstrap import Ledger, bootstrap
 from ledger.config import Settings
 
-
-def make_settings(var_dir: Path) -> Settings:
-    return Settings.from_env({"POINTSBOT_VAR_DIR": str(var_dir), "POINTSBOT_SANDBOX": "1"})
+PG_URL_ENV = "POINTSBOT_TEST_PG_URL"
 
 
-@pytest.fixture
-def ledger(tmp_path) -> Ledger:
-    the_ledger = bootstrap(make_settings(tmp_path))
+def make_settings(var_dir: Path, database_url: str | None = None) -> Settings:
+    env = {"POINTSBOT_VAR_DIR": str(var_dir), "POINTSBOT_SANDBOX": "1"}
+    if database_url:
+        env["POINTSBOT_DATABASE_URL"] = database_url
+    return Settings.from_env(env)
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", f"postgresql: runs on the PostgreSQL test cluster ({PG_URL_ENV})")
+
+
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> str:
+    """A database of this pytest run's own on the PostgreSQL test cluster, migrated once with Alembic.
+
+    Named per process, so two test runs on one cluster never meet; dropped at the end.
+    """
+    server_url = os.environ.get(PG_URL_ENV)
+    if not server_url:
+        message = (f"{PG_URL_ENV} is not set: `make test` starts a throwaway PostgreSQL and sets it "
+                   f"(by hand: bash scripts/pg.sh run -- .venv/bin/python -m pytest …)")
+        if _under_ci():
+            pytest.fail(f"CI: the PostgreSQL variants must run, but {message}", pytrace=False)
+        pytest.skip(message)
+    name = f"pointsbot_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = db.make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        db.migrate(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _empty_pg_database(url: str) -> None:
+    """Every table but Alembic's emptied and its ids restarted: as fresh as a new database, far faster."""
+    engine = db.make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '10s'"))  # a test that leaked a session fails, not hangs
+            tables = conn.scalars(text(
+                "SELECT quote_ident(tablename) FROM pg_tables "
+                "WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+            )).all()
+            if tables:
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def ledger(request, tmp_path) -> Ledger:
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_database")
+        _empty_pg_database(url)
+        the_ledger = bootstrap(make_settings(tmp_path, url), migrate=False)  # migrated once per session
+    else:
+        the_ledger = bootstrap(make_settings(tmp_path))
     yield the_ledger
     the_ledger.dispose()
 
