@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 DEFAULT_LOCALE = "ja"  # a user who never wrote a word (only buttons) gets Japanese
 DISPATCH_EVERY_SECONDS = 15
 AUTO_MOVE_EVERY_SECONDS = 300  # the job is idempotent; running it often only moves points on time
+RECOVER_EXCHANGES_EVERY_SECONDS = 60  # takes over exchanges untouched for a minute (ledger.exchanges.RECOVER_AFTER)
 
 
 def render(ledger: Ledger, notice: dict) -> str:
@@ -29,7 +30,11 @@ def render(ledger: Ledger, notice: dict) -> str:
         found = ledger.rules.municipalities.get(municipality_id)
         return found.name(locale) if found else municipality_id
 
-    return notice_text(notice, notice.get("locale") or DEFAULT_LOCALE, municipality_name)
+    def partner_names(partner_id: str, locale: str) -> tuple[str, str]:
+        found = ledger.rules.partners.get(partner_id)
+        return (found.name(locale), found.unit(locale)) if found else (partner_id, "")
+
+    return notice_text(notice, notice.get("locale") or DEFAULT_LOCALE, municipality_name, partner_names)
 
 
 class NoticeDispatcher:
@@ -63,7 +68,7 @@ class NoticeDispatcher:
 
 
 def schedule_jobs(ledger: Ledger, dispatcher: NoticeDispatcher) -> AsyncIOScheduler:
-    """The reserved-points auto-move job and the notice dispatcher, on APScheduler."""
+    """The reserved-points auto-move job, the exchange recovery job and the notice dispatcher, on APScheduler."""
     scheduler = AsyncIOScheduler(timezone="Asia/Tokyo")
 
     async def auto_moves() -> None:
@@ -72,6 +77,13 @@ def schedule_jobs(ledger: Ledger, dispatcher: NoticeDispatcher) -> AsyncIOSchedu
             log.info("reserved points: moved %s, %s notices", result["moved"], result["announced"])
 
     scheduler.add_job(auto_moves, "interval", seconds=AUTO_MOVE_EVERY_SECONDS, id="reserved_auto_moves",
+                      max_instances=1, coalesce=True)
+    async def recover_exchanges() -> None:
+        report = await asyncio.to_thread(ledger.recover_exchanges)
+        if report.done or report.failed or report.reversed or report.still_pending:
+            log.info("exchanges recovered: %s", report.facts())
+
+    scheduler.add_job(recover_exchanges, "interval", seconds=RECOVER_EXCHANGES_EVERY_SECONDS, id="exchange_recovery",
                       max_instances=1, coalesce=True)
     scheduler.add_job(dispatcher.dispatch_once, "interval", seconds=DISPATCH_EVERY_SECONDS, id="notices",
                       max_instances=1, coalesce=True)

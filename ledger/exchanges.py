@@ -18,7 +18,8 @@ exchange is too old to finish — voids the key and marks it failed. A debit tha
 is refunded under `<key>:refund` and the exchange is `reversed`.
 
 State changes are compare-and-set (`UPDATE … WHERE state = …`), so a retried request, a second
-recovery job and the original process can all run at once and still credit once.
+recovery job and the original process can all run at once and still credit once. When recovery
+settles an exchange, a notice (通知) to the user is written in the same transaction.
 """
 from __future__ import annotations
 
@@ -129,6 +130,16 @@ def journal_details(quote: Quote) -> dict:
     return quote.facts("done") | {"quoted_on": quote.quoted_on.isoformat()}
 
 
+def _notify(uow: UnitOfWork, record: Record, at: dt.datetime, status: str, reason: str | None = None) -> None:
+    """Tell the user, through the notices outbox, how an exchange they were waiting for ended."""
+    quote = record.quote
+    uow.notices.add_once(
+        user_id=record.user_id, kind=f"exchange_{status}", dedupe_key=f"exchange:{record.key}", due_at=at, at=at,
+        payload={"partner": record.partner, "from_amount": quote.from_amount, "to": quote.to,
+                 "to_amount": quote.to_amount, "status": status, "reason": reason},
+    )
+
+
 # ---------------------------------------------------------------- the steps
 
 def _begin(quote: Quote, key: str, *, uow: UnitOfWork, clock: Clock) -> Record:
@@ -159,14 +170,18 @@ def _begin(quote: Quote, key: str, *, uow: UnitOfWork, clock: Clock) -> Record:
         return record
 
 
-def _fail(record: Record, refusal: Refusal, *, uow: UnitOfWork, clock: Clock) -> Record:
+def _fail(record: Record, refusal: Refusal, *, uow: UnitOfWork, clock: Clock, notify: bool = False) -> Record:
+    now = clock.now()
     with uow:
-        if uow.exchanges.move(record.key, (PENDING,), FAILED, clock.now(), outcome=_outcome(refusal)):
+        if uow.exchanges.move(record.key, (PENDING,), FAILED, now, outcome=_outcome(refusal)):
+            if notify:
+                _notify(uow, record, now, "failed", refusal.reason)
             uow.commit()
     return _read(uow, record.key)
 
 
-def _debit(record: Record, *, uow: UnitOfWork, gateway: PartnerGateway, clock: Clock, hook: Hook) -> Record:
+def _debit(record: Record, *, uow: UnitOfWork, gateway: PartnerGateway, clock: Clock, hook: Hook,
+           notify: bool = False) -> Record:
     """Step 2: the partner debit under the exchange's key, and `debited`."""
     now = clock.now()
     moved = False
@@ -179,10 +194,11 @@ def _debit(record: Record, *, uow: UnitOfWork, gateway: PartnerGateway, clock: C
             if moved:
                 uow.commit()  # the sandbox partner's debit commits here too
     except Refusal as refusal:  # the partner refused: nothing was debited under this key
-        return _fail(record, refusal, uow=uow, clock=clock)
+        return _fail(record, refusal, uow=uow, clock=clock, notify=notify)
     except PartnerUnavailable as exc:
         if not exc.maybe_debited:  # no request reached the partner
-            return _fail(record, Refusal("partner_unavailable", partner=record.partner), uow=uow, clock=clock)
+            return _fail(record, Refusal("partner_unavailable", partner=record.partner), uow=uow, clock=clock,
+                         notify=notify)
         log.warning("exchange %s: partner %s did not answer (%s); left pending", record.key, record.partner, exc)
         with uow:
             uow.exchanges.note_attempt(record.key, clock.now(), str(exc) or type(exc).__name__)
@@ -202,7 +218,8 @@ def _debit(record: Record, *, uow: UnitOfWork, gateway: PartnerGateway, clock: C
     return current
 
 
-def _credit(record: Record, *, uow: UnitOfWork, gateway: PartnerGateway, clock: Clock) -> tuple[Record, bool]:
+def _credit(record: Record, *, uow: UnitOfWork, gateway: PartnerGateway, clock: Clock,
+            notify: bool = False) -> tuple[Record, bool]:
     """Step 3: the journal credit and `done`, in one transaction. True if this call credited."""
     now = clock.now()
     try:
@@ -214,17 +231,19 @@ def _credit(record: Record, *, uow: UnitOfWork, gateway: PartnerGateway, clock: 
                 uow.journal.add(user_id=record.user_id, kind="conversion", idempotency_key=record.key, at=now,
                                 details=journal_details(record.quote), entries=record.quote.entries())
             if uow.exchanges.move(record.key, (DEBITED,), DONE, now):
+                if notify:
+                    _notify(uow, record, now, "done")
                 uow.commit()
                 return dataclasses.replace(record, state=DONE), True
     except Refusal as refusal:  # debited but it cannot be credited: give the partner's points back
-        return _reverse(record, refusal, uow=uow, gateway=gateway, clock=clock), False
+        return _reverse(record, refusal, uow=uow, gateway=gateway, clock=clock, notify=notify), False
     except IntegrityError:  # a concurrent credit with the same key committed first
         pass
     return _read(uow, record.key), False
 
 
 def _reverse(record: Record, refusal: Refusal, *, uow: UnitOfWork, gateway: PartnerGateway,
-             clock: Clock) -> Record:
+             clock: Clock, notify: bool = False) -> Record:
     log.warning("exchange %s: cannot credit (%s); refunding at %s", record.key, refusal.reason, record.partner)
     now = clock.now()
     try:
@@ -233,6 +252,8 @@ def _reverse(record: Record, refusal: Refusal, *, uow: UnitOfWork, gateway: Part
             reversal = Refusal("exchange_reversed", partner=record.partner, from_amount=record.quote.from_amount,
                                cause=refusal.reason)
             if uow.exchanges.move(record.key, (DEBITED,), REVERSED, now, outcome=_outcome(reversal)):
+                if notify:
+                    _notify(uow, record, now, "failed", reversal.reason)
                 uow.commit()
     except PartnerUnavailable as exc:  # stays debited; recovery tries again
         with uow:
@@ -304,14 +325,14 @@ def _recover_pending(record: Record, *, uow: UnitOfWork, gateway: PartnerGateway
     if status == PARTNER_DEBITED:
         return _read(uow, record.key)
     if status == PARTNER_REFUNDED:
-        return _fail(record, Refusal("partner_refused", partner=record.partner), uow=uow, clock=clock)
+        return _fail(record, Refusal("partner_refused", partner=record.partner), uow=uow, clock=clock, notify=True)
     if now - record.created_at <= give_up_after:
         # Not debited yet: re-drive it under the same key; a late copy of the first request changes nothing.
-        return _debit(record, uow=uow, gateway=gateway, clock=clock, hook=hook)
+        return _debit(record, uow=uow, gateway=gateway, clock=clock, hook=hook, notify=True)
     with uow:  # too old to finish: make sure the key never debits, then fail it
         gateway.refund(uow, record.key, at=now)
         uow.commit()
-    return _fail(record, Refusal("exchange_expired", partner=record.partner), uow=uow, clock=clock)
+    return _fail(record, Refusal("exchange_expired", partner=record.partner), uow=uow, clock=clock, notify=True)
 
 
 def recover_exchanges(*, uow: UnitOfWork, gateway: PartnerGateway, clock: Clock,
@@ -334,7 +355,7 @@ def recover_exchanges(*, uow: UnitOfWork, gateway: PartnerGateway, clock: Clock,
                 record = _recover_pending(record, uow=uow, gateway=gateway, clock=clock,
                                           give_up_after=give_up_after, hook=hook)
             if record.state == DEBITED:
-                record, _ = _credit(record, uow=uow, gateway=gateway, clock=clock)
+                record, _ = _credit(record, uow=uow, gateway=gateway, clock=clock, notify=True)
         except PartnerUnavailable as exc:
             log.warning("recovery of exchange %s: partner %s did not answer (%s)", record.key, record.partner, exc)
             with uow:

@@ -329,6 +329,16 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "{credited_on}に受け取った留保ポイント{amount}は{moves_on}に基本自治体へ移る予定ですが、基本自治体が未設定です。"
               "「基本自治体は○○市」とお送りいただくか、ご自身で移してください。",
     },
+    "notice.exchange_done": {
+        "en": "Your exchange is complete: {from_amount} {unit} from {partner} → {to_amount} points. Sorry it took a while.",
+        "ja": "お待たせしました。{partner}{from_amount}{unit}の交換が完了し、{to_amount}ポイントが加算されました。",
+    },
+    "notice.exchange_failed": {
+        "en": "Your exchange of {from_amount} {unit} from {partner} could not be completed, so nothing was exchanged: "
+              "your {unit} stay with {partner}. You can try again.",
+        "ja": "{partner}{from_amount}{unit}の交換は完了できなかったため、交換は行われていません（{unit}は{partner}に"
+              "残っています）。改めてお申し込みいただけます。",
+    },
     "campaign_ended": {"en": " (the campaign ended on {on})", "ja": "（キャンペーンは{on}に終了しました）"},
     "coupon_attempts_left": {
         "en": " {n} more wrong codes and redeeming pauses for {minutes} minutes.",
@@ -397,10 +407,14 @@ CATALOG: dict[str, dict[str, str]] = {
 }
 
 
-def notice_text(notice: dict, locale: str, municipality_name) -> str:
-    """A notice from the outbox in the user's language; `municipality_name(id, locale)` names places."""
-    values = {k: v for k, v in notice.items() if k in ("amount",)}
+def notice_text(notice: dict, locale: str, municipality_name, partner_names=None) -> str:
+    """A notice from the outbox in the user's language; `municipality_name(id, locale)` names places,
+    `partner_names(id, locale)` gives a partner's (name, unit)."""
+    values = {k: v for k, v in notice.items() if k in ("amount", "from_amount", "to_amount")}
     values["municipality"] = municipality_name(notice.get("municipality"), locale) if notice.get("municipality") else "—"
+    if notice.get("partner"):
+        values["partner"], values["unit"] = (partner_names(notice["partner"], locale) if partner_names
+                                             else (notice["partner"], ""))
     for key in ("credited_on", "moves_on"):
         values[key] = fmt_date(notice.get(key), locale)
     return t(f"notice.{notice['kind']}", locale, **values)

@@ -498,3 +498,47 @@ def test_convert_points_refuses_another_users_unfinished_key(http, fake):
 
     assert refused.value.reason == "idempotency_key_reused"
     assert fake.held("tg:other", "jal") == (10_000, 0)
+
+
+# ---------------------------------------------------------------- the user hears how a waiting exchange ended
+
+def test_recovery_tells_the_user_the_exchange_they_waited_for_is_done(http, fake):
+    from bot.notices import render
+
+    linked(http, fake)
+    fake.fail("debit", "hang_after", times=3, delay=2.0)
+    with pytest.raises(ExchangePending):
+        exchange(http, "ex-n")
+    assert http.notices_for(USER) == []
+
+    recover(http)
+    recover(http)  # a second run writes no second notice
+
+    notices = http.notices_for(USER)
+    assert [(n["kind"], n["status"], n["to_amount"]) for n in notices] == [("exchange_done", "done", 1_000)]
+    assert "2,000 miles from JAL Mileage Bank → 1,000 points" in render(http, notices[0] | {"locale": "en"})
+    assert "1,000ポイントが加算" in render(http, notices[0] | {"locale": "ja"})
+
+
+def test_recovery_tells_the_user_when_the_exchange_could_not_be_done(http, fake):
+    from bot.notices import render
+
+    linked(http, fake)
+    with pytest.raises(Crash):
+        exchange(http, "ex-f", hook=crash_at("pending"))
+    fake.grant(USER, "jal", -9_000)  # spent elsewhere before recovery re-drives the debit
+
+    assert recover(http).failed == 1
+
+    notices = http.notices_for(USER)
+    assert [(n["kind"], n["reason"]) for n in notices] == [("exchange_failed", "insufficient_balance")]
+    assert "nothing was exchanged" in render(http, notices[0] | {"locale": "en"})
+    assert fake.held(USER, "jal") == (1_000, 0)
+    assert http.balance(USER).reserved == 0
+
+
+def test_an_answered_user_gets_no_notice(http, fake):
+    linked(http, fake)
+    exchange(http, "ex-ok")
+    assert recover(http) == exchanges.Recovery()
+    assert http.notices_for(USER) == []
