@@ -13,12 +13,17 @@ serve: setup
 train: setup
 	@.venv/bin/python -m bot.supervisor train
 
-test: setup
+# test and bench also install PostgreSQL if missing; scripts/pg.sh runs the command with a throwaway
+# cluster (var/pg) started for it and stopped after it.
+test:
+	@bash scripts/setup.sh --postgresql
 	@.venv/bin/python -m bot.supervisor train
-	@.venv/bin/python -m pytest -p no:cacheprovider -q -ra
+	@bash scripts/pg.sh run -- .venv/bin/python -m pytest -p no:cacheprovider -q -ra
 
-bench: setup
+bench:
+	@bash scripts/setup.sh --postgresql
 	@.venv/bin/python bench/turn_latency.py
+	@bash scripts/pg.sh run -- .venv/bin/python bench/exchanges.py
 
 clean:
 	rm -rf var/log var/run

@@ -13,7 +13,11 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
-    """SQLite: WAL, a busy timeout, and BEGIN IMMEDIATE so concurrent writers queue instead of racing."""
+    """SQLite: WAL, a busy timeout, and BEGIN IMMEDIATE so concurrent writers queue instead of racing.
+
+    PostgreSQL (`postgresql://…`, driven by psycopg 3): READ COMMITTED, so writers do not queue by
+    themselves; services that check a balance before writing take `UnitOfWork.lock_user` first.
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -35,8 +39,9 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
         return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    for prefix in ("postgresql://", "postgres://"):  # psycopg 3 for plain URLs (and the postgres:// spelling)
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix):]
     return create_engine(url, pool_pre_ping=True)
 
 
