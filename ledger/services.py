@@ -624,6 +624,8 @@ def _require_sandbox(sandbox: bool) -> None:
 def sandbox_grant(user_id: str, partner_id: str, amount: int, wallet: int, *, uow: UnitOfWork, rules: Rules,
                   gateway: SandboxPartnerGateway, clock: Clock, sandbox: bool) -> int:
     _require_sandbox(sandbox)
+    if not isinstance(gateway, SandboxPartnerGateway):  # POINTSBOT_PARTNER_URL points at a real partner
+        raise Refusal("sandbox_off")
     partner = _partner(rules, partner_id)
     now = clock.now()
     with uow:
