@@ -17,12 +17,13 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from bot.supervisor import Progress, Stack, isolated_settings
 from ledger import db
 from ledger.bootstrap import Ledger, bootstrap
 from ledger.config import Settings
+from ledger.orm import Base
 
 PG_URL_ENV = "POINTSBOT_TEST_PG_URL"
 
@@ -42,8 +43,14 @@ def _under_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+@dataclass
+class PgDatabase:
+    url: str
+    engine: Engine  # kept open to empty the database between tests
+
+
 @pytest.fixture(scope="session")
-def pg_database() -> str:
+def pg_database() -> PgDatabase:
     """A database of this pytest run's own on the PostgreSQL test cluster, migrated once with Alembic.
 
     Named per process, so two test runs on one cluster never meet; dropped at the end.
@@ -60,37 +67,42 @@ def pg_database() -> str:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    engine = None
     try:
         db.migrate(url)
-        yield url
+        engine = db.make_engine(url)
+        yield PgDatabase(url, engine)
     finally:
+        if engine is not None:
+            engine.dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
-def _empty_pg_database(url: str) -> None:
-    """Every table but Alembic's emptied and its ids restarted: as fresh as a new database, far faster."""
-    engine = db.make_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("SET LOCAL lock_timeout = '10s'"))  # a test that leaked a session fails, not hangs
-            tables = conn.scalars(text(
-                "SELECT quote_ident(tablename) FROM pg_tables "
-                "WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
-            )).all()
-            if tables:
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    finally:
-        engine.dispose()
+def _empty_pg_database(database: PgDatabase) -> None:
+    """Every table but Alembic's emptied and every id sequence restarted: as fresh as a new database.
+
+    DELETE, children first, takes a few milliseconds here; TRUNCATE took 0.3–0.7 s a test.
+    """
+    with database.engine.begin() as conn:
+        conn.execute(text("SET LOCAL lock_timeout = '10s'"))  # a test that leaked a session fails, not hangs
+        present = set(conn.scalars(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+        )))
+        known = [table.name for table in reversed(Base.metadata.sorted_tables)]  # children before parents
+        for name in [t for t in sorted(present) if t not in known] + [t for t in known if t in present]:
+            conn.execute(text(f'DELETE FROM "{name}"'))
+        conn.execute(text("SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false) "
+                          "FROM pg_sequences WHERE schemaname = current_schema()"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def ledger(request, tmp_path) -> Ledger:
     if request.param == "postgresql":
-        url = request.getfixturevalue("pg_database")
-        _empty_pg_database(url)
-        the_ledger = bootstrap(make_settings(tmp_path, url), migrate=False)  # migrated once per session
+        database = request.getfixturevalue("pg_database")
+        _empty_pg_database(database)
+        the_ledger = bootstrap(make_settings(tmp_path, database.url), migrate=False)  # migrated once per session
     else:
         the_ledger = bootstrap(make_settings(tmp_path))
     yield the_ledger
