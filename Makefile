@@ -18,6 +18,7 @@ train: setup
 test:
 	@bash scripts/setup.sh --postgresql
 	@.venv/bin/python -m bot.supervisor train
+	@.venv/bin/python -m bot.supervisor test-nlu
 	@bash scripts/pg.sh run -- .venv/bin/python -m pytest -p no:cacheprovider -q -ra
 
 bench:

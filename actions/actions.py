@@ -13,15 +13,56 @@ from rasa_sdk.types import DomainDict
 from actions.runtime import ledger, locale_of, refuse, say
 from ledger.amounts import parse_amount
 from ledger.dates import parse_day
-from ledger.i18n import fmt_date, t
+from ledger.i18n import fmt_date, fmt_moment, t
 from ledger.model import Refusal
 
-CONVERSION_SLOTS = ("partner", "amount", "confirm_conversion", "quote_key", "requested_slot")
+CONVERSION_SLOTS = ("partner", "amount", "municipality", "confirm_conversion", "quote_key", "requested_slot")
 FLIGHT_SLOTS = ("flight_date", "amount", "requested_slot")
+LINK_SLOTS = ("partner", "confirm", "requested_slot")
+COUPON_SLOTS = ("coupon_code", "requested_slot")
+MOVE_SLOTS = ("prefecture", "municipality", "event", "amount", "confirm", "quote_key", "requested_slot")
+ROUTE_SLOTS = ("partner", "amount", "requested_slot")
+EVERY_FORM_SLOT = tuple(dict.fromkeys(CONVERSION_SLOTS + FLIGHT_SLOTS + LINK_SLOTS + COUPON_SLOTS + MOVE_SLOTS
+                                      + ("flight_date",)))
+ALL_WORDS = {"all", "全部", "全額", "すべて", "全て", "ぜんぶ", "all of them", "all of it", "everything"}
 
 
 def _reset(*names: str) -> List[EventType]:
     return [SlotSet(name, None) for name in names]
+
+
+def _yes_no(locale: str, yes: str = "yes") -> list[dict]:
+    return [{"title": t(yes, locale), "payload": "/affirm"}, {"title": t("no", locale), "payload": "/deny"}]
+
+
+def _key(tracker: Tracker, what: str) -> str:
+    """An idempotency key for this user message: a redelivered message acts once."""
+    message_id = (tracker.latest_message or {}).get("message_id") or uuid.uuid4().hex
+    return f"{what}:{tracker.sender_id}:{message_id}"
+
+
+def _is_all(value: Any) -> bool:
+    return str(value or "").strip().lower() in ALL_WORDS
+
+
+def place_name(to: str | None, locale: str) -> str:
+    """"reserved", "municipal:kasama", "event:<id>" (or a bare id) as the user reads it."""
+    rules = ledger().rules
+    kind, _, ident = (to or "").rpartition(":")
+    if (to or "") == "reserved":
+        return t("place_reserved", locale)
+    if kind in ("", "municipal") and ident in rules.municipalities:
+        m = rules.municipalities[ident]
+        return t("place_municipal", locale, service=m.point_service(locale), name=m.name(locale))
+    if kind in ("", "event") and ident in rules.events:
+        return rules.events[ident].name(locale)
+    return to or "—"
+
+
+def _partner_names(locale: str, partner_id: str | None) -> dict[str, str]:
+    partner = ledger().rules.partners.get(partner_id or "")
+    return {"partner": partner.name(locale) if partner else (partner_id or ""),
+            "unit": partner.unit(locale) if partner else ""}
 
 
 class SimpleReply(Action):
@@ -64,7 +105,7 @@ class ActionCancel(Action):
 
     async def run(self, dispatcher, tracker, domain):
         say(dispatcher, locale_of(tracker), "cancelled", facts={"kind": "cancelled", "status": "cancelled"})
-        return [ActiveLoop(None), *_reset(*CONVERSION_SLOTS, "flight_date")]
+        return [ActiveLoop(None), *_reset(*EVERY_FORM_SLOT)]
 
 
 # ---------------------------------------------------------------- conversion (交換)
@@ -75,11 +116,12 @@ class ActionAskPartner(Action):
 
     async def run(self, dispatcher, tracker, domain):
         locale = locale_of(tracker)
-        buttons = [
-            {"title": p.name(locale), "payload": f'/inform{{"partner":"{p.id}"}}'}
-            for p in ledger().rules.link_partners()
-        ]
-        say(dispatcher, locale, "ask_partner", buttons=buttons)
+        rules = ledger().rules
+        key = {"link_form": "ask_partner_link", "unlink_form": "ask_partner_unlink",
+               "route_form": "ask_partner_route"}.get(tracker.active_loop_name or "", "ask_partner")
+        partners = list(rules.partners.values()) if key == "ask_partner_route" else rules.link_partners()
+        buttons = [{"title": p.name(locale), "payload": f'/inform{{"partner":"{p.id}"}}'} for p in partners]
+        say(dispatcher, locale, key, buttons=buttons)
         return []
 
 
@@ -91,6 +133,18 @@ class ActionAskAmount(Action):
         locale = locale_of(tracker)
         if tracker.active_loop_name == "flight_form":
             say(dispatcher, locale, "ask_pp")
+            return []
+        if tracker.active_loop_name == "move_form":
+            reserved = ledger().balance(tracker.sender_id).reserved
+            if reserved <= 0:
+                refuse(dispatcher, locale, Refusal("nothing_reserved"), "move")
+                return [ActiveLoop(None), *_reset(*MOVE_SLOTS)]
+            place = place_name(tracker.get_slot("event") or tracker.get_slot("municipality"), locale)
+            say(dispatcher, locale, "ask_move_amount", reserved=reserved, place=place,
+                buttons=[{"title": t("all_button", locale, n=reserved), "payload": '/inform{"amount":"all"}'}])
+            return []
+        if tracker.active_loop_name == "route_form":
+            say(dispatcher, locale, "ask_route_amount", **_partner_names(locale, tracker.get_slot("partner")))
             return []
         the_ledger = ledger()
         partner = the_ledger.rules.find_partner(tracker.get_slot("partner"))
@@ -114,17 +168,23 @@ class ActionAskConfirmConversion(Action):
         the_ledger = ledger()
         try:
             quote = the_ledger.quote_conversion(tracker.sender_id, tracker.get_slot("partner"),
-                                                parse_amount(tracker.get_slot("amount")))
+                                                parse_amount(tracker.get_slot("amount")),
+                                                destination=tracker.get_slot("municipality"))
         except Refusal as refusal:
             refuse(dispatcher, locale, refusal, "conversion")
             return [ActiveLoop(None), *_reset(*CONVERSION_SLOTS)]
         partner = the_ledger.rules.partners[quote.partner]
         key = f"conversion:{tracker.sender_id}:{uuid.uuid4().hex}"
-        extra = [] if quote.verified else [t("unverified_rate", locale, source=quote.source)]
-        say(dispatcher, locale, "confirm_conversion", facts=quote.facts("needs_confirmation"), extra=extra,
-            buttons=[{"title": t("yes", locale), "payload": "/affirm"}, {"title": t("no", locale), "payload": "/deny"}],
-            partner=partner.name(locale), unit=partner.unit(locale), from_amount=quote.from_amount,
-            to_amount=quote.to_amount, rate_unit=quote.rate_unit, rate_per_unit=quote.rate_per_unit)
+        unit = partner.unit(locale)
+        extra = [t("wallet_first", locale, wallet_used=quote.wallet_used, points_used=quote.points_debited, unit=unit)
+                 ] if quote.wallet_used else []
+        if not quote.verified:
+            extra.append(t("unverified_rate", locale, source=quote.source))
+        template = "confirm_conversion_municipal" if quote.campaign else "confirm_conversion"
+        say(dispatcher, locale, template, facts=quote.facts("needs_confirmation"), extra=extra,
+            buttons=_yes_no(locale), partner=partner.name(locale), unit=unit, from_amount=quote.from_amount,
+            to_amount=quote.to_amount, rate_unit=quote.rate_unit, rate_per_unit=quote.rate_per_unit,
+            place=place_name(quote.to, locale), until=fmt_date(quote.campaign_until, locale))
         return [SlotSet("quote_key", key)]
 
 
@@ -160,8 +220,17 @@ class ValidateConversionForm(FormValidationAction):
         partner = ledger().rules.find_partner(tracker.get_slot("partner"))
         if partner is None:
             return {"amount": str(amount)}
+        destination = tracker.get_slot("municipality")
         try:
-            ledger().quote_conversion(tracker.sender_id, partner.id, amount)
+            try:
+                ledger().quote_conversion(tracker.sender_id, partner.id, amount, destination=destination)
+            except Refusal as refusal:
+                if refusal.reason not in ("no_campaign", "unknown_municipality"):
+                    raise
+                # No campaign straight to that municipality today: say so, and offer reserved points instead.
+                refuse(dispatcher, locale, refusal, "conversion")
+                ledger().quote_conversion(tracker.sender_id, partner.id, amount)
+                return {"amount": str(amount), "municipality": None}
         except Refusal as refusal:
             if refusal.reason in {"not_linked", "link_pending", "no_rate", "coupon_partner"} or (
                 refusal.reason == "insufficient_balance" and not refusal.details.get("available")
@@ -193,7 +262,8 @@ class ActionConvertPoints(Action):
         key = tracker.get_slot("quote_key") or f"conversion:{tracker.sender_id}:{uuid.uuid4().hex}"
         try:
             quote, done_now = the_ledger.convert_points(tracker.sender_id, tracker.get_slot("partner"),
-                                                        parse_amount(tracker.get_slot("amount")), key)
+                                                        parse_amount(tracker.get_slot("amount")), key,
+                                                        destination=tracker.get_slot("municipality"))
         except Refusal as refusal:
             refuse(dispatcher, locale, refusal, "conversion")
             return _reset(*CONVERSION_SLOTS)
@@ -201,9 +271,11 @@ class ActionConvertPoints(Action):
         balance = the_ledger.balance(tracker.sender_id)
         facts = quote.facts("done") | {"reserved_balance": balance.reserved,
                                        "partner_balance": balance.partners.get(quote.partner, 0)}
-        say(dispatcher, locale, "converted" if done_now else "already_converted", facts=facts,
+        template = "already_converted" if not done_now else "converted_municipal" if quote.campaign else "converted"
+        say(dispatcher, locale, template, facts=facts,
             partner=partner.name(locale), unit=partner.unit(locale), from_amount=quote.from_amount,
-            to_amount=quote.to_amount, reserved=balance.reserved, left=balance.partners.get(quote.partner, 0))
+            to_amount=quote.to_amount, reserved=balance.reserved, left=balance.partners.get(quote.partner, 0),
+            place=place_name(quote.to, locale))
         return _reset(*CONVERSION_SLOTS)
 
 
@@ -216,8 +288,10 @@ class ActionShowBalance(Action):
         the_ledger = ledger()
         balance = the_ledger.balance(tracker.sender_id)
         lines = [t("balance_reserved", locale, n=balance.reserved)]
-        lines += [t("balance_municipal", locale, name=name, n=n) for name, n in balance.municipal.items()]
-        lines += [t("balance_municipal", locale, name=name, n=n) for name, n in balance.events.items()]
+        lines += [t("balance_municipal", locale, name=place_name(f"municipal:{ident}", locale), n=n)
+                  for ident, n in balance.municipal.items()]
+        lines += [t("balance_municipal", locale, name=place_name(f"event:{ident}", locale), n=n)
+                  for ident, n in balance.events.items()]
         for pid, n in balance.partners.items():
             partner = the_ledger.rules.partners.get(pid)
             lines.append(t("balance_partner", locale, partner=partner.name(locale) if partner else pid, n=n,
@@ -328,3 +402,475 @@ class ActionStatusStart(Action):
         say(dispatcher, locale, key, facts=answer.facts(), extra=lines, tier=tier,
             advance_from=d(answer.advance_service_from), advance_until=d(answer.advance_service_until))
         return [SlotSet("tier", None)]
+
+
+# ---------------------------------------------------------------- ID linkage (移行用のサービスID設定)
+
+def _validated_link_partner(value: Any, dispatcher, tracker, kind: str) -> Dict[Text, Any]:
+    """A partner reached by ID linkage, or the reason it isn't (the form stops for a coupon partner)."""
+    locale = locale_of(tracker)
+    rules = ledger().rules
+    partner = rules.find_partner(str(value))
+    if partner is None:
+        known = [p.id for p in rules.link_partners()]
+        refuse(dispatcher, locale, Refusal("unknown_partner", given=str(value)[:40], known=known), kind)
+        return {"partner": None}
+    if partner.transfer != "link":
+        refuse(dispatcher, locale, Refusal("coupon_partner", partner=partner.id), kind)
+        return {"partner": None, "requested_slot": None}
+    return {"partner": partner.id}
+
+
+class ValidateLinkForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_link_form"
+
+    def validate_partner(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return _validated_link_partner(value, dispatcher, tracker, "link")
+
+
+class ActionLinkPartner(Action):
+    """Asks the partner to link; the answer names the day exchanges should work."""
+
+    def name(self) -> Text:
+        return "action_link_partner"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        if not tracker.get_slot("partner"):
+            return _reset(*LINK_SLOTS)
+        try:
+            facts = ledger().request_link(tracker.sender_id, tracker.get_slot("partner"))
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "link")
+            return _reset(*LINK_SLOTS)
+        say(dispatcher, locale, "link_already_active" if facts["status"] == "active" else "link_requested",
+            facts=facts, active_from=fmt_date(facts["active_from"], locale), **_partner_names(locale, facts["partner"]))
+        return _reset(*LINK_SLOTS)
+
+
+class ValidateUnlinkForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_unlink_form"
+
+    def validate_partner(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        checked = _validated_link_partner(value, dispatcher, tracker, "link")
+        if checked.get("partner"):
+            status = ledger().link_statuses(tracker.sender_id)[checked["partner"]]
+            if status["status"] == "not_linked":  # nothing to unlink: say so before asking to confirm
+                refuse(dispatcher, locale_of(tracker), Refusal("not_linked", partner=checked["partner"]), "link")
+                return {"partner": None, "requested_slot": None}
+        return checked
+
+    def validate_confirm(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return {"confirm": bool(value)}
+
+
+class ActionAskConfirm(Action):
+    """The last question of the move and unlink forms: what will happen, yes or no."""
+
+    def name(self) -> Text:
+        return "action_ask_confirm"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        if tracker.active_loop_name == "unlink_form":
+            say(dispatcher, locale, "confirm_unlink", buttons=_yes_no(locale, "yes_unlink"),
+                facts={"kind": "link", "partner": tracker.get_slot("partner"), "status": "needs_confirmation"},
+                **_partner_names(locale, tracker.get_slot("partner")))
+            return []
+        destination = tracker.get_slot("event") or tracker.get_slot("municipality")
+        to = f"event:{destination}" if tracker.get_slot("event") else f"municipal:{destination}"
+        amount = int(tracker.get_slot("amount"))
+        say(dispatcher, locale, "confirm_move", buttons=_yes_no(locale, "yes_move"),
+            facts={"kind": "move", "from": "reserved", "to": to, "amount": amount, "status": "needs_confirmation"},
+            amount=amount, place=place_name(to, locale))
+        return [SlotSet("quote_key", f"move:{tracker.sender_id}:{uuid.uuid4().hex}")]
+
+
+class ActionUnlinkPartner(Action):
+    def name(self) -> Text:
+        return "action_unlink_partner"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        partner = tracker.get_slot("partner")
+        if not partner or tracker.get_slot("confirm") is None:
+            return _reset(*LINK_SLOTS)
+        names = _partner_names(locale, partner)
+        if not tracker.get_slot("confirm"):
+            say(dispatcher, locale, "not_unlinked", facts={"kind": "link", "partner": partner, "status": "cancelled"},
+                **names)
+            return _reset(*LINK_SLOTS)
+        try:
+            facts = ledger().unlink(tracker.sender_id, partner)
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "link")
+            return _reset(*LINK_SLOTS)
+        say(dispatcher, locale, "unlinked", facts=facts, **names)
+        return _reset(*LINK_SLOTS)
+
+
+class ActionLinkStatus(Action):
+    """Every linkage partner as the platform shows it: (設定済み), 手続き中 with its date, or 未設定."""
+
+    def name(self) -> Text:
+        return "action_link_status"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        statuses = ledger().link_statuses(tracker.sender_id)
+        lines = [t(f"link_status_{facts['status']}", locale, active_from=fmt_date(facts["active_from"], locale),
+                   **_partner_names(locale, pid)) for pid, facts in statuses.items()]
+        say(dispatcher, locale, "link_status", facts={"kind": "link_status", "links": statuses}, extra=lines)
+        return []
+
+
+# ---------------------------------------------------------------- coupon codes (クーポンコード)
+
+class ActionAskCouponCode(Action):
+    def name(self) -> Text:
+        return "action_ask_coupon_code"
+
+    async def run(self, dispatcher, tracker, domain):
+        say(dispatcher, locale_of(tracker), "ask_coupon_code")
+        return []
+
+
+class ValidateCouponForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_coupon_form"
+
+    def validate_coupon_code(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return {"coupon_code": str(value).strip()[:60] or None}
+
+
+class ActionRedeemCoupon(Action):
+    """One facade call: the ledger checks shape, check character, expiry, single use and the lockout."""
+
+    def name(self) -> Text:
+        return "action_redeem_coupon"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        code = tracker.get_slot("coupon_code")
+        if not code:
+            return _reset(*COUPON_SLOTS)
+        try:
+            facts = ledger().redeem_coupon(tracker.sender_id, code, _key(tracker, "coupon"))
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "coupon")
+            return _reset(*COUPON_SLOTS)
+        say(dispatcher, locale, "coupon_redeemed", facts=facts, code=facts["code"], from_amount=facts["from_amount"],
+            to_amount=facts["to_amount"], **_partner_names(locale, facts["partner"]))
+        return _reset(*COUPON_SLOTS)
+
+
+# ---------------------------------------------------------------- places: prefecture → municipality, events
+
+class ActionAskPrefecture(Action):
+    """Offers the prefectures that have municipalities (and, when moving points, the open events) as buttons."""
+
+    def name(self) -> Text:
+        return "action_ask_prefecture"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        the_ledger = ledger()
+        rules = the_ledger.rules
+        moving = tracker.active_loop_name == "move_form"
+        if moving and the_ledger.balance(tracker.sender_id).reserved <= 0:
+            refuse(dispatcher, locale, Refusal("nothing_reserved"), "move")
+            return [ActiveLoop(None), *_reset(*MOVE_SLOTS)]
+        prefectures = dict.fromkeys(m.prefecture for m in rules.municipalities.values())
+        buttons = [{"title": rules.prefectures[p].get(locale) or rules.prefectures[p]["en"],
+                    "payload": f'/inform{{"prefecture":"{p}"}}'} for p in prefectures]
+        if moving:
+            buttons += [{"title": e.name(locale), "payload": f'/inform{{"event":"{e.id}"}}'}
+                        for e in the_ledger.events_open()]
+        say(dispatcher, locale, "ask_prefecture" if moving else "ask_prefecture_home", buttons=buttons)
+        return []
+
+
+class ActionAskMunicipality(Action):
+    """The municipalities of the chosen prefecture as buttons: 笠間市（笠間応援ポイント）."""
+
+    def name(self) -> Text:
+        return "action_ask_municipality"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        the_ledger = ledger()
+        found = the_ledger.find_municipalities(tracker.get_slot("prefecture") or "")
+        buttons = [{"title": t("municipality_button", locale, name=m.name(locale), service=m.point_service(locale)),
+                    "payload": f'/inform{{"municipality":"{m.id}"}}'} for m in found]
+        prefecture = found[0].prefecture_name(locale) if found else (tracker.get_slot("prefecture") or "")
+        say(dispatcher, locale, "ask_municipality", prefecture=prefecture, buttons=buttons,
+            facts={"kind": "municipalities", "prefecture": found[0].prefecture if found else None,
+                   "municipalities": [m.id for m in found]})
+        return []
+
+
+class ActionAskEvent(Action):
+    def name(self) -> Text:
+        return "action_ask_event"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        buttons = [{"title": e.name(locale), "payload": f'/inform{{"event":"{e.id}"}}'} for e in ledger().events_open()]
+        say(dispatcher, locale, "ask_event", buttons=buttons)
+        return []
+
+
+class PlaceFormValidation(FormValidationAction):
+    """Prefecture → municipality, shared by the move and home-municipality forms."""
+
+    kind = ""  # facts "kind" of its refusals
+
+    def name(self) -> Text:  # the SDK registers every subclass by name; this base is never called
+        return "validate_place_form"
+
+    def validate_prefecture(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("municipality") or tracker.get_slot("event"):
+            return {"prefecture": None}  # a place was named or pressed instead: nothing to search
+        found = ledger().find_municipalities(str(value))
+        if not found:
+            refuse(dispatcher, locale_of(tracker), Refusal("unknown_prefecture", given=str(value)[:40]), self.kind)
+            return {"prefecture": None}
+        if len(found) == 1 and ledger().rules.find_prefecture(str(value)) is None:
+            return {"prefecture": found[0].prefecture, "municipality": found[0].id}  # they named the town itself
+        return {"prefecture": found[0].prefecture}
+
+    def validate_municipality(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        municipality = ledger().rules.find_municipality(str(value))
+        if municipality is None:
+            refuse(dispatcher, locale_of(tracker), Refusal("unknown_municipality", given=str(value)[:40]), self.kind)
+            return {"municipality": None}
+        return {"municipality": municipality.id}
+
+
+class ValidateMoveForm(PlaceFormValidation):
+    """Asks only what is missing: a named municipality or event skips the prefecture search."""
+
+    kind = "move"
+
+    def name(self) -> Text:
+        return "validate_move_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
+        if tracker.get_slot("event"):
+            return ["event", "amount", "confirm"]
+        if tracker.get_slot("municipality"):
+            return ["municipality", "amount", "confirm"]
+        return ["prefecture", "municipality", "amount", "confirm"]
+
+    def validate_event(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        locale = locale_of(tracker)
+        the_ledger = ledger()
+        event = the_ledger.rules.find_event(str(value))
+        if event is None:
+            refuse(dispatcher, locale, Refusal("unknown_event", given=str(value)[:40]), "move")
+            return {"event": None}
+        if event not in the_ledger.events_open():
+            today = the_ledger.clock.today()
+            refuse(dispatcher, locale, Refusal("event_closed", event=event.id, on=today.isoformat(),
+                                               valid_from=event.valid_from.isoformat(),
+                                               valid_until=event.valid_until.isoformat()), "move")
+            return {"event": None, "requested_slot": None}
+        return {"event": event.id}
+
+    def validate_amount(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        locale = locale_of(tracker)
+        reserved = ledger().balance(tracker.sender_id).reserved
+        try:
+            amount = reserved if _is_all(value) else parse_amount(value)
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "move")
+            return {"amount": None}
+        if reserved <= 0:
+            refuse(dispatcher, locale, Refusal("nothing_reserved"), "move")
+            return {"amount": None, "requested_slot": None}
+        if amount > reserved:
+            refuse(dispatcher, locale, Refusal("not_enough_reserved", available=reserved, given=amount), "move")
+            return {"amount": None}
+        return {"amount": str(amount)}
+
+    def validate_confirm(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return {"confirm": bool(value)}
+
+
+class ActionMovePoints(Action):
+    """On yes: one move (idempotent by the confirmation's key); facts as the ledger returns them."""
+
+    def name(self) -> Text:
+        return "action_move_points"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        confirmed = tracker.get_slot("confirm")
+        destination = tracker.get_slot("event") or tracker.get_slot("municipality")
+        if confirmed is None or not destination or not tracker.get_slot("amount"):
+            return _reset(*MOVE_SLOTS)
+        if not confirmed:
+            say(dispatcher, locale, "not_moved", facts={"kind": "move", "status": "cancelled"})
+            return _reset(*MOVE_SLOTS)
+        key = tracker.get_slot("quote_key") or _key(tracker, "move")
+        try:
+            facts = ledger().move_reserved(tracker.sender_id, destination, int(tracker.get_slot("amount")), key)
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "move")
+            return _reset(*MOVE_SLOTS)
+        say(dispatcher, locale, "moved", facts=facts, amount=facts["amount"], place=place_name(facts["to"], locale))
+        return _reset(*MOVE_SLOTS)
+
+
+class ValidateHomeForm(PlaceFormValidation):
+    kind = "home_municipality"
+
+    def name(self) -> Text:
+        return "validate_home_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
+        return ["municipality"] if tracker.get_slot("municipality") else ["prefecture", "municipality"]
+
+
+class ActionSetHomeMunicipality(Action):
+    def name(self) -> Text:
+        return "action_set_home_municipality"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        reset = _reset("prefecture", "municipality", "requested_slot")
+        if not tracker.get_slot("municipality"):
+            return reset
+        try:
+            facts = ledger().set_home_municipality(tracker.sender_id, tracker.get_slot("municipality"))
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "home_municipality")
+            return reset
+        municipality = ledger().rules.municipalities[facts["municipality"]]
+        extra = [] if facts.get("verified", True) else [t("unverified_place", locale, name=municipality.name(locale))]
+        say(dispatcher, locale, "home_set", facts=facts, extra=extra,
+            place=place_name(f"municipal:{municipality.id}", locale))
+        return reset
+
+
+class ActionListEvents(Action):
+    """Support events (特定支援イベント) open today, each with a button that starts a move to it."""
+
+    def name(self) -> Text:
+        return "action_list_events"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        the_ledger = ledger()
+        today = the_ledger.clock.today()
+        events = the_ledger.events_open(today)
+        facts = {"kind": "events", "on": today.isoformat(),
+                 "events": [{"id": e.id, "municipality": e.municipality, "valid_from": e.valid_from.isoformat(),
+                             "valid_until": e.valid_until.isoformat(), "verified": e.verified} for e in events]}
+        if not events:
+            say(dispatcher, locale, "no_events_open", facts=facts, on=fmt_date(today, locale))
+            return []
+        lines = [t("event_line", locale, name=e.name(locale), until=fmt_date(e.valid_until, locale),
+                   municipality=place_name(f"municipal:{e.municipality}", locale)) for e in events]
+        buttons = [{"title": t("event_button", locale, name=e.name(locale)),
+                    "payload": f'/move_points{{"event":"{e.id}"}}'} for e in events]
+        say(dispatcher, locale, "events", facts=facts, extra=lines, buttons=buttons, on=fmt_date(today, locale))
+        return []
+
+
+# ---------------------------------------------------------------- history and route advice
+
+class ActionShowHistory(Action):
+    def name(self) -> Text:
+        return "action_show_history"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        items = ledger().history(tracker.sender_id)
+        facts = {"kind": "history", "items": items}
+        if not items:
+            say(dispatcher, locale, "history_empty", facts=facts)
+            return []
+        lines = []
+        for item in items:
+            what = item.get("what") if item.get("what") in ("conversion", "coupon", "move", "auto_move") else "move"
+            lines.append(t(f"history_{what}", locale, at=fmt_moment(item["at"], locale),
+                           place=place_name(item.get("to"), locale), code=item.get("code", ""),
+                           amount=item.get("amount", 0), from_amount=item.get("from_amount", 0),
+                           to_amount=item.get("to_amount", 0), **_partner_names(locale, item.get("partner"))))
+        say(dispatcher, locale, "history", facts=facts, extra=lines)
+        return []
+
+
+class ValidateRouteForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_route_form"
+
+    def validate_partner(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        partner = ledger().rules.find_partner(str(value))
+        if partner is None:
+            known = list(ledger().rules.partners)
+            refuse(dispatcher, locale_of(tracker), Refusal("unknown_partner", given=str(value)[:40], known=known),
+                   "route_advice")
+            return {"partner": None}
+        return {"partner": partner.id}
+
+    def validate_amount(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if _is_all(value) and tracker.get_slot("partner"):
+            held = ledger().balance(tracker.sender_id).partners.get(tracker.get_slot("partner"), 0)
+            if held > 0:
+                return {"amount": str(held)}
+        try:
+            return {"amount": str(parse_amount(value))}
+        except Refusal as refusal:
+            refuse(dispatcher, locale_of(tracker), refusal, "route_advice")
+            return {"amount": None}
+
+
+class ActionBestRoute(Action):
+    """Every route open on the (test-clock) date with its numbers, and the one to pick — like ポイ探, in chat."""
+
+    def name(self) -> Text:
+        return "action_best_route"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        if not tracker.get_slot("partner") or not tracker.get_slot("amount"):
+            return _reset(*ROUTE_SLOTS)
+        try:
+            advice = ledger().best_route(tracker.sender_id, tracker.get_slot("partner"),
+                                         parse_amount(tracker.get_slot("amount")))
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "route_advice")
+            return _reset(*ROUTE_SLOTS)
+        names = _partner_names(locale, advice["partner"])
+        lines = []
+        for route in advice["routes"]:
+            place = place_name(route["to"], locale)
+            if not route["open"]:
+                why = t(f"why_{route['why_closed']}", locale, minimum=advice["minimum"],
+                        until=fmt_date(route.get("campaign_until"), locale))
+                lines.append(t("route_closed", locale, place=place, why=why))
+                continue
+            lines.append(t(
+                "route_line", locale, place=place, to_amount=route["to_amount"], units=route["units"],
+                unit_size=route["unit"], per_unit=route["per_unit"],
+                until=t("route_until", locale, until=fmt_date(route["campaign_until"], locale)) if route["campaign"] else "",
+                remainder=t("route_remainder", locale, n=route["remainder"], unit=names["unit"]) if route["remainder"] else "",
+                unverified="" if route["verified"] else t("route_unverified", locale)))
+        best = advice["best"]
+        if best:
+            lines.append(t("route_best", locale, place=place_name(best["to"], locale), to_amount=best["to_amount"],
+                           used=best["used"], unit=names["unit"]))
+        else:
+            lines.append(t("route_none", locale))
+        access = {"not_linked": "route_not_linked", "link_pending": "route_link_pending", "coupon": "route_coupon"}
+        if advice["access"] in access:
+            lines.append(t(access[advice["access"]], locale, active_from=fmt_date(advice["active_from"], locale), **names))
+        if advice["access"] != "coupon" and advice["held"] < advice["amount"]:
+            lines.append(t("route_held", locale, held=advice["held"], **names))
+        say(dispatcher, locale, "route_header", facts=advice, extra=lines, amount=advice["amount"],
+            on=fmt_date(advice["on"], locale), **names)
+        return _reset(*ROUTE_SLOTS)

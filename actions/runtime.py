@@ -1,6 +1,7 @@
 """The action server's access to the ledger, built on first use (no engine at import time)."""
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -23,20 +24,38 @@ def ledger() -> Ledger:
         return _ledger
 
 
+_WORDS = re.compile(r"[A-Za-z\u3040-\u30ff\u3400-\u9fff]")
+
+
+def _only_entities(text: str | None, entities: list[dict] | None) -> bool:
+    """True when every word of the message is an entity value — a coupon code, a place, a number."""
+    text = text or ""
+    for entity in sorted(entities or [], key=lambda e: -int(e.get("start", 0))):
+        if isinstance(entity.get("start"), int) and isinstance(entity.get("end"), int):
+            text = text[:entity["start"]] + text[entity["end"]:]
+    return bool(entities) and not _WORDS.search(text)
+
+
+def _shows_language(text: str | None, metadata: dict, entities: list[dict] | None) -> bool:
+    return metadata.get("locale_source") == "script" and not _only_entities(text, entities)
+
+
 def locale_of(tracker: Tracker) -> str:
     """The reply language for this turn.
 
     The bot puts `locale` and `locale_source` ("script", "client" or "default") in the message
-    metadata. A message whose words show no language (a button payload, a bare number, "JAL")
-    keeps the language of the user's last message that did; otherwise the client's locale.
+    metadata. A message whose words show no language (a button payload, a bare number, "JAL",
+    a coupon code like PON-7K3M-9QXD-4, a place name) keeps the language of the user's last
+    message that did; otherwise the client's locale.
     """
     latest = tracker.latest_message or {}
     user_events = [e for e in tracker.events if e.get("event") == "user"]
     metadata = latest.get("metadata") or (user_events[-1].get("metadata") if user_events else None) or {}
-    if metadata.get("locale_source") != "script":
+    if not _shows_language(latest.get("text"), metadata, latest.get("entities")):
         for event in reversed(user_events[:-1]):
             earlier = event.get("metadata") or {}
-            if earlier.get("locale_source") == "script" and normalize_locale(earlier.get("locale")):
+            entities = (event.get("parse_data") or {}).get("entities")
+            if _shows_language(event.get("text"), earlier, entities) and normalize_locale(earlier.get("locale")):
                 return normalize_locale(earlier["locale"])
     return normalize_locale(metadata.get("locale")) or detect_locale(latest.get("text"))
 

@@ -2,7 +2,8 @@
 the action server, the Rasa server and the bot as child processes, and waits until /healthz is OK.
 
 Used by `make run` (console chat or Telegram), `make serve` (headless) and the end-to-end tests.
-Ctrl-C stops every process it started.
+Ctrl-C stops every process it started. `test-nlu` cross-validates the NLU (`rasa test nlu`) and
+writes the figures to a report, cached by the same input hash as the model.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import contextlib
 import ctypes
 import fcntl
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -30,6 +32,8 @@ from ledger.config import REPO_ROOT, Settings
 
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL_INPUTS = ["config.yml", "nlu/domain.yml", "nlu/sudachi_tokenizer.py", "nlu/requirements-rasa.txt"]
+NLU_FOLDS = 3
+NLU_REPORT_COPY = REPO_ROOT / "bench" / "results" / "nlu_report.json"
 
 
 def model_inputs_hash(root: Path = REPO_ROOT) -> str:
@@ -237,11 +241,129 @@ class Stack:
         self.processes.clear()
 
 
+def nlu_report_dir(name: str | None = None) -> Path:
+    return REPO_ROOT / "var" / "nlu-report" / (name or model_inputs_hash())
+
+
+def _figures(report: dict) -> dict[str, dict]:
+    return {label: {"precision": round(v["precision"], 4), "recall": round(v["recall"], 4),
+                    "f1": round(v["f1-score"], 4), "support": v["support"]}
+            for label, v in report.items() if isinstance(v, dict) and not label.endswith(" avg")}
+
+
+def summarize_nlu_report(out: Path, *, name: str, folds: int, seconds: float) -> dict:
+    """The figures `rasa test nlu --cross-validation` wrote to `out`, in one small JSON object.
+
+    Intent accuracy is over every held-out example; entity F1 is the micro average over entity
+    labels (tokens without an entity are not counted as hits), as Rasa's report computes it.
+    """
+    intents = json.loads((out / "intent_report.json").read_text())
+    entity_reports = {p.name.removesuffix("_report.json"): json.loads(p.read_text())
+                      for p in sorted(out.glob("*Extractor_report.json"))}
+    if len(entity_reports) != 1:
+        raise RuntimeError(f"expected one entity extractor report in {out}, found {sorted(entity_reports)}")
+    extractor, entities = next(iter(entity_reports.items()))
+    entity_avg = entities.get("micro avg") or entities.get("accuracy")
+    if isinstance(entity_avg, float):  # every token label evaluated: sklearn reports accuracy
+        entity_avg = {"precision": entity_avg, "recall": entity_avg, "f1-score": entity_avg}
+    config = _yaml_load(REPO_ROOT / "config.yml")
+    diet = next((c for c in config.get("pipeline", []) if c.get("name") == "DIETClassifier"), {})
+    errors = json.loads((out / "intent_errors.json").read_text()) if (out / "intent_errors.json").exists() else []
+    entity_errors = (json.loads((out / f"{extractor}_errors.json").read_text())
+                     if (out / f"{extractor}_errors.json").exists() else [])
+    return {
+        "kind": "nlu_cross_validation",
+        "inputs_hash": name,
+        "command": f"rasa test nlu --cross-validation --folds {folds} --config config.yml --nlu nlu/data",
+        "config": {"file": "config.yml", "diet_epochs": diet.get("epochs"), "folds": folds},
+        "examples": sum(v["support"] for v in _figures(intents).values()),
+        "intent_accuracy": round(intents["accuracy"], 4),
+        "intent_f1_weighted": round(intents["weighted avg"]["f1-score"], 4),
+        "entity_extractor": extractor,
+        "entity_f1_micro": round(entity_avg["f1-score"], 4),
+        "entity_precision_micro": round(entity_avg["precision"], 4),
+        "entity_recall_micro": round(entity_avg["recall"], 4),
+        "intent_errors": [{"text": e["text"], "intent": e["intent"], "predicted": e["intent_prediction"]["name"],
+                           "confidence": round(e["intent_prediction"]["confidence"], 3)} for e in errors],
+        "entity_errors": len(entity_errors),
+        "intents": _figures(intents),
+        "entities": _figures(entities),
+        "seconds": round(seconds),
+        "cpu_count": os.cpu_count(),
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _yaml_load(path: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def evaluate_nlu(stack: "Stack", folds: int = NLU_FOLDS) -> dict:
+    """Cross-validates the NLU unless a report for the current inputs exists; returns its summary.
+
+    The summary goes to var/nlu-report/<inputs hash>/summary.json and to a committed copy in
+    bench/results/nlu_report.json.
+    """
+    name = model_inputs_hash()
+    out = nlu_report_dir(name)
+    summary_file = out / "summary.json"
+    lock_path = stack.models_dir() / ".train.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one Rasa training at a time on this machine
+        if summary_file.exists():
+            stack.progress.done(f"✓ NLU cross-validation for inputs {name} is up to date (not re-run)")
+            summary = json.loads(summary_file.read_text())
+        else:
+            work = out.with_name(name + ".partial")
+            shutil.rmtree(work, ignore_errors=True)
+            log_file = stack.log_dir / "test-nlu.log"
+            started = time.monotonic()
+            with log_file.open("w") as log:
+                proc = subprocess.Popen(
+                    [str(RASA_BIN), "test", "nlu", "--cross-validation", "--folds", str(folds), "--config",
+                     "config.yml", "--domain", "nlu/domain.yml", "--nlu", "nlu/data", "--out", str(work), "--no-plot"],
+                    cwd=REPO_ROOT, env=stack.env(), stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+                )
+                try:
+                    while proc.poll() is None:
+                        stack.progress.update(f"NLU cross-validation, {folds} folds ({int(time.monotonic() - started)} s, "
+                                              f"about {folds * 80} s): {_tail_percent(log_file)}")
+                        time.sleep(0.5)
+                except BaseException:
+                    proc.terminate()
+                    proc.wait(10)
+                    raise
+            if proc.returncode != 0 or not (work / "intent_report.json").exists():
+                raise RuntimeError(f"rasa test nlu failed; see {log_file}")
+            summary = summarize_nlu_report(work, name=name, folds=folds, seconds=time.monotonic() - started)
+            (work / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
+            shutil.rmtree(out, ignore_errors=True)
+            work.rename(out)
+            stack.progress.done(f"✓ NLU cross-validated in {summary['seconds']} s")
+    NLU_REPORT_COPY.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(summary, ensure_ascii=False, indent=1) + "\n"
+    if not NLU_REPORT_COPY.exists() or NLU_REPORT_COPY.read_text() != text:
+        NLU_REPORT_COPY.write_text(text)
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m bot.supervisor run|serve|train`."""
+    """`python -m bot.supervisor run|serve|train|test-nlu`."""
     mode = (argv or sys.argv[1:] or ["run"])[0]
     settings = Settings.from_env()
     stack = Stack(settings)
+    if mode == "test-nlu":
+        try:
+            summary = evaluate_nlu(stack)
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            return 1
+        print(f"NLU ({summary['config']['folds']}-fold cross-validation, {summary['examples']} examples): "
+              f"intent accuracy {summary['intent_accuracy']:.4f}, entity F1 (micro) {summary['entity_f1_micro']:.4f} "
+              f"— report in {nlu_report_dir(summary['inputs_hash']) / 'summary.json'}", flush=True)
+        return 0
 
     def _sigterm(*_):
         raise KeyboardInterrupt

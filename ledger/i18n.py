@@ -110,8 +110,8 @@ CATALOG: dict[str, dict[str, str]] = {
               "（{rate_unit}→{rate_per_unit}）。交換後は元に戻せません。交換しますか？",
     },
     "unverified_rate": {
-        "en": "Note: this rate is not confirmed by any source I have ({source}).",
-        "ja": "ご注意：この交換レートは確認できた出典がありません（{source}）。",
+        "en": "Note: unverified rate — no source I have confirms it ({source}).",
+        "ja": "ご注意：未確認のレートです。確認できた出典がありません（{source}）。",
     },
     "yes": {"en": "Yes, convert", "ja": "はい、交換する"},
     "no": {"en": "No", "ja": "いいえ"},
@@ -210,6 +210,163 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "I can't understand messages right now (the language service is starting or down). Please try again in a minute.",
         "ja": "ただいまメッセージを理解できません（言語サービスが起動中か停止しています）。1分ほどしてからもう一度お試しください。",
     },
+    # ID linkage (移行用のサービスID設定), coupons, moves, home municipality, history, route advice, events
+    "ask_partner_link": {"en": "Which account do you want to link?", "ja": "どの提携先のIDを連携しますか？"},
+    "ask_partner_unlink": {"en": "Which account do you want to unlink?", "ja": "どの提携先の連携を解除しますか？"},
+    "ask_partner_route": {
+        "en": "Which points or miles do you want to use?",
+        "ja": "どのポイント・マイルの使い道を調べますか？",
+    },
+    "link_requested": {
+        "en": "I've asked {partner} to link your MyKey ID (ID linkage). Linkage takes up to a week: "
+              "exchanges should work from {active_from}.",
+        "ja": "{partner}にマイキーIDとのID連携（移行用のサービスID設定）を申し込みました。有効になるまで最大1週間かかり、"
+              "{active_from}から交換できる見込みです。",
+    },
+    "link_already_active": {
+        "en": "Your {partner} ID linkage is already active (since {active_from}); you can exchange now.",
+        "ja": "{partner}のID連携はすでに有効です（{active_from}から）。いつでも交換できます。",
+    },
+    "confirm_unlink": {
+        "en": "Unlink {partner} from your MyKey ID? To exchange again later you would have to link it again, "
+              "which takes up to a week.",
+        "ja": "{partner}とマイキーIDの連携を解除しますか？再び交換するには改めて連携が必要で、最大1週間かかります。",
+    },
+    "yes_unlink": {"en": "Yes, unlink", "ja": "はい、解除する"},
+    "unlinked": {
+        "en": "Unlinked: {partner} is no longer linked to your MyKey ID.",
+        "ja": "{partner}の連携を解除しました。",
+    },
+    "not_unlinked": {"en": "OK, {partner} stays linked.", "ja": "{partner}の連携はそのままにしました。"},
+    "link_status": {"en": "Your ID linkages:", "ja": "ID連携（移行用のサービスID設定）の状況："},
+    "link_status_active": {"en": "• {partner}: linked, active since {active_from}",
+                           "ja": "• {partner}：（設定済み）{active_from}から有効"},
+    "link_status_pending": {"en": "• {partner}: in progress, active from {active_from}",
+                            "ja": "• {partner}：手続き中（{active_from}から有効）"},
+    "link_status_not_linked": {"en": "• {partner}: not set", "ja": "• {partner}：未設定"},
+    "ask_coupon_code": {
+        "en": "Please type the coupon code (it looks like PON-7K3M-9QXD-4).",
+        "ja": "クーポンコードを入力してください（PON-7K3M-9QXD-4 のような形式です）。",
+    },
+    "coupon_redeemed": {
+        "en": "Coupon {code} redeemed: {from_amount} {unit} from {partner} → {to_amount} reserved points (留保ポイント).",
+        "ja": "クーポン{code}を登録しました：{partner}{from_amount}{unit} → 留保ポイント{to_amount}ポイント。",
+    },
+    "ask_prefecture": {
+        "en": "Which prefecture is the municipality in? (Or pick a support event.)",
+        "ja": "移行先の自治体はどの都道府県ですか？（特定支援イベントも選べます）",
+    },
+    "ask_prefecture_home": {
+        "en": "Which prefecture is your home municipality (基本自治体) in?",
+        "ja": "基本自治体はどの都道府県ですか？",
+    },
+    "ask_municipality": {
+        "en": "Which municipality in {prefecture}?",
+        "ja": "{prefecture}のどの自治体ですか？",
+    },
+    "municipality_button": {"en": "{name} ({service})", "ja": "{name}（{service}）"},
+    "ask_event": {"en": "Which support event (特定支援イベント)?", "ja": "どの特定支援イベントですか？"},
+    "no_events_open": {
+        "en": "No support event (特定支援イベント) takes points on {on}.",
+        "ja": "{on}に受け付けている特定支援イベントはありません。",
+    },
+    "ask_move_amount": {
+        "en": "You have {reserved} reserved points. How many do you want to move to {place}? You can also say “all”.",
+        "ja": "留保ポイントは{reserved}ポイントです。{place}にいくつ移しますか？「全部」も指定できます。",
+    },
+    "all_button": {"en": "All ({n})", "ja": "全部（{n}）"},
+    "confirm_move": {
+        "en": "Move {amount} reserved points to {place}? Moves are one-way: they can't come back.",
+        "ja": "留保ポイント{amount}ポイントを{place}に移しますか？移した後は元に戻せません。",
+    },
+    "yes_move": {"en": "Yes, move", "ja": "はい、移す"},
+    "moved": {
+        "en": "Done: {amount} reserved points moved to {place}.",
+        "ja": "留保ポイント{amount}ポイントを{place}に移しました。",
+    },
+    "not_moved": {"en": "OK, I didn't move anything.", "ja": "移行をやめました。何も変更していません。"},
+    "home_set": {
+        "en": "Your home municipality (基本自治体) is now {place}. Reserved points you don't move within 14 days go there.",
+        "ja": "基本自治体を{place}に設定しました。14日以内に移行先を選ばない留保ポイントはここに移ります。",
+    },
+    "unverified_place": {
+        "en": "Note: the point service name of {name} is unverified (no source confirms it).",
+        "ja": "ご注意：{name}のポイント名は未確認です（確認できた出典がありません）。",
+    },
+    "place_reserved": {"en": "reserved points (留保ポイント)", "ja": "留保ポイント"},
+    "place_municipal": {"en": "{service} ({name})", "ja": "{service}（{name}）"},
+    "history": {"en": "Your latest activity (newest first):", "ja": "最近の取引（新しい順）："},
+    "history_empty": {"en": "No activity yet.", "ja": "まだ取引はありません。"},
+    "history_conversion": {
+        "en": "• {at}: exchanged {from_amount} {unit} from {partner} → {to_amount} to {place}",
+        "ja": "• {at}：{partner}{from_amount}{unit}を交換 → {place}{to_amount}",
+    },
+    "history_coupon": {
+        "en": "• {at}: coupon {code} ({partner}) → {to_amount} reserved points",
+        "ja": "• {at}：クーポン{code}（{partner}）→ 留保ポイント{to_amount}",
+    },
+    "history_move": {
+        "en": "• {at}: moved {amount} reserved points → {place}",
+        "ja": "• {at}：留保ポイント{amount}を移行 → {place}",
+    },
+    "history_auto_move": {
+        "en": "• {at}: {amount} reserved points moved automatically to your home municipality → {place}",
+        "ja": "• {at}：留保ポイント{amount}が基本自治体へ自動移行 → {place}",
+    },
+    "confirm_conversion_municipal": {
+        "en": "Converting {from_amount} {unit} from {partner} gives {to_amount} {place} directly, at the campaign rate "
+              "{rate_unit} → {rate_per_unit} (until {until}). Conversions are one-way. Go ahead?",
+        "ja": "{partner}{from_amount}{unit}を交換すると、キャンペーンレート（{rate_unit}→{rate_per_unit}、{until}まで）で"
+              "{place}に直接{to_amount}ポイントが入ります。交換後は元に戻せません。交換しますか？",
+    },
+    "wallet_first": {
+        "en": "{wallet_used} of it comes from your 永久不滅ウォレット first; {points_used} {unit} from your points.",
+        "ja": "うち{wallet_used}は永久不滅ウォレットから先に使われ、ポイントからは{points_used}{unit}です。",
+    },
+    "converted_municipal": {
+        "en": "Done: {from_amount} {unit} from {partner} → {to_amount} {place}, at the campaign rate.",
+        "ja": "交換しました：{partner}{from_amount}{unit} → {place}{to_amount}ポイント（キャンペーンレート）。",
+    },
+    "ask_route_amount": {
+        "en": "How many {unit} from {partner} do you want to use?",
+        "ja": "{partner}をいくつ使いますか？",
+    },
+    "route_header": {
+        "en": "Ways to use {amount} {unit} from {partner} on {on}:",
+        "ja": "{on}時点で{partner}{amount}{unit}を使う方法：",
+    },
+    "route_line": {
+        "en": "• {place}: {to_amount} points ({units} × {unit_size} → {per_unit}{until}){remainder}{unverified}",
+        "ja": "• {place}：{to_amount}ポイント（{units}口 × {unit_size}→{per_unit}{until}）{remainder}{unverified}",
+    },
+    "route_until": {"en": ", campaign until {until}", "ja": "、キャンペーンは{until}まで"},
+    "route_remainder": {"en": "; {n} {unit} left over", "ja": "、{n}{unit}は端数で残ります"},
+    "route_unverified": {"en": " — unverified rate", "ja": "（未確認のレート）"},
+    "route_closed": {"en": "• {place}: not available ({why})", "ja": "• {place}：利用できません（{why}）"},
+    "why_campaign_ended": {"en": "the campaign ended on {until}", "ja": "キャンペーンは{until}に終了"},
+    "why_campaign_not_started": {"en": "the campaign has not started", "ja": "キャンペーン開始前"},
+    "why_below_minimum": {"en": "the minimum is {minimum}", "ja": "最低{minimum}から"},
+    "route_best": {
+        "en": "Best: {place} — {to_amount} points for {used} {unit}.",
+        "ja": "おすすめ：{place}（{used}{unit}で{to_amount}ポイント）",
+    },
+    "route_none": {"en": "No route is open for that amount.", "ja": "この数量で使える交換ルートはありません。"},
+    "route_not_linked": {
+        "en": "Your {partner} account isn't linked yet: link it first (up to a week).",
+        "ja": "{partner}はまだ連携されていません。先にID連携が必要です（最大1週間）。",
+    },
+    "route_link_pending": {
+        "en": "Your {partner} linkage works from {active_from}.",
+        "ja": "{partner}の連携は{active_from}から有効です。",
+    },
+    "route_coupon": {
+        "en": "{partner} issues a coupon code for these points; redeem it here once you have it.",
+        "ja": "{partner}はクーポンコードを発行します。受け取ったらここで登録してください。",
+    },
+    "route_held": {"en": "You hold {held} {unit} at {partner}.", "ja": "{partner}の残高は{held}{unit}です。"},
+    "events": {"en": "Support events (特定支援イベント) taking points on {on}:", "ja": "{on}に受け付けている特定支援イベント："},
+    "event_line": {"en": "• {name} — {municipality}, until {until}", "ja": "• {name}（{municipality}、{until}まで）"},
+    "event_button": {"en": "Move points to {name}", "ja": "{name}に移す"},
     # refusals: keys are the stable reason codes in facts
     "refusal.unknown_partner": {
         "en": "I don't know the program “{given}”. I can convert from: {known}.",

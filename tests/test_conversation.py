@@ -35,8 +35,10 @@ def ledger_state(stack, user):
 def test_conversion_is_stated_then_done_on_yes(stack, jal_user, text):
     asked = stack.say(jal_user, text)
     quote = facts_of(asked, "conversion")
-    assert quote == {"kind": "conversion", "partner": "jal", "from_amount": 2000, "to": "reserved", "to_amount": 1000,
-                     "rate": {"unit": 2000, "per_unit": 1000, "verified": True}, "status": "needs_confirmation"}
+    assert quote == {"kind": "conversion", "partner": "jal", "from_amount": 2000, "points_used": 2000, "wallet_used": 0,
+                     "to": "reserved", "to_amount": 1000, "units": 1,
+                     "rate": {"unit": 2000, "per_unit": 1000, "verified": True}, "campaign": None,
+                     "campaign_until": None, "status": "needs_confirmation"}
     assert "2,000" in text_of(asked) and "1,000" in text_of(asked)
     assert has_japanese(text_of(asked)) == has_japanese(text)
     payloads = [b["payload"] for m in asked for b in m["buttons"]]

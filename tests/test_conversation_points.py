@@ -1,0 +1,384 @@
+"""The MyKey Platform flows of issue 3 by chat, in English and Japanese, end to end:
+HTTP API → bot → real Rasa → actions → ledger. Each flow runs on the sandbox test clock.
+
+ID linkage (pending → refused exchange with the date → active), unlinking and the linkage status
+(設定済み / 手続き中 / 未設定); coupon codes (redeem, typo in the check character, used twice, lockout);
+moving reserved points by prefecture search with buttons, to a named municipality and to a support event;
+the home municipality; history; route advice with numbers; the Saison → 笠間応援ポイント campaign while it
+runs and after it ended.
+"""
+from __future__ import annotations
+
+import pytest
+
+from ledger.clock import parse_moment
+from ledger.coupons import ALPHABET, new_code
+from tests.conftest import facts_of, new_user, text_of
+from tests.test_conversation import has_japanese
+
+pytestmark = pytest.mark.rasa
+
+EN, JA = "en", "ja"
+FULL_WIDTH = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"} | {"-": "－"})
+
+
+@pytest.fixture
+def clock(stack):
+    """Sets the shared test clock; always reset afterwards."""
+    def set_to(moment: str) -> None:
+        stack.ledger.set_test_clock(parse_moment(moment))
+    yield set_to
+    stack.ledger.set_test_clock(None)
+
+
+def buttons_of(messages: list[dict]) -> list[dict]:
+    return [b for m in messages for b in m.get("buttons") or []]
+
+
+def said(messages: list[dict], locale: str) -> str:
+    text = text_of(messages)
+    assert has_japanese(text) == (locale == JA), f"answer not in {locale}: {text}"
+    return text
+
+
+def with_reserved(stack, user: str, miles: int) -> None:
+    """Reserved points the way a user gets them: linked JAL miles exchanged (2,000 miles → 1,000)."""
+    stack.ledger.sandbox_grant(user, "jal", miles)
+    stack.ledger.sandbox_link(user, "jal")
+    stack.ledger.convert_points(user, "jal", miles, f"setup:{user}")
+
+
+# ---------------------------------------------------------------- ID linkage (移行用のサービスID設定)
+
+@pytest.mark.parametrize("locale", [EN, JA])
+def test_linkage_is_pending_for_a_week_and_exchanges_wait_for_it(stack, clock, locale):
+    user = new_user("link")
+    clock("2018-06-01T10:00")
+    stack.ledger.sandbox_grant(user, "jal", 5000)
+    en = locale == EN
+
+    asked = stack.say(user, "link my JAL account" if en else "JALのIDを連携して")
+    assert facts_of(asked, "link") == {"kind": "link", "partner": "jal", "status": "pending", "active_from": "2018-06-08"}
+    assert ("2018-06-08" if en else "2018年6月8日") in said(asked, locale)
+
+    status = stack.say(user, "which accounts are linked" if en else "連携状況")
+    links = facts_of(status, "link_status")["links"]
+    assert links["jal"]["status"] == "pending" and links["saison"]["status"] == "not_linked"
+    assert ("in progress" if en else "手続き中") in said(status, locale)
+
+    early = stack.say(user, "convert 2000 JAL miles" if en else "JALの2000マイルを交換したい")
+    refusal = facts_of(early, "conversion")
+    assert (refusal["status"], refusal["reason"], refusal["active_from"]) == ("rejected", "link_pending", "2018-06-08")
+    assert ("2018-06-08" if en else "2018年6月8日") in said(early, locale)
+    assert stack.ledger.balance(user).partners == {"jal": 5000}
+
+    clock("2018-06-08T10:00")
+    quoted = stack.say(user, "convert 2000 JAL miles" if en else "JALの2000マイルを交換したい")
+    assert facts_of(quoted, "conversion")["status"] == "needs_confirmation"
+    done = stack.say(user, "yes" if en else "はい")
+    assert facts_of(done, "conversion")["status"] == "done"
+    assert stack.ledger.balance(user).reserved == 1000
+
+    active = stack.say(user, "is my JAL link active yet" if en else "JALの連携はもう有効？")
+    assert facts_of(active, "link_status")["links"]["jal"] == {"kind": "link", "partner": "jal", "status": "active",
+                                                                "active_from": "2018-06-08"}
+    assert ("linked, active since 2018-06-08" if en else "（設定済み）2018年6月8日") in said(active, locale)
+
+
+@pytest.mark.parametrize("locale", [EN, JA])
+def test_unlinking_asks_first_and_then_shows_not_set(stack, clock, locale):
+    user = new_user("unlink")
+    clock("2018-06-01T10:00")
+    stack.ledger.sandbox_link(user, "saison")
+    en = locale == EN
+
+    asked = stack.say(user, "unlink my Saison account" if en else "セゾンとの連携をやめたい")
+    assert facts_of(asked, "link")["status"] == "needs_confirmation"
+    assert [b["payload"] for b in buttons_of(asked)] == ["/affirm", "/deny"]
+    assert stack.ledger.link_statuses(user)["saison"]["status"] == "active", "nothing changes before yes"
+
+    done = stack.say(user, "yes" if en else "はい")
+    assert facts_of(done, "link") == {"kind": "link", "partner": "saison", "status": "not_linked", "active_from": None}
+    said(done, locale)
+
+    status = stack.say(user, "show my linked accounts" if en else "連携状況を教えて")
+    assert facts_of(status, "link_status")["links"]["saison"]["status"] == "not_linked"
+    assert ("Saison Eikyu Fumetsu: not set" if en else "セゾン永久不滅ポイント：未設定") in said(status, locale)
+
+    again = stack.say(user, "unlink my Saison account" if en else "セゾンとの連携をやめたい")
+    assert facts_of(again, "link")["reason"] == "not_linked"
+
+
+def test_a_coupon_partner_cannot_be_linked(stack):
+    user = new_user("ponta")
+    answer = stack.say(user, "link my Ponta account")
+    assert facts_of(answer, "link")["reason"] == "coupon_partner"
+    assert "coupon code" in text_of(answer)
+
+
+# ---------------------------------------------------------------- coupon codes (クーポンコード)
+
+def _typo(code: str) -> str:
+    """The same code with a different check character (the last one)."""
+    wrong = next(c for c in ALPHABET if c != code[-1])
+    return code[:-1] + wrong
+
+
+@pytest.mark.parametrize("locale", [EN, JA])
+def test_a_coupon_is_redeemed_once_and_a_typo_is_caught(stack, locale):
+    user = new_user("coupon")
+    issued = stack.ledger.sandbox_issue_coupon("ponta", 2000)
+    code = issued["code"]
+    en = locale == EN
+
+    typo = stack.say(user, f"redeem coupon {_typo(code)}" if en else f"クーポン{_typo(code)}を使いたい")
+    assert facts_of(typo, "coupon")["reason"] == "coupon_check_digit"
+    assert ("typo" if en else "入力ミス") in said(typo, locale)
+
+    typed = code if en else code.translate(FULL_WIDTH)  # ＰＯＮ－７Ｋ３Ｍ－… as a Japanese keyboard types it
+    redeemed = stack.say(user, f"redeem coupon {typed}" if en else f"{typed}を登録して")
+    assert facts_of(redeemed, "coupon") == {"kind": "coupon", "code": code, "partner": "ponta", "from_amount": 2000,
+                                            "to": "reserved", "to_amount": 2000, "status": "done"}
+    assert "2,000" in said(redeemed, locale)
+    assert stack.ledger.balance(user).reserved == 2000
+
+    twice = stack.say(user, f"redeem coupon {code}" if en else f"クーポン{code}を使いたい")
+    assert facts_of(twice, "coupon")["reason"] == "coupon_used"
+    assert stack.ledger.balance(user).reserved == 2000
+
+
+def test_the_form_asks_for_a_missing_code(stack):
+    user = new_user("ask-code")
+    code = stack.ledger.sandbox_issue_coupon("ponta", 1000)["code"]
+    asked = stack.say(user, "クーポンコードを登録したい")
+    assert "クーポンコードを入力してください" in text_of(asked)
+    redeemed = stack.say(user, code)
+    assert facts_of(redeemed, "coupon")["to_amount"] == 1000
+    assert has_japanese(text_of(redeemed))
+
+
+@pytest.mark.parametrize("locale", [EN, JA])
+def test_guessing_codes_locks_redeeming_in_plain_words(stack, clock, locale):
+    user = new_user("guess")
+    clock("2018-06-01T10:00")
+    good = stack.ledger.sandbox_issue_coupon("ponta", 1000)["code"]
+    en = locale == EN
+    answers = []
+    for _ in range(5):
+        guess = str(new_code("PON"))  # well formed, right check character, never issued
+        answers.append(stack.say(user, f"redeem coupon {guess}" if en else f"クーポン{guess}を使いたい"))
+    assert [facts_of(a, "coupon")["reason"] for a in answers] == ["coupon_unknown"] * 4 + ["coupon_locked"]
+    assert ("4 more wrong codes" if en else "あと4回") in said(answers[0], locale)
+
+    locked = stack.say(user, f"redeem coupon {good}" if en else f"クーポン{good}を使いたい")
+    facts = facts_of(locked, "coupon")
+    assert facts["reason"] == "coupon_locked" and facts["minutes"] == 30
+    assert ("paused" if en else "停止") in said(locked, locale) and "10:30" in text_of(locked)
+    assert stack.ledger.balance(user).reserved == 0
+
+    clock("2018-06-01T10:31")
+    opened = stack.say(user, f"redeem coupon {good}" if en else f"クーポン{good}を使いたい")
+    assert facts_of(opened, "coupon")["status"] == "done"
+
+
+# ---------------------------------------------------------------- reserved points → municipalities (留保ポイントの移行)
+
+@pytest.mark.parametrize("locale", [EN, JA])
+def test_move_to_kasama_by_prefecture_search_with_buttons(stack, clock, locale):
+    user = new_user("move")
+    clock("2018-06-01T10:00")
+    with_reserved(stack, user, 4000)  # 2,000 reserved points
+    en = locale == EN
+
+    asked = stack.say(user, "I want to move my reserved points to a municipality" if en else "留保ポイントを自治体に移したい")
+    assert {"title": "Ibaraki" if en else "茨城県", "payload": '/inform{"prefecture":"ibaraki"}'} in buttons_of(asked)
+    said(asked, locale)
+
+    towns = stack.say(user, "Ibaraki" if en else "茨城")
+    assert facts_of(towns, "municipalities") == {"kind": "municipalities", "prefecture": "ibaraki",
+                                                 "municipalities": ["kasama"]}
+    kasama = {"title": "Kasama City (Kasama support points)" if en else "笠間市（笠間応援ポイント）",
+              "payload": '/inform{"municipality":"kasama"}'}
+    assert kasama in buttons_of(towns)
+
+    how_many = stack.say(user, kasama["payload"])
+    assert "2,000" in said(how_many, locale)
+    assert buttons_of(how_many) == [{"title": "All (2,000)" if en else "全部（2,000）", "payload": '/inform{"amount":"all"}'}]
+
+    confirm = stack.say(user, "500")
+    assert facts_of(confirm, "move") == {"kind": "move", "from": "reserved", "to": "municipal:kasama", "amount": 500,
+                                         "status": "needs_confirmation"}
+    assert stack.ledger.balance(user).reserved == 2000, "nothing moves before yes"
+
+    done = stack.say(user, "yes" if en else "はい")
+    assert facts_of(done, "move") == {"kind": "move", "from": "reserved", "to": "municipal:kasama", "amount": 500,
+                                      "status": "done", "municipality": "kasama", "verified": True}
+    assert ("Kasama support points" if en else "笠間応援ポイント") in said(done, locale)
+    balance = stack.ledger.balance(user)
+    assert (balance.reserved, balance.municipal) == (1500, {"kasama": 500})
+
+
+@pytest.mark.parametrize("text, locale", [("move all my reserved points to Itami", EN), ("留保ポイントを全部伊丹市に移して", JA)])
+def test_a_named_municipality_skips_the_search_and_all_moves_everything(stack, clock, text, locale):
+    user = new_user("move-all")
+    clock("2018-06-01T10:00")
+    with_reserved(stack, user, 2000)  # 1,000 reserved points
+    confirm = stack.say(user, text)
+    assert facts_of(confirm, "move") == {"kind": "move", "from": "reserved", "to": "municipal:itami", "amount": 1000,
+                                         "status": "needs_confirmation"}
+    said(confirm, locale)
+    stack.say(user, "/affirm")
+    assert stack.ledger.balance(user).municipal == {"itami": 1000}
+    assert stack.ledger.balance(user).reserved == 0
+
+
+def test_moving_more_than_reserved_is_refused_and_asked_again(stack, clock):
+    user = new_user("too-many")
+    clock("2018-06-01T10:00")
+    with_reserved(stack, user, 2000)
+    stack.say(user, "move my reserved points to Kasama")
+    too_many = stack.say(user, "5000")
+    assert facts_of(too_many, "move")["reason"] == "not_enough_reserved"
+    assert "How many" in text_of(too_many)
+    stack.say(user, "cancel")
+    assert stack.ledger.balance(user).reserved == 1000
+
+
+def test_nothing_reserved_is_said_at_once(stack):
+    answer = stack.say(new_user("empty"), "留保ポイントを笠間市に移したい")
+    assert facts_of(answer, "move")["reason"] == "nothing_reserved"
+    assert "留保ポイントがありません" in text_of(answer)
+
+
+@pytest.mark.parametrize("locale", [EN, JA])
+def test_support_events_are_listed_and_a_button_moves_points_there(stack, clock, locale):
+    user = new_user("event")
+    clock("2018-06-01T10:00")
+    with_reserved(stack, user, 2000)
+    en = locale == EN
+    listed = stack.say(user, "which support events are open" if en else "特定支援イベントの一覧")
+    facts = facts_of(listed, "events")
+    assert facts["on"] == "2018-06-01" and [e["id"] for e in facts["events"]] == ["sandbox-disaster-support"]
+    said(listed, locale)
+    button = buttons_of(listed)[0]
+    assert button["payload"] == '/move_points{"event":"sandbox-disaster-support"}'
+
+    how_many = stack.say(user, button["payload"])
+    assert "1,000" in said(how_many, locale)
+    confirm = stack.say(user, "all" if en else "全部")
+    assert facts_of(confirm, "move")["amount"] == 1000
+    done = stack.say(user, "/affirm")
+    assert facts_of(done, "move")["to"] == "event:sandbox-disaster-support"
+    assert stack.ledger.balance(user).events == {"sandbox-disaster-support": 1000}
+
+    clock("2021-01-01T10:00")
+    closed = stack.say(user, "特定支援イベントの一覧")
+    assert facts_of(closed, "events")["events"] == []
+
+
+@pytest.mark.parametrize("locale", [EN, JA])
+def test_home_municipality_by_name_and_by_search(stack, locale):
+    user = new_user("home")
+    en = locale == EN
+    named = stack.say(user, "set my home municipality to Kasama" if en else "基本自治体を笠間市にして")
+    assert facts_of(named, "home_municipality") == {"kind": "home_municipality", "municipality": "kasama",
+                                                    "verified": True, "status": "done"}
+    said(named, locale)
+    assert stack.ledger.reserved_schedule(user)["home_municipality"] == "kasama"
+
+    asked = stack.say(user, "change my home municipality" if en else "基本自治体を変更したい")
+    assert {"title": "Hyogo" if en else "兵庫県", "payload": '/inform{"prefecture":"hyogo"}'} in buttons_of(asked)
+    towns = stack.say(user, '/inform{"prefecture":"hyogo"}')
+    assert buttons_of(towns) == [{"title": "Itami City (Itamin points)" if en else "伊丹市（いたみんポイント）",
+                                  "payload": '/inform{"municipality":"itami"}'}]
+    stack.say(user, '/inform{"municipality":"itami"}')
+    assert stack.ledger.reserved_schedule(user)["home_municipality"] == "itami"
+
+
+# ---------------------------------------------------------------- history, route advice, campaign
+
+@pytest.mark.parametrize("locale", [EN, JA])
+def test_history_lists_conversions_coupons_and_moves(stack, clock, locale):
+    user = new_user("history")
+    clock("2018-06-01T10:00")
+    with_reserved(stack, user, 4000)
+    stack.ledger.redeem_coupon(user, stack.ledger.sandbox_issue_coupon("ponta", 1000)["code"], f"h:{user}")
+    stack.ledger.move_reserved(user, "kasama", 700, f"m:{user}")
+    en = locale == EN
+
+    answer = stack.say(user, "show my history" if en else "履歴")
+    items = facts_of(answer, "history")["items"]
+    assert [i["what"] for i in items] == ["move", "coupon", "conversion"]
+    text = said(answer, locale)
+    assert "700" in text and "1,000" in text and "4,000" in text and "2,000" in text
+    assert ("Kasama support points" if en else "笠間応援ポイント") in text
+
+
+@pytest.mark.parametrize("text, locale", [
+    ("what is the best way to use my 10,000 Saison points", EN),
+    ("セゾン1万ポイントの一番お得な使い道は？", JA),
+])
+def test_best_route_compares_with_numbers_on_the_date(stack, clock, text, locale):
+    user = new_user("route")
+    clock("2018-06-01T10:00")
+    stack.ledger.sandbox_grant(user, "saison", 10_000)
+    stack.ledger.sandbox_link(user, "saison")
+
+    answer = stack.say(user, text)
+    advice = facts_of(answer, "route_advice")
+    assert (advice["partner"], advice["amount"], advice["on"], advice["access"]) == ("saison", 10_000, "2018-06-01",
+                                                                                     "linked")
+    assert advice["best"]["to"] == "municipal:kasama" and advice["best"]["to_amount"] == 55_000
+    assert {r["to"]: r["to_amount"] for r in advice["routes"]} == {"reserved": 45_000, "municipal:kasama": 55_000}
+    words = said(answer, locale)
+    assert "55,000" in words and "45,000" in words
+    assert ("Kasama support points" if locale == EN else "笠間応援ポイント") in words
+
+    clock("2018-08-01T10:00")
+    later = facts_of(stack.say(user, text), "route_advice")
+    assert later["best"]["to"] == "reserved" and later["best"]["to_amount"] == 45_000
+    closed = next(r for r in later["routes"] if r["to"] == "municipal:kasama")
+    assert (closed["open"], closed["why_closed"]) == (False, "campaign_ended")
+
+
+@pytest.mark.parametrize("text, locale", [
+    ("convert my Saison points to Kasama at the campaign rate", EN),
+    ("セゾンのポイントを笠間応援ポイントにしたい", JA),
+])
+def test_campaign_to_kasama_while_it_runs_and_after_it_ended(stack, clock, text, locale):
+    user = new_user("campaign")
+    clock("2018-06-01T10:00")
+    stack.ledger.sandbox_grant(user, "saison", 10_000)
+    stack.ledger.sandbox_link(user, "saison")
+    en = locale == EN
+
+    asked = stack.say(user, text)
+    said(asked, locale)
+    quoted = stack.say(user, "1000")
+    quote = facts_of(quoted, "conversion")
+    assert (quote["to"], quote["to_amount"], quote["campaign"], quote["campaign_until"], quote["status"]) == (
+        "municipal:kasama", 5500, "saison-kasama-2018", "2018-07-31", "needs_confirmation")
+    assert ("2018-07-31" if en else "2018年7月31日") in said(quoted, locale)
+    stack.say(user, "yes" if en else "はい")
+    assert stack.ledger.balance(user).municipal == {"kasama": 5500}
+
+    clock("2018-08-01T10:00")
+    stack.say(user, text)
+    after = stack.say(user, "1000")
+    refusal = facts_of(after, "conversion")
+    assert any(m["facts"].get("reason") == "no_campaign" for m in after)
+    assert refusal["status"] == "needs_confirmation" and refusal["to"] == "reserved" and refusal["to_amount"] == 4500
+    assert ("2018-07-31" if en else "2018年7月31日") in said(after, locale)
+    stack.say(user, "no" if en else "いいえ")
+    assert stack.ledger.balance(user).reserved == 0
+
+
+def test_an_unverified_rate_is_said_so(stack, clock):
+    user = new_user("docomo")
+    clock("2018-06-01T10:00")
+    stack.ledger.sandbox_grant(user, "docomo", 6000)
+    stack.ledger.sandbox_link(user, "docomo")
+    answer = stack.say(user, "convert 5000 d points")
+    assert facts_of(answer, "conversion")["rate"]["verified"] is False
+    assert "unverified rate" in text_of(answer)
+    stack.say(user, "no")
