@@ -10,7 +10,9 @@ own engine; they start together and convert for a fixed time. Three runs per dat
 * 8 workers on one account (they queue on the per-user lock, and SQLite's single writer).
 
 At the end every run is reconciled to the point: reserved points = 1,000 × exchanges done and
-miles left = miles granted − 2,000 × exchanges done, per account.
+miles left = miles granted − 2,000 × exchanges done, per account. Each run also records the
+workers' own CPU time per exchange and the 1-minute load average before and after it (other work
+on the machine shows there).
 
 The PostgreSQL server comes from POINTSBOT_TEST_PG_URL (`make bench` starts the throwaway cluster
 and sets it); the bench creates its own database there and drops it afterwards.
@@ -56,7 +58,7 @@ def worker(url: str, var_dir: str, user: str, run_id: str, start, seconds: float
     done = refused = failed = 0
     ledger.balance(user)  # connect before the start line
     start.wait()
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     n = 0
     while time.perf_counter() - began < seconds:
         n += 1
@@ -67,9 +69,10 @@ def worker(url: str, var_dir: str, user: str, run_id: str, start, seconds: float
             refused += 1
         except Exception:  # noqa: BLE001 - counted and reported; a bench run must finish
             failed += 1
-    ended = time.perf_counter()
+    ended, cpu = time.perf_counter(), time.process_time() - cpu_began
     ledger.dispose()
-    results.put({"user": user, "done": done, "refused": refused, "failed": failed, "began": began, "ended": ended})
+    results.put({"user": user, "done": done, "refused": refused, "failed": failed, "began": began, "ended": ended,
+                 "cpu": cpu})
 
 
 def bench_database(url: str, var_dir: str, seconds: float) -> dict:
@@ -83,6 +86,7 @@ def bench_database(url: str, var_dir: str, seconds: float) -> dict:
             ledger.sandbox_grant(user, "jal", MILES)
             ledger.sandbox_link(user, "jal")
         start, results = ctx.Barrier(workers), ctx.Queue()
+        load_before = os.getloadavg()[0]
         procs = [ctx.Process(target=worker, args=(url, var_dir, user, run_id, start, seconds, results))
                  for user in users]
         for proc in procs:
@@ -107,6 +111,8 @@ def bench_database(url: str, var_dir: str, seconds: float) -> dict:
             "refused": sum(r["refused"] for r in reports),
             "errors": sum(r["failed"] for r in reports),
             "reconciled": reconciled,
+            "client_cpu_ms_per_exchange": round(1000 * sum(r["cpu"] for r in reports) / max(done, 1), 1),
+            "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         }
         print(f"    {label}: {out[label]['per_second']}/s ({done} in {elapsed:.1f}s, reconciled: {reconciled})",
               flush=True)
