@@ -270,6 +270,7 @@ def set_home_municipality(user_id: str, municipality_text: str, *, uow: UnitOfWo
         raise Refusal("unknown_municipality", given=municipality_text)
     now = clock.now()
     with uow:
+        uow.lock_user(user_id)
         uow.profiles.set_home_municipality(user_id, municipality.id, now)
         uow.commit()
     return {"kind": "home_municipality", "municipality": municipality.id, "verified": municipality.verified,
@@ -429,6 +430,7 @@ def take_notices(user_id: str, *, uow: UnitOfWork, clock: Clock) -> list[dict]:
 def remember_locale(user_id: str, locale: str, *, uow: UnitOfWork, clock: Clock) -> None:
     """The language the user last wrote in, so notices reach them in it. Writes only on a change."""
     with uow:
+        uow.lock_user(user_id)
         if uow.profiles.locale(user_id) == locale:
             return
         uow.profiles.update(user_id, clock.now(), locale=locale)
@@ -520,6 +522,7 @@ def request_link(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: Rules
         raise Refusal("coupon_partner", partner=partner.id)
     now = clock.now()
     with uow:
+        uow.lock_user(user_id)
         link = uow.links.get(user_id, partner.id)
         active_from = uow.links.active_from(link)
         if active_from is None:
@@ -533,6 +536,7 @@ def unlink(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: Rules, cloc
     partner = _partner(rules, partner_id)
     now = clock.now()
     with uow:
+        uow.lock_user(user_id)
         link = uow.links.get(user_id, partner.id)
         if uow.links.active_from(link) is None:
             raise Refusal("not_linked", partner=partner.id)
@@ -563,6 +567,7 @@ def log_flight(user_id: str, flown_on: dt.date, premium_points: int, idempotency
     if not 0 < premium_points <= MAX_PP_PER_FLIGHT:
         raise Refusal("pp_out_of_range", given=premium_points, maximum=MAX_PP_PER_FLIGHT)
     with uow:
+        uow.lock_user(user_id)
         existing = uow.flights.find(idempotency_key)
         if existing is None:
             existing = uow.flights.add(user_id=user_id, flown_on=flown_on, premium_points=premium_points,
@@ -640,6 +645,7 @@ def sandbox_link(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: Rules
     partner = _partner(rules, partner_id)
     now = clock.now()
     with uow:
+        uow.lock_user(user_id)
         uow.links.upsert(user_id, partner.id, requested_at=now, active_from=now)
         uow.commit()
 
