@@ -80,9 +80,21 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "help": {
         "en": "Here is what I can do:\n• Convert partner points to reserved points: “convert 2000 JAL miles”\n"
-              "• Show balances: “balance”\n• Log a flight: “I flew on 2016-06-08 and earned 1342 premium points”\n"
+              "• Link or unlink a partner account, and show the linkage status: “link my JAL account”, "
+              "“which accounts are linked”\n• Redeem a coupon code: “redeem coupon PON-7K3M-9QXD-4”\n"
+              "• Move reserved points to a municipality or a support event: “move my reserved points to Kasama”\n"
+              "• Set your home municipality: “set my home municipality to Kasama”\n"
+              "• Find the best use of your points: “what is the best way to use my 10,000 Saison points”\n"
+              "• Show balances and history: “balance”, “history”\n"
+              "• Log a flight: “I flew on 2016-06-08 and earned 1342 premium points”\n"
               "• Tell when a status starts: “when does my bronze status start”\nSay “cancel” at any time to stop.",
-        "ja": "できること：\n• 提携ポイントを留保ポイントに交換：「JALの2000マイルを交換したい」\n• 残高の表示：「残高」\n"
+        "ja": "できること：\n• 提携ポイントを留保ポイントに交換：「JALの2000マイルを交換したい」\n"
+              "• ID連携と解除、連携状況の確認：「JALのIDを連携して」「連携状況」\n"
+              "• クーポンコードの登録：「クーポンPON-7K3M-9QXD-4を使いたい」\n"
+              "• 留保ポイントを自治体や特定支援イベントへ移行：「留保ポイントを笠間市に移したい」\n"
+              "• 基本自治体の設定：「基本自治体を笠間市にして」\n"
+              "• 一番お得な使い道：「セゾン1万ポイントの一番お得な使い道は？」\n"
+              "• 残高と履歴の表示：「残高」「履歴」\n"
               "• 搭乗の記録：「2016年6月8日に搭乗して1342プレミアムポイントを獲得」\n"
               "• ステータス開始日：「ブロンズはいつから？」\n途中でやめるときは「キャンセル」と言ってください。",
     },
