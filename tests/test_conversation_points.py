@@ -244,6 +244,30 @@ def test_moving_more_than_reserved_is_refused_and_asked_again(stack, clock):
     assert stack.ledger.balance(user).reserved == 1000
 
 
+def test_an_unknown_prefecture_is_named_and_asked_again(stack, clock):
+    user = new_user("where")
+    clock("2018-06-01T10:00")
+    with_reserved(stack, user, 2000)
+    stack.say(user, "留保ポイントを自治体に移したい")
+    unknown = stack.say(user, "アトランティス")
+    assert facts_of(unknown, "move")["reason"] == "unknown_prefecture"
+    assert "アトランティス" in text_of(unknown) and "どの都道府県" in text_of(unknown)
+    towns = stack.say(user, "兵庫県")
+    assert [b["payload"] for b in buttons_of(towns)] == ['/inform{"municipality":"itami"}']
+    stack.say(user, "キャンセル")
+    assert stack.ledger.balance(user).reserved == 1000
+
+
+def test_a_place_said_in_passing_does_not_fill_a_later_form(stack, clock):
+    user = new_user("passing")
+    clock("2018-06-01T10:00")
+    with_reserved(stack, user, 2000)
+    stack.say(user, "Kasama")  # no form is asking: not understood as an answer to anything
+    asked = stack.say(user, "I want to move my reserved points")
+    assert "Which prefecture" in text_of(asked), "the form still asks where to"
+    stack.say(user, "cancel")
+
+
 def test_nothing_reserved_is_said_at_once(stack):
     answer = stack.say(new_user("empty"), "留保ポイントを笠間市に移したい")
     assert facts_of(answer, "move")["reason"] == "nothing_reserved"
