@@ -267,15 +267,17 @@ def summarize_nlu_report(out: Path, *, name: str, folds: int, seconds: float) ->
     if isinstance(entity_avg, float):  # every token label evaluated: sklearn reports accuracy
         entity_avg = {"precision": entity_avg, "recall": entity_avg, "f1-score": entity_avg}
     config = _yaml_load(REPO_ROOT / "config.yml")
-    diet = next((c for c in config.get("pipeline", []) if c.get("name") == "DIETClassifier"), {})
+    classifiers = [c for c in config.get("pipeline", []) if str(c.get("name", "")).endswith("Classifier")
+                   and c.get("name") != "FallbackClassifier"]
     errors = json.loads((out / "intent_errors.json").read_text()) if (out / "intent_errors.json").exists() else []
     entity_errors = (json.loads((out / f"{extractor}_errors.json").read_text())
                      if (out / f"{extractor}_errors.json").exists() else [])
     return {
         "kind": "nlu_cross_validation",
         "inputs_hash": name,
-        "command": f"rasa test nlu --cross-validation --folds {folds} --config config.yml --nlu nlu/data",
-        "config": {"file": "config.yml", "diet_epochs": diet.get("epochs"), "folds": folds},
+        "command": f"rasa test nlu --cross-validation --folds {folds} --config config.yml --domain nlu/domain.yml "
+                   "--nlu nlu/data",
+        "config": {"file": "config.yml", "intent_classifiers": classifiers, "folds": folds},
         "examples": sum(v["support"] for v in _figures(intents).values()),
         "intent_accuracy": round(intents["accuracy"], 4),
         "intent_f1_weighted": round(intents["weighted avg"]["f1-score"], 4),
