@@ -171,7 +171,7 @@ class Stack:
                 try:
                     while proc.poll() is None:
                         self.progress.update(f"Training the Rasa model ({int(time.monotonic() - started)} s, "
-                                             f"about 90 s): {_tail_percent(log_file)}")
+                                             f"about 40 s): {_tail_percent(log_file)}")
                         time.sleep(0.5)
                 except BaseException:
                     proc.terminate()
@@ -331,7 +331,7 @@ def evaluate_nlu(stack: "Stack", folds: int = NLU_FOLDS) -> dict:
                 try:
                     while proc.poll() is None:
                         stack.progress.update(f"NLU cross-validation, {folds} folds ({int(time.monotonic() - started)} s, "
-                                              f"about {folds * 80} s): {_tail_percent(log_file)}")
+                                              f"about {folds * 20} s): {_tail_percent(log_file)}")
                         time.sleep(0.5)
                 except BaseException:
                     proc.terminate()
