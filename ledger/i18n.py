@@ -100,10 +100,11 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "goodbye": {"en": "Goodbye! Your points are safe with me.", "ja": "ご利用ありがとうございました。"},
     "fallback": {
-        "en": "Sorry, I didn't understand that. I can convert points (“convert 2000 JAL miles”), show your "
-              "balance (“balance”), log flights and tell when a status starts. Say “help” for more.",
-        "ja": "すみません、よく分かりませんでした。ポイント交換（「JALの2000マイルを交換したい」）、残高（「残高」）、"
-              "搭乗記録、ステータス開始日にお答えできます。「ヘルプ」で一覧を表示します。",
+        "en": "Sorry, I didn't understand that. I can convert points (“convert 2000 JAL miles”), link accounts, "
+              "redeem coupons, move reserved points, show your balance and history, log flights and tell when a "
+              "status starts. Say “help” for more.",
+        "ja": "すみません、よく分かりませんでした。ポイント交換（「JALの2000マイルを交換したい」）、ID連携、クーポン登録、"
+              "留保ポイントの移行、残高・履歴、搭乗記録、ステータス開始日にお答えできます。「ヘルプ」で一覧を表示します。",
     },
     "cancelled": {"en": "Cancelled. Nothing was changed.", "ja": "キャンセルしました。何も変更していません。"},
     "ask_partner": {
