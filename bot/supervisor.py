@@ -161,26 +161,31 @@ class Stack:
                 return model
             log_file = self.log_dir / "train.log"
             started = time.monotonic()
-            with log_file.open("w") as out:
-                proc = subprocess.Popen(
-                    [str(RASA_BIN), "train", "--config", "config.yml", "--domain", "nlu/domain.yml", "--data",
-                     "nlu/data", "--out", str(self.models_dir()), "--fixed-model-name", name],
-                    cwd=REPO_ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT,
-                    preexec_fn=_die_with_parent,
-                )
-                try:
-                    while proc.poll() is None:
-                        self.progress.update(f"Training the Rasa model ({int(time.monotonic() - started)} s, "
-                                             f"about 40 s): {_tail_percent(log_file)}")
-                        time.sleep(0.5)
-                except BaseException:
-                    proc.terminate()
-                    proc.wait(10)
-                    raise
-            if proc.returncode != 0 or not model.exists():
+            returncode = self.run_rasa(
+                ["train", "--config", "config.yml", "--domain", "nlu/domain.yml", "--data", "nlu/data",
+                 "--out", str(self.models_dir()), "--fixed-model-name", name],
+                log_file, "Training the Rasa model", about_seconds=40)
+            if returncode != 0 or not model.exists():
                 raise RuntimeError(f"Rasa training failed; see {log_file}")
             self.progress.done(f"✓ Trained the Rasa model {name} in {time.monotonic() - started:.0f} s")
             return model
+
+    def run_rasa(self, args: list[str], log_file: Path, label: str, *, about_seconds: int) -> int:
+        """Run the Rasa CLI (train, test) to the end, showing elapsed time and its progress; returns its exit code."""
+        started = time.monotonic()
+        with log_file.open("w") as out:
+            proc = subprocess.Popen([str(RASA_BIN), *args], cwd=REPO_ROOT, env=self.env(), stdout=out,
+                                    stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+            try:
+                while proc.poll() is None:
+                    self.progress.update(f"{label} ({int(time.monotonic() - started)} s, about {about_seconds} s): "
+                                         f"{_tail_percent(log_file)}")
+                    time.sleep(0.5)
+            except BaseException:
+                proc.terminate()
+                proc.wait(10)
+                raise
+        return proc.returncode
 
     # ------------------------------------------------------------ processes
     def _spawn(self, name: str, argv: list[str]) -> None:
@@ -322,22 +327,11 @@ def evaluate_nlu(stack: "Stack", folds: int = NLU_FOLDS) -> dict:
             shutil.rmtree(work, ignore_errors=True)
             log_file = stack.log_dir / "test-nlu.log"
             started = time.monotonic()
-            with log_file.open("w") as log:
-                proc = subprocess.Popen(
-                    [str(RASA_BIN), "test", "nlu", "--cross-validation", "--folds", str(folds), "--config",
-                     "config.yml", "--domain", "nlu/domain.yml", "--nlu", "nlu/data", "--out", str(work), "--no-plot"],
-                    cwd=REPO_ROOT, env=stack.env(), stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
-                )
-                try:
-                    while proc.poll() is None:
-                        stack.progress.update(f"NLU cross-validation, {folds} folds ({int(time.monotonic() - started)} s, "
-                                              f"about {folds * 20} s): {_tail_percent(log_file)}")
-                        time.sleep(0.5)
-                except BaseException:
-                    proc.terminate()
-                    proc.wait(10)
-                    raise
-            if proc.returncode != 0 or not (work / "intent_report.json").exists():
+            returncode = stack.run_rasa(
+                ["test", "nlu", "--cross-validation", "--folds", str(folds), "--config", "config.yml",
+                 "--domain", "nlu/domain.yml", "--nlu", "nlu/data", "--out", str(work), "--no-plot"],
+                log_file, f"NLU cross-validation, {folds} folds", about_seconds=folds * 20)
+            if returncode != 0 or not (work / "intent_report.json").exists():
                 raise RuntimeError(f"rasa test nlu failed; see {log_file}")
             summary = summarize_nlu_report(work, name=name, folds=folds, seconds=time.monotonic() - started)
             (work / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
