@@ -5,12 +5,12 @@ import datetime as dt
 import uuid
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, ActionExecutionRejection, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import ledger, locale_of, refuse, say
+from actions.runtime import ledger, locale_of, only_entities, refuse, say
 from ledger.amounts import parse_amount
 from ledger.dates import parse_day
 from ledger.i18n import fmt_date, fmt_moment, t
@@ -25,6 +25,13 @@ ROUTE_SLOTS = ("partner", "amount", "requested_slot")
 EVERY_FORM_SLOT = tuple(dict.fromkeys(CONVERSION_SLOTS + FLIGHT_SLOTS + LINK_SLOTS + COUPON_SLOTS + MOVE_SLOTS
                                       + ("flight_date",)))
 ALL_WORDS = {"all", "全部", "全額", "すべて", "全て", "ぜんぶ", "all of them", "all of it", "everything"}
+
+# Intents that answer a form's question; any other intent is a change of subject (see nlu/data/rules.yml).
+ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "stop", "nlu_fallback"})
+# The intent that starts each form: said again while that form asks, it is still about the same task.
+FORM_OF_INTENT = {"convert_points": "conversion_form", "log_flight": "flight_form", "link_partner": "link_form",
+                  "unlink_partner": "unlink_form", "redeem_coupon": "coupon_form", "move_points": "move_form",
+                  "set_home_municipality": "home_form", "best_route": "route_form"}
 
 
 def _reset(*names: str) -> List[EventType]:
@@ -43,6 +50,46 @@ def _key(tracker: Tracker, what: str) -> str:
 
 def _is_all(value: Any) -> bool:
     return str(value or "").strip().lower() in ALL_WORDS
+
+
+def _since_last_user_message(tracker: Tracker) -> List[Dict[Text, Any]]:
+    last = max((i for i, e in enumerate(tracker.events) if e.get("event") == "user"), default=-1)
+    return tracker.events[last + 1:]
+
+
+def changes_subject(tracker: Tracker, form: str) -> bool:
+    """True when the message `form` is about to validate is not an answer to its question.
+
+    That is a message whose intent is neither an answer (a number, a name, yes/no…) nor the form's own
+    task, and which says more than entity values (a bare "JAL" or "2000" is an answer whatever the
+    classifier thought). Only a fresh message counts: after a question was answered in between, the
+    form runs again to ask its question, and that run is never rejected.
+    """
+    latest = tracker.latest_message or {}
+    intent = (latest.get("intent") or {}).get("name")
+    if not intent or intent in ANSWER_INTENTS or FORM_OF_INTENT.get(intent) == form:
+        return False
+    if tracker.active_loop_name != form:
+        return False
+    if any(e.get("event") == "action" and e.get("name") not in (form, "action_listen")
+           for e in _since_last_user_message(tracker)):
+        return False
+    return not only_entities(latest.get("text"), latest.get("entities"))
+
+
+class RejectOtherIntents:
+    """Mixed into every form validation: a change of subject is rejected, never validated as the answer.
+
+    Most such messages fill nothing (`from_text` takes only answers, nlu/domain.yml) and the form rejects
+    them by itself; this also covers one whose entity the form uses ("link my JAL account" while the
+    conversion asks for the program). Rasa then lets the rules answer it (nlu/data/rules.yml).
+    """
+
+    async def run(self, dispatcher, tracker, domain):
+        if changes_subject(tracker, self.form_name()):
+            intent = (tracker.latest_message.get("intent") or {}).get("name")
+            raise ActionExecutionRejection(self.name(), f"{intent} is not an answer to {self.form_name()}")
+        return await super().run(dispatcher, tracker, domain)
 
 
 def place_name(to: str | None, locale: str) -> str:
@@ -97,6 +144,50 @@ class ActionDefaultFallback(ActionFallback):
 
     def name(self) -> Text:
         return "action_default_fallback"
+
+
+class ActionLeaveForm(Action):
+    """Runs before every new task: ends the form that was still asking, if any, and clears its slots.
+
+    Says which request was left (nothing was changed) with facts `{"kind": "form_left", "form", "status":
+    "cancelled"}`. Slots this very message filled are kept (the program in "link my JAL account"), so the
+    new form does not ask for them. The same task asked again keeps its answers and just goes on.
+    """
+
+    def name(self) -> Text:
+        return "action_leave_form"
+
+    async def run(self, dispatcher, tracker, domain):
+        left = tracker.active_loop_name
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if left and FORM_OF_INTENT.get(intent) == left:
+            return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        said_now = {e.get("name") for e in _since_last_user_message(tracker) if e.get("event") == "slot"}
+        stale = [n for n in EVERY_FORM_SLOT if n not in said_now and tracker.get_slot(n) is not None]
+        if left:
+            locale = locale_of(tracker)
+            say(dispatcher, locale, "form_left", facts={"kind": "form_left", "form": left, "status": "cancelled"},
+                task=t(f"task.{left}", locale))
+        return [ActiveLoop(None), *_reset(*stale, "requested_slot")]
+
+
+class ActionConvertBack(Action):
+    """Conversions are one-way: 自治体ポイント and 留保ポイント never go back to miles or partner points.
+
+    Says so, with what the user can do instead (use municipal points at their municipality, move reserved
+    points while they are still reserved — with a button when there are some); changes nothing.
+    """
+
+    def name(self) -> Text:
+        return "action_convert_back"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        reserved = ledger().balance(tracker.sender_id).reserved
+        buttons = ([{"title": t("move_reserved_button", locale, n=reserved), "payload": "/move_points"}]
+                   if reserved else None)
+        refuse(dispatcher, locale, Refusal("one_way"), "conversion", buttons=buttons)
+        return []
 
 
 class ActionCancel(Action):
@@ -188,7 +279,7 @@ class ActionAskConfirmConversion(Action):
         return [SlotSet("quote_key", key)]
 
 
-class ValidateConversionForm(FormValidationAction):
+class ValidateConversionForm(RejectOtherIntents, FormValidationAction):
     """Checks program and amount as soon as they are known, so the user hears why at once."""
 
     def name(self) -> Text:
@@ -304,7 +395,7 @@ class ActionShowBalance(Action):
 
 # ---------------------------------------------------------------- flights and status (プレミアムポイント)
 
-class ValidateFlightForm(FormValidationAction):
+class ValidateFlightForm(RejectOtherIntents, FormValidationAction):
     def name(self) -> Text:
         return "validate_flight_form"
 
@@ -421,7 +512,7 @@ def _validated_link_partner(value: Any, dispatcher, tracker, kind: str) -> Dict[
     return {"partner": partner.id}
 
 
-class ValidateLinkForm(FormValidationAction):
+class ValidateLinkForm(RejectOtherIntents, FormValidationAction):
     def name(self) -> Text:
         return "validate_link_form"
 
@@ -449,7 +540,7 @@ class ActionLinkPartner(Action):
         return _reset(*LINK_SLOTS)
 
 
-class ValidateUnlinkForm(FormValidationAction):
+class ValidateUnlinkForm(RejectOtherIntents, FormValidationAction):
     def name(self) -> Text:
         return "validate_unlink_form"
 
@@ -537,7 +628,7 @@ class ActionAskCouponCode(Action):
         return []
 
 
-class ValidateCouponForm(FormValidationAction):
+class ValidateCouponForm(RejectOtherIntents, FormValidationAction):
     def name(self) -> Text:
         return "validate_coupon_form"
 
@@ -622,7 +713,7 @@ class ActionAskEvent(Action):
         return []
 
 
-class PlaceFormValidation(FormValidationAction):
+class PlaceFormValidation(RejectOtherIntents, FormValidationAction):
     """Prefecture → municipality, shared by the move and home-municipality forms."""
 
     kind = ""  # facts "kind" of its refusals
@@ -804,7 +895,7 @@ class ActionShowHistory(Action):
         return []
 
 
-class ValidateRouteForm(FormValidationAction):
+class ValidateRouteForm(RejectOtherIntents, FormValidationAction):
     def name(self) -> Text:
         return "validate_route_form"
 

@@ -27,7 +27,7 @@ def ledger() -> Ledger:
 _WORDS = re.compile(r"[A-Za-z\u3040-\u30ff\u3400-\u9fff]")
 
 
-def _only_entities(text: str | None, entities: list[dict] | None) -> bool:
+def only_entities(text: str | None, entities: list[dict] | None) -> bool:
     """True when every word of the message is an entity value — a coupon code, a place, a number."""
     text = text or ""
     for entity in sorted(entities or [], key=lambda e: -int(e.get("start", 0))):
@@ -37,7 +37,7 @@ def _only_entities(text: str | None, entities: list[dict] | None) -> bool:
 
 
 def _shows_language(text: str | None, metadata: dict, entities: list[dict] | None) -> bool:
-    return metadata.get("locale_source") == "script" and not _only_entities(text, entities)
+    return metadata.get("locale_source") == "script" and not only_entities(text, entities)
 
 
 def locale_of(tracker: Tracker) -> str:
@@ -105,8 +105,10 @@ def refusal_values(refusal: Refusal, locale: str) -> dict[str, Any]:
     return values
 
 
-def refuse(dispatcher: CollectingDispatcher, locale: str, refusal: Refusal, kind: str) -> None:
-    """Tell the user why not, with facts `{"kind", "status": "rejected", "reason"}`."""
+def refuse(dispatcher: CollectingDispatcher, locale: str, refusal: Refusal, kind: str, *,
+           buttons: list[dict] | None = None) -> None:
+    """Tell the user why not, with facts `{"kind", "status": "rejected", "reason"}` (and what to do instead)."""
     facts = {"kind": kind, "status": "rejected", "reason": refusal.reason}
     facts.update({k: v for k, v in refusal.details.items() if isinstance(v, (int, str, list))})
-    say(dispatcher, locale, f"refusal.{refusal.reason}", facts=facts, **refusal_values(refusal, locale))
+    say(dispatcher, locale, f"refusal.{refusal.reason}", facts=facts, buttons=buttons,
+        **refusal_values(refusal, locale))

@@ -107,6 +107,18 @@ CATALOG: dict[str, dict[str, str]] = {
               "留保ポイントの移行、残高・履歴、搭乗記録、ステータス開始日にお答えできます。「ヘルプ」で一覧を表示します。",
     },
     "cancelled": {"en": "Cancelled. Nothing was changed.", "ja": "キャンセルしました。何も変更していません。"},
+    # a new request while a form was still asking: that form is left ({task} is one of task.<form> below)
+    "form_left": {"en": "OK, I've stopped {task} — nothing was changed.",
+                  "ja": "{task}はここでやめました（何も変更していません）。"},
+    "task.conversion_form": {"en": "the conversion", "ja": "ポイント交換"},
+    "task.flight_form": {"en": "logging the flight", "ja": "搭乗の記録"},
+    "task.link_form": {"en": "the ID linkage", "ja": "ID連携"},
+    "task.unlink_form": {"en": "the unlinking", "ja": "連携の解除"},
+    "task.coupon_form": {"en": "the coupon", "ja": "クーポンの登録"},
+    "task.move_form": {"en": "moving reserved points", "ja": "留保ポイントの移行"},
+    "task.home_form": {"en": "setting the home municipality", "ja": "基本自治体の設定"},
+    "task.route_form": {"en": "the route advice", "ja": "使い道の比較"},
+    "move_reserved_button": {"en": "Move reserved points ({n})", "ja": "留保ポイントを移す（{n}）"},
     "ask_partner": {
         "en": "Which program do you want to convert from?",
         "ja": "どのポイント・マイルから交換しますか？",
@@ -535,6 +547,15 @@ CATALOG: dict[str, dict[str, str]] = {
     "refusal.event_closed": {
         "en": "{event} takes points only from {valid_from} to {valid_until}; it is closed on {on}.",
         "ja": "{event}は{valid_from}〜{valid_until}の期間のみ受け付けています（{on}は対象外です）。",
+    },
+    "refusal.one_way": {
+        "en": "Conversions on the MyKey Platform are one-way: municipal points (自治体ポイント) and reserved points "
+              "(留保ポイント) can't go back to miles or partner points. Instead you can use municipal points at "
+              "their municipality, and move reserved points, while they are still reserved, to a municipality "
+              "or a support event (say “move my reserved points”).",
+        "ja": "マイキープラットフォームでの交換は一方向です。自治体ポイントや留保ポイントをマイルや提携先のポイントに"
+              "戻すことはできません。自治体ポイントはその自治体でお使いいただけます。留保ポイントのままなら、自治体や"
+              "特定支援イベントに移せます（「留保ポイントを移したい」）。",
     },
     "refusal.nothing_reserved": {
         "en": "You have no reserved points to move.",
