@@ -83,11 +83,40 @@ class StatusStart:
             "main_status_until": iso(self.main_status_until),
         }
         if self.pp_credited_by and self.pp_credited_by != self.pp_credited_on:
+            # A partner flight crossed the line: crediting is a window, never a false single date.
             facts["pp_credited_by"] = iso(self.pp_credited_by)
             facts["advance_service_by"] = iso(self.advance_service_by)
+            facts["pp_credited_between"] = [iso(self.pp_credited_on), iso(self.pp_credited_by)]
+            facts["advance_service_between"] = [iso(self.advance_service_from), iso(self.advance_service_by)]
         if self.card_expected:
             facts["card_expected_from"], facts["card_expected_by"] = map(iso, self.card_expected)
+            facts["card_expected_between"] = [iso(self.card_expected[0]), iso(self.card_expected[1])]
+            first, last = CARD_OBSERVED_DAYS
+            facts["card_observed_between"] = [iso(self.advance_service_from + dt.timedelta(days=first)),
+                                              iso(self.advance_service_by + dt.timedelta(days=last))]
+        if self.early_months_rule:
+            facts["early_months_rule"] = True
+            facts["official_advance_service_from"] = "mid-April"   # ANA: 4月中旬から
+        facts["reasons"] = self.reasons()
         return facts
+
+    def reasons(self) -> list[str]:
+        """Stable codes for why the dates are what they are (the answer explains itself)."""
+        if not self.reached:
+            codes = []
+            if self.pp_missing:
+                codes.append("pp_missing")
+            if self.ana_group_pp_missing:
+                codes.append("ana_group_pp_missing")
+            return codes
+        codes = ["partner_credit_window" if self.pp_credited_by != self.pp_credited_on else "credited_day_after_flight",
+                 "status_day_after_crediting"]
+        if self.early_months_rule:
+            codes.append("early_months_april")
+        if self.pp_credited_on and self.pp_credited_on.year > self.year:
+            codes.append("credited_next_year")
+        codes.append("main_status_next_april")
+        return codes
 
 
 def credit_window(flight: FlightPP, rules: StatusRules) -> tuple[dt.date, dt.date]:
@@ -186,8 +215,298 @@ def status_start(flights: Iterable[FlightPP], tier: Tier, year: int, rules: Stat
         early_months_rule=early,
         main_status_from=main_from,
         main_status_until=main_until,
+        # The card follows the status change (for Jan–Mar crossings: April), 2–3 weeks (observed 10–14 days).
         card_expected=(
-            crossing.status_from(rules) + dt.timedelta(weeks=first_week),
-            crossing.status_by(rules) + dt.timedelta(weeks=last_week),
+            advance_from + dt.timedelta(weeks=first_week),
+            advance_by + dt.timedelta(weeks=last_week),
         ),
     )
+
+
+# ---------------------------------------------------------------- the questions around a status
+
+SFC_FROM_TIER = "platinum"      # SFC application from Platinum (advance service counts); rules data may override
+CARD_OBSERVED_DAYS = (10, 14)   # observed card arrival after the status change; 2–3 weeks is the safe bound
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _rank(rules: StatusRules, tier: Tier | None) -> int:
+    return -1 if tier is None else [t.id for t in rules.tiers].index(tier.id)
+
+
+@dataclass(frozen=True)
+class Period:
+    """One stretch of a tier: advance service (事前サービス) or main status, from PP earned in `year`."""
+
+    tier: Tier
+    year: int
+    basis: str                      # "advance_service" | "main_status"
+    start: dt.date                  # earliest possible first day
+    start_by: dt.date               # latest possible first day (a partner crediting window)
+    until: dt.date                  # last day
+    answer: StatusStart
+
+    def holds(self, on: dt.date) -> bool:
+        return self.start_by <= on <= self.until
+
+    def may_hold(self, on: dt.date) -> bool:
+        return self.start <= on <= self.until
+
+
+def periods(flights: Iterable[FlightPP], years: Iterable[int], rules: StatusRules) -> list[Period]:
+    flights = list(flights)
+    found = []
+    for year in years:
+        for tier in rules.tiers:
+            answer = status_start(flights, tier, year, rules)
+            if not answer.reached:
+                continue
+            if answer.advance_service_from <= answer.advance_service_until:
+                found.append(Period(tier, year, "advance_service", answer.advance_service_from,
+                                    answer.advance_service_by, answer.advance_service_until, answer))
+            found.append(Period(tier, year, "main_status", answer.main_status_from, answer.main_status_from,
+                                answer.main_status_until, answer))
+    return found
+
+
+def _years_around(on: dt.date) -> range:
+    """Earning years whose status can be held on `on`: main status of Y-2 runs until March 31 of `on`'s year."""
+    return range(on.year - 2, on.year + 1)
+
+
+def _best(candidates: list[Period], rules: StatusRules) -> Period | None:
+    # The highest tier wins (a higher tier reached later replaces the lower one); then the latest earning year.
+    return max(candidates, key=lambda p: (_rank(rules, p.tier), p.year, p.basis == "main_status"), default=None)
+
+
+@dataclass(frozen=True)
+class StatusNow:
+    """The status held on a day (Asia/Tokyo), and why."""
+
+    on: dt.date
+    held: Period | None
+    maybe: Period | None            # a higher tier whose partner crediting window covers `on`
+    pending: StatusStart | None     # a higher tier already credited that starts later (one-day gap, April)
+    pp: int                         # this calendar year's PP surely credited by `on`
+    ana_group_pp: int
+    pp_logged: int = 0              # this calendar year's PP of every flight logged up to `on`
+
+    @property
+    def tier(self) -> Tier | None:
+        return self.held.tier if self.held else None
+
+    @property
+    def reason(self) -> str:
+        if self.maybe is not None:
+            return "partner_credit_window"
+        if self.pending is not None:
+            if self.pending.early_months_rule:
+                return "waiting_for_april"
+            return "credited_today"
+        return self.held.basis if self.held else "no_status"
+
+    def facts(self) -> dict:
+        held = self.held
+        facts = {
+            "kind": "status_now",
+            "on": self.on.isoformat(),
+            "tier": held.tier.id if held else None,
+            "basis": held.basis if held else None,
+            "earned_year": held.year if held else None,
+            "status_from": _iso(held.start_by) if held else None,
+            "status_until": _iso(held.answer.main_status_until) if held else None,
+            "advance_service_from": _iso(held.answer.advance_service_from) if held else None,
+            "main_status_from": _iso(held.answer.main_status_from) if held else None,
+            "main_status_until": _iso(held.answer.main_status_until) if held else None,
+            "pp": self.pp,
+            "ana_group_pp": self.ana_group_pp,
+            "pp_logged": self.pp_logged,
+            "reason": self.reason,
+        }
+        if self.maybe is not None:
+            facts["maybe_tier"] = self.maybe.tier.id
+            facts["pp_credited_between"] = [_iso(self.maybe.answer.pp_credited_on),
+                                            _iso(self.maybe.answer.pp_credited_by)]
+            facts["advance_service_between"] = [_iso(self.maybe.start), _iso(self.maybe.start_by)]
+        if self.pending is not None:
+            facts["next_tier"] = self.pending.tier.id
+            facts["pp_credited_on"] = _iso(self.pending.pp_credited_on)
+            facts["next_tier_from"] = _iso(self.pending.advance_service_from)
+            if self.pending.early_months_rule:
+                facts["official_advance_service_from"] = "mid-April"
+        return facts
+
+
+def status_now(flights: Iterable[FlightPP], on: dt.date, rules: StatusRules) -> StatusNow:
+    """The tier held on `on`: advance service from the day after crediting until March 31, then the main status
+    from April 1 of the next year to March 31 of the year after; the highest tier held wins."""
+    flights = list(flights)
+    found = periods(flights, _years_around(on), rules)
+    held = _best([p for p in found if p.holds(on)], rules)
+    rank = _rank(rules, held.tier if held else None)
+    maybe = _best([p for p in found if p.may_hold(on) and not p.holds(on) and _rank(rules, p.tier) > rank], rules)
+    pending = None
+    if maybe is None:
+        # PP already credited (the crossing day or a Jan–Mar crossing waiting for April) but not yet shown.
+        waiting = [p for p in found if p.basis == "advance_service" and p.answer.pp_credited_by <= on < p.start
+                   and _rank(rules, p.tier) > rank]
+        best = _best(waiting, rules)
+        pending = best.answer if best else None
+    this_year = year_flights(flights, on.year)
+    return StatusNow(on=on, held=held, maybe=maybe, pending=pending,
+                     pp=sum(f.premium_points for f in this_year if credit_window(f, rules)[1] <= on),
+                     ana_group_pp=sum(f.premium_points for f in this_year
+                                      if f.ana_group and credit_window(f, rules)[1] <= on),
+                     pp_logged=sum(f.premium_points for f in this_year if f.flown_on <= on))
+
+
+@dataclass(frozen=True)
+class StatusEnd:
+    """When a tier ends: the main status of the latest year it was reached runs until March 31 of the year after."""
+
+    tier: Tier
+    on: dt.date
+    answer: StatusStart | None          # the latest year's crossing, None when not reached in the years that count
+    replaced_by: StatusStart | None     # a higher tier of the same earning year that takes over earlier
+
+    @property
+    def reached(self) -> bool:
+        return self.answer is not None
+
+    def facts(self) -> dict:
+        a = self.answer
+        facts = {
+            "kind": "status_end",
+            "tier": self.tier.id,
+            "on": self.on.isoformat(),
+            "reached": self.reached,
+            "earned_year": a.year if a else None,
+            "advance_service_from": _iso(a.advance_service_from) if a else None,
+            "main_status_from": _iso(a.main_status_from) if a else None,
+            "main_status_until": _iso(a.main_status_until) if a else None,
+            "ended": bool(a and a.main_status_until < self.on),
+        }
+        if self.replaced_by is not None:
+            facts["replaced_by"] = self.replaced_by.tier.id
+            facts["replaced_from"] = _iso(self.replaced_by.advance_service_from)
+        return facts
+
+
+def status_end(flights: Iterable[FlightPP], tier: Tier, on: dt.date, rules: StatusRules) -> StatusEnd:
+    flights = list(flights)
+    latest = None
+    for year in _years_around(on):
+        answer = status_start(flights, tier, year, rules)
+        if answer.reached:
+            latest = answer
+    replaced = None
+    if latest is not None:
+        higher = [status_start(flights, t, latest.year, rules) for t in rules.tiers if _rank(rules, t) > _rank(rules, tier)]
+        higher = [h for h in higher if h.reached]
+        replaced = min(higher, key=lambda h: h.advance_service_from, default=None)
+    return StatusEnd(tier=tier, on=on, answer=latest, replaced_by=replaced)
+
+
+def pp_to_go(flights: Iterable[FlightPP], tier: Tier, year: int, rules: StatusRules) -> dict:
+    """PP still missing for `tier` in `year`: in total, and of those on ANA-group flights (partner PP count
+    toward the total only)."""
+    answer = status_start(flights, tier, year, rules)
+    missing = max(answer.pp_missing, answer.ana_group_pp_missing)
+    return {
+        "kind": "pp_to_go",
+        "tier": tier.id,
+        "year": year,
+        "reached": answer.reached,
+        "pp": answer.pp,
+        "ana_group_pp": answer.ana_group_pp,
+        "pp_needed": tier.pp,
+        "ana_group_pp_needed": tier.ana_group_pp,
+        "pp_missing": answer.pp_missing,
+        "ana_group_pp_missing": answer.ana_group_pp_missing,
+        # Flying only ANA group, this many PP do it; of any more needed, partners may give this many.
+        "pp_missing_on_ana_group_only": missing,
+        "partner_pp_may_cover": missing - answer.ana_group_pp_missing,
+        "advance_service_from": _iso(answer.advance_service_from),
+        "main_status_from": _iso(answer.main_status_from),
+        "main_status_until": _iso(answer.main_status_until),
+    }
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The answers as if `extra` flights were flown (nothing is stored)."""
+
+    tier: Tier
+    year: int
+    before: StatusStart
+    after: StatusStart
+
+    def facts(self) -> dict:
+        facts = self.after.facts()
+        facts.update({
+            "kind": "what_if",
+            "pp_before": self.before.pp,
+            "reached_before": self.before.reached,
+            "advance_service_from_before": _iso(self.before.advance_service_from),
+        })
+        return facts
+
+
+def what_if(flights: Iterable[FlightPP], extra: Iterable[FlightPP], tier: Tier, year: int,
+            rules: StatusRules) -> WhatIf:
+    flights, extra = list(flights), list(extra)
+    return WhatIf(tier=tier, year=year, before=status_start(flights, tier, year, rules),
+                  after=status_start(flights + extra, tier, year, rules))
+
+
+def cheapest(options: Iterable[tuple[str, int, int]]) -> dict:
+    """Fares ranked by yen per PP, cheapest first (ties keep the given order). Plain integers in, facts out."""
+    ranked = sorted(enumerate(options), key=lambda io: (io[1][2] * 10**6 // io[1][1], io[0]))
+    rows = [{"label": label, "pp": pp, "yen": yen, "yen_per_pp": round(yen / pp, 2),
+             "pp_per_1000_yen": round(pp * 1000 / yen, 2)} for _, (label, pp, yen) in ranked]
+    return {"kind": "cheapest", "best": rows[0]["label"] if rows else None, "options": rows}
+
+
+@dataclass(frozen=True)
+class SfcEligibility:
+    """SFC (スーパーフライヤーズカード) can be applied for while holding Platinum or Diamond, advance service included."""
+
+    on: dt.date
+    from_tier: Tier
+    period: Period | None        # the earliest stretch of Platinum+ still running or to come
+    to_go: dict                  # pp_to_go for the SFC tier this year, when not reached
+
+    @property
+    def eligible_now(self) -> bool:
+        return self.period is not None and self.period.holds(self.on)
+
+    def facts(self) -> dict:
+        p = self.period
+        facts = {
+            "kind": "sfc",
+            "on": self.on.isoformat(),
+            "from_tier": self.from_tier.id,
+            "eligible_now": self.eligible_now,
+            "tier": p.tier.id if p else None,
+            "sfc_from": _iso(p.start) if p else None,
+            "sfc_until": _iso(p.until) if p else None,
+            "main_status_until": _iso(p.answer.main_status_until) if p else None,
+        }
+        if p and p.start != p.start_by:
+            facts["sfc_from_between"] = [_iso(p.start), _iso(p.start_by)]
+        if p is None:
+            facts.update({k: self.to_go[k] for k in ("pp", "ana_group_pp", "pp_missing", "ana_group_pp_missing")})
+        return facts
+
+
+def sfc_eligibility(flights: Iterable[FlightPP], on: dt.date, rules: StatusRules,
+                    from_tier: str = SFC_FROM_TIER) -> SfcEligibility:
+    flights = list(flights)
+    tier = rules.tier(from_tier)
+    qualifying = [p for p in periods(flights, _years_around(on), rules)
+                  if _rank(rules, p.tier) >= _rank(rules, tier) and p.until >= on]
+    first = min(qualifying, key=lambda p: (not p.holds(on), p.start), default=None)
+    return SfcEligibility(on=on, from_tier=tier, period=first, to_go=pp_to_go(flights, tier, on.year, rules))
