@@ -114,6 +114,24 @@ class Ledger:
     def status_start(self, user_id: str, tier: str | None, year: int | None = None):
         return services.status_start(user_id, tier, uow=self.uow(), rules=self.rules, clock=self.clock, year=year)
 
+    def status_now(self, user_id: str, on: dt.date | None = None):
+        return services.status_now(user_id, uow=self.uow(), rules=self.rules, clock=self.clock, on=on)
+
+    def status_end(self, user_id: str, tier: str | None = None, on: dt.date | None = None):
+        return services.status_end(user_id, tier, uow=self.uow(), rules=self.rules, clock=self.clock, on=on)
+
+    def pp_to_go(self, user_id: str, tier: str | None = None, year: int | None = None) -> dict:
+        return services.pp_to_go(user_id, tier, uow=self.uow(), rules=self.rules, clock=self.clock, year=year)
+
+    def what_if(self, user_id: str, flights: list[tuple[dt.date, int, bool]], tier: str | None = None):
+        return services.what_if(user_id, flights, tier, uow=self.uow(), rules=self.rules, clock=self.clock)
+
+    def cheapest(self, options: list[tuple[str, int, int]]) -> dict:
+        return services.cheapest(options)
+
+    def sfc_eligible_from(self, user_id: str, on: dt.date | None = None):
+        return services.sfc_eligible_from(user_id, uow=self.uow(), rules=self.rules, clock=self.clock, on=on)
+
     def claim_request(self, key: str) -> bool:
         return services.claim_request(key, uow=self.uow(), clock=self.clock)
 

@@ -463,6 +463,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "I couldn't read “{given}” as a date. Please write it like 2016-06-08.",
         "ja": "「{given}」を日付として読み取れませんでした。2016年6月8日のように入力してください。",
     },
+    "refusal.no_flights_given": {
+        "en": "Tell me the flights to try (date and PP for each, at most {maximum}).",
+        "ja": "試算する搭乗（日付とPP、最大{maximum}件）を教えてください。",
+    },
+    "refusal.no_fares_given": {
+        "en": "Tell me the fares to compare (PP and price in yen for each, at most {maximum}).",
+        "ja": "比較する運賃（PPと金額、最大{maximum}件）を教えてください。",
+    },
+    "refusal.yen_out_of_range": {
+        "en": "¥{given} is not a fare I can compare (at most ¥{maximum}); please check the price.",
+        "ja": "{given}円は比較できる運賃ではありません（最大{maximum}円）。金額をご確認ください。",
+    },
     "refusal.unknown_tier": {
         "en": "I don't know the status “{given}”. ANA's are Bronze, Platinum and Diamond.",
         "ja": "「{given}」というステータスはありません。ブロンズ・プラチナ・ダイヤモンドのいずれかです。",

@@ -14,7 +14,7 @@ from ledger import coupons, exchanges, tiers
 from ledger.clock import Clock, TOKYO, as_utc
 from ledger.model import RESERVED, Balance, Quote, Refusal
 from ledger.partners import PartnerGateway, SandboxPartnerGateway
-from ledger.rules import Municipality, Partner, Rules
+from ledger.rules import Municipality, Partner, Rules, Tier
 from ledger.unit_of_work import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -603,6 +603,94 @@ def status_start(user_id: str, tier_id: str | None, *, uow: UnitOfWork, rules: R
         return tiers.status_start(flights, tier, year, rules.status)
     answers = [tiers.status_start(flights, t, year, rules.status) for t in rules.status.tiers]
     return next((a for a in answers if not a.reached), answers[-1])
+
+
+def _tier(rules: Rules, tier_id: str | None) -> Tier | None:
+    try:
+        return rules.status.tier(tier_id) if tier_id else None
+    except KeyError:
+        raise Refusal("unknown_tier", given=tier_id, known=[t.id for t in rules.status.tiers]) from None
+
+
+def _all_flights(user_id: str, uow: UnitOfWork) -> list[tiers.FlightPP]:
+    with uow:
+        return [tiers.FlightPP(f.flown_on, f.premium_points, f.ana_group) for f in uow.flights.for_user(user_id)]
+
+
+def _next_tier(flights: list[tiers.FlightPP], year: int, rules: Rules) -> Tier:
+    """The lowest tier not yet reached in `year` (else the highest)."""
+    answers = [tiers.status_start(flights, t, year, rules.status) for t in rules.status.tiers]
+    return next((a for a in answers if not a.reached), answers[-1]).tier
+
+
+def status_now(user_id: str, *, uow: UnitOfWork, rules: Rules, clock: Clock,
+               on: dt.date | None = None) -> tiers.StatusNow:
+    """The status held on `on` (default: today in Tokyo), with why (facts.reason)."""
+    return tiers.status_now(_all_flights(user_id, uow), on or clock.today(), rules.status)
+
+
+def status_end(user_id: str, tier_id: str | None, *, uow: UnitOfWork, rules: Rules, clock: Clock,
+               on: dt.date | None = None) -> tiers.StatusEnd:
+    """When `tier_id` ends (main_status_until); without a tier, the one held today (else the lowest)."""
+    tier = _tier(rules, tier_id)
+    on = on or clock.today()
+    flights = _all_flights(user_id, uow)
+    if tier is None:
+        tier = tiers.status_now(flights, on, rules.status).tier or rules.status.tiers[0]
+    return tiers.status_end(flights, tier, on, rules.status)
+
+
+def pp_to_go(user_id: str, tier_id: str | None, *, uow: UnitOfWork, rules: Rules, clock: Clock,
+             year: int | None = None) -> dict:
+    """PP missing for `tier_id` this calendar year, in total and on ANA-group flights (facts)."""
+    tier = _tier(rules, tier_id)
+    year = year or clock.today().year
+    flights = _all_flights(user_id, uow)
+    return tiers.pp_to_go(flights, tier or _next_tier(flights, year, rules), year, rules.status)
+
+
+MAX_WHAT_IF_FLIGHTS = 200
+
+
+def what_if(user_id: str, flights: list[tuple[dt.date, int, bool]], tier_id: str | None = None, *,
+            uow: UnitOfWork, rules: Rules, clock: Clock) -> tiers.WhatIf:
+    """The status answer as if `flights` (date, PP, ANA group) were flown too; nothing is stored.
+    The year is that of the last of those flights."""
+    if not flights or len(flights) > MAX_WHAT_IF_FLIGHTS:
+        raise Refusal("no_flights_given", maximum=MAX_WHAT_IF_FLIGHTS)
+    extra = []
+    for flown_on, premium_points, ana_group in flights:
+        if flown_on.year < FIRST_PP_YEAR:
+            raise Refusal("flight_too_old", flown_on=flown_on.isoformat())
+        if not 0 < premium_points <= MAX_PP_PER_FLIGHT:
+            raise Refusal("pp_out_of_range", given=premium_points, maximum=MAX_PP_PER_FLIGHT)
+        extra.append(tiers.FlightPP(flown_on, premium_points, bool(ana_group)))
+    tier = _tier(rules, tier_id)
+    year = max(f.flown_on for f in extra).year
+    logged = _all_flights(user_id, uow)
+    return tiers.what_if(logged, extra, tier or _next_tier(logged, year, rules), year, rules.status)
+
+
+MAX_YEN = 100_000_000
+
+
+def cheapest(options: list[tuple[str, int, int]]) -> dict:
+    """Fares (label, PP, yen) ranked by yen per PP, cheapest first (facts)."""
+    if not options or len(options) > MAX_WHAT_IF_FLIGHTS:
+        raise Refusal("no_fares_given", maximum=MAX_WHAT_IF_FLIGHTS)
+    for label, premium_points, yen in options:
+        if not 0 < premium_points <= MAX_PP_PER_FLIGHT:
+            raise Refusal("pp_out_of_range", given=premium_points, maximum=MAX_PP_PER_FLIGHT)
+        if not 0 < yen <= MAX_YEN:
+            raise Refusal("yen_out_of_range", given=yen, maximum=MAX_YEN)
+    return tiers.cheapest([(str(label), int(pp), int(yen)) for label, pp, yen in options])
+
+
+def sfc_eligible_from(user_id: str, *, uow: UnitOfWork, rules: Rules, clock: Clock,
+                      on: dt.date | None = None) -> tiers.SfcEligibility:
+    """From when SFC can be applied for (Platinum or higher, advance service counts), or how far it is."""
+    return tiers.sfc_eligibility(_all_flights(user_id, uow), on or clock.today(), rules.status,
+                                 from_tier=getattr(rules.status, "sfc_from_tier", tiers.SFC_FROM_TIER))
 
 
 # ---------------------------------------------------------------- deliveries
