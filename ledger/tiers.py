@@ -347,14 +347,14 @@ def status_now(flights: Iterable[FlightPP], on: dt.date, rules: StatusRules) -> 
     found = periods(flights, _years_around(on), rules)
     held = _best([p for p in found if p.holds(on)], rules)
     rank = _rank(rules, held.tier if held else None)
-    maybe = _best([p for p in found if p.may_hold(on) and not p.holds(on) and _rank(rules, p.tier) > rank], rules)
-    pending = None
-    if maybe is None:
-        # PP already credited (the crossing day or a Jan–Mar crossing waiting for April) but not yet shown.
-        waiting = [p for p in found if p.basis == "advance_service" and p.answer.pp_credited_by <= on < p.start
-                   and _rank(rules, p.tier) > rank]
-        best = _best(waiting, rules)
-        pending = best.answer if best else None
+    # A higher tier whose PP are (or may be) credited by `on` but which does not show yet: the crediting day
+    # (one-day gap), a Jan–Mar crossing waiting for April, or a partner crediting window.
+    coming = [p for p in found if p.basis == "advance_service" and _rank(rules, p.tier) > rank
+              and p.answer.pp_credited_on <= on < p.start_by]
+    settled = lambda p: p.start == p.start_by or p.answer.pp_credited_by == p.answer.pp_credited_on  # noqa: E731
+    maybe = _best([p for p in coming if not settled(p)], rules)
+    best = _best([p for p in coming if settled(p)], rules) if maybe is None else None
+    pending = best.answer if best else None
     this_year = year_flights(flights, on.year)
     return StatusNow(on=on, held=held, maybe=maybe, pending=pending,
                      pp=sum(f.premium_points for f in this_year if credit_window(f, rules)[1] <= on),
@@ -492,7 +492,7 @@ class SfcEligibility:
             "eligible_now": self.eligible_now,
             "tier": p.tier.id if p else None,
             "sfc_from": _iso(p.start) if p else None,
-            "sfc_until": _iso(p.until) if p else None,
+            "sfc_until": _iso(p.answer.main_status_until) if p else None,   # advance service runs on into main status
             "main_status_until": _iso(p.answer.main_status_until) if p else None,
         }
         if p and p.start != p.start_by:
