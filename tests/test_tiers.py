@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.rules import default_rules
-from ledger.tiers import FlightPP, status_start
+from ledger.tiers import FlightPP, sfc_eligibility, status_now, status_start
 
 RULES = default_rules().status
 BRONZE = RULES.tier("bronze")
@@ -187,3 +187,38 @@ def test_adding_a_flight_never_delays_or_undoes_a_tier(flights, extra, tier_id):
         assert after.pp_credited_on <= before.pp_credited_on
     assert after.pp >= before.pp
     assert after.pp_missing <= before.pp_missing
+
+
+# Flights around the turn of the year, half of them on partners (crediting windows run into January).
+_late_and_early = st.dates(min_value=D(YEAR, 10, 1), max_value=D(YEAR + 1, 4, 30))
+_any_flights = st.builds(FlightPP, flown_on=_late_and_early | _days, premium_points=st.integers(1, 40_000),
+                         ana_group=st.booleans())
+RANK = {None: -1, "bronze": 0, "platinum": 1, "diamond": 2}
+
+
+@settings(max_examples=300, deadline=None)
+@given(flights=st.lists(_any_flights, max_size=10), extra=_any_flights,
+       tier_id=st.sampled_from(["bronze", "platinum", "diamond"]), year=st.sampled_from([YEAR, YEAR + 1]))
+def test_adding_a_partner_or_year_end_flight_never_delays_the_window(flights, extra, tier_id, year):
+    tier = RULES.tier(tier_id)
+    before = status_start(flights, tier, year, RULES)
+    after = status_start(flights + [extra], tier, year, RULES)
+    if before.reached:
+        assert after.reached
+        assert after.pp_credited_on <= before.pp_credited_on
+        assert after.pp_credited_by <= before.pp_credited_by
+        assert after.advance_service_from <= before.advance_service_from
+        assert after.advance_service_by <= before.advance_service_by
+        assert after.card_expected[1] <= before.card_expected[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(flights=st.lists(_any_flights, max_size=10), extra=_any_flights,
+       on=st.dates(min_value=D(YEAR, 1, 1), max_value=D(YEAR + 3, 4, 30)))
+def test_adding_a_flight_never_lowers_the_status_held_on_any_day(flights, extra, on):
+    before = status_now(flights, on, RULES)
+    after = status_now(flights + [extra], on, RULES)
+    held = lambda answer: RANK[answer.tier.id if answer.tier else None]  # noqa: E731
+    assert held(after) >= held(before)
+    if sfc_eligibility(flights, on, RULES).eligible_now:
+        assert sfc_eligibility(flights + [extra], on, RULES).eligible_now
