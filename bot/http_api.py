@@ -16,12 +16,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.conversation import Conversation, Reply
-from ledger.i18n import detect_locale, t
+from ledger.i18n import detect_locale, normalize_locale, t
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.@\-]{0,127}$")
+MIN_CHART_YEAR, MAX_CHART_YEAR = 2000, 2100
 
 
 class JsonResponse(JSONResponse):
@@ -57,10 +58,12 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
                telegram_secret: str | None = None,
                claim_request: Callable[[str], bool] | None = None,
                take_notices: Callable[[str], list[dict]] | None = None,
-               render_notice: Callable[[dict], str] | None = None) -> Starlette:
+               render_notice: Callable[[dict], str] | None = None,
+               progress_chart: Callable[[str, int | None, str], bytes] | None = None) -> Starlette:
     """`claim_request(key)` is True the first time a key is seen; with it, a request that carries a
     `request_id` already used by the same user is answered as a replay and not acted on again.
-    `take_notices(user_id)` hands over a user's due notices (GET /v1/notices), worded by `render_notice`."""
+    `take_notices(user_id)` hands over a user's due notices (GET /v1/notices), worded by `render_notice`.
+    `progress_chart(user_id, year or None, locale)` draws the PP progress picture (GET /v1/status/chart, PNG)."""
 
     def authorized(request: Request) -> bool:
         header = request.headers.get("authorization", "")
@@ -130,6 +133,28 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
                                                                               if k not in ("id", "sent")}}
                                          for n in taken]})
 
+    async def status_chart(request: Request) -> Response:
+        """GET /v1/status/chart?user_id=…&year=…&locale=… → image/png: PP over the year against the thresholds."""
+        if not authorized(request):
+            return _error(401, "unauthorized", "a valid bearer token is required")
+        user_id = request.query_params.get("user_id", "")
+        if not USER_ID.match(user_id):
+            return _error(400, "bad_user_id", "user_id: 1–128 characters of A–Z a–z 0–9 : _ . @ -")
+        year_text = request.query_params.get("year")
+        year = None
+        if year_text is not None:
+            if not re.fullmatch(r"[0-9]{4}", year_text) or not MIN_CHART_YEAR <= int(year_text) <= MAX_CHART_YEAR:
+                return _error(400, "bad_year", f"year: a calendar year {MIN_CHART_YEAR}–{MAX_CHART_YEAR}")
+            year = int(year_text)
+        locale_text = request.query_params.get("locale")
+        locale = normalize_locale(locale_text) if locale_text is not None else "en"
+        if locale is None:
+            return _error(400, "bad_locale", "locale must be 'ja' or 'en'")
+        if progress_chart is None:
+            return _error(404, "not_found", "the progress chart is not available here")
+        png = await asyncio.to_thread(progress_chart, user_id, year, locale)
+        return Response(png, media_type="image/png", headers={"cache-control": "no-store"})
+
     async def healthz(request: Request) -> Response:
         names = list(health_checks)
         results = await asyncio.gather(*(health_checks[n]() for n in names), return_exceptions=True)
@@ -156,6 +181,7 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
         Route("/v1/messages", messages, methods=["POST"]),
         Route("/v1/voice", voice, methods=["POST"]),
         Route("/v1/notices", notices, methods=["GET"]),
+        Route("/v1/status/chart", status_chart, methods=["GET"]),
         Route("/telegram/webhook", telegram, methods=["POST"]),
     ])
 

@@ -12,6 +12,7 @@ import signal
 import uvicorn
 from telegram import Update
 
+from bot.chart import progress_chart
 from bot.conversation import Conversation
 from bot.http_api import create_api, http_ok
 from bot.nlu_client import RasaClient
@@ -59,6 +60,7 @@ async def serve(settings: Settings) -> None:
         claim_request=ledger.claim_request,
         take_notices=ledger.take_notices,
         render_notice=lambda notice: render(ledger, notice),
+        progress_chart=lambda user_id, year, locale: progress_chart(ledger, user_id, year, locale),
     )
     scheduler = schedule_jobs(ledger, NoticeDispatcher(ledger, telegram_app.bot if telegram_app else None))
     server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=settings.http_port, log_level="warning",

@@ -24,6 +24,7 @@ from telegram.ext import (
 from bot.conversation import Conversation, Reply
 from ledger.bootstrap import Ledger
 from ledger.config import Settings
+from ledger.i18n import normalize_locale
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,21 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     """/start, /help, /balance, /cancel map to intents."""
     command = (update.effective_message.text or "").split()[0].lstrip("/").split("@")[0].lower()
     await _answer(update, context, COMMAND_INTENTS.get(command, "/help"))
+
+
+async def on_chart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/chart [year]: the PP progress picture as a photo, captioned in the user's language."""
+    from bot.chart import chart_caption, progress_chart
+
+    ledger: Ledger = context.application.bot_data["ledger"]
+    user = update.effective_user
+    locale = normalize_locale(user.language_code if user else None) or "en"
+    args = (update.effective_message.text or "").split()[1:]
+    year = int(args[0]) if args and args[0].isdigit() and len(args[0]) == 4 else None
+    user_id = telegram_user_id(update)
+    png = await asyncio.to_thread(progress_chart, ledger, user_id, year, locale)
+    caption = await asyncio.to_thread(chart_caption, ledger, user_id, year, locale)
+    await context.bot.send_photo(update.effective_chat.id, photo=png, caption=caption)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -101,6 +117,8 @@ def build_application(settings: Settings, conversation: Conversation, *, webhook
     if ledger is not None:
         bot_id = (settings.telegram_token or "").split(":", 1)[0]
         application.add_handler(TypeHandler(Update, deduplicate(ledger, bot_id)), group=-1)
+        application.bot_data["ledger"] = ledger
+        application.add_handler(CommandHandler("chart", on_chart, filters=filters.UpdateType.MESSAGE))
     # Only new messages are turns: an edit (edited_message) replayed as input could, e.g., confirm a
     # pending conversion with an old message edited to "yes".
     new_message = filters.UpdateType.MESSAGE

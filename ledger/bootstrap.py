@@ -111,6 +111,10 @@ class Ledger:
         return services.log_flight(user_id, flown_on, premium_points, idempotency_key, uow=self.uow(),
                                    clock=self.clock, ana_group=ana_group)
 
+    def flights_for_year(self, user_id: str, year: int):
+        """Plain `FlightPP` values (flown_on, premium_points, ana_group) for flights flown in `year`."""
+        return services.flights_for_year(user_id, year, uow=self.uow())
+
     def status_start(self, user_id: str, tier: str | None, year: int | None = None):
         return services.status_start(user_id, tier, uow=self.uow(), rules=self.rules, clock=self.clock, year=year)
 

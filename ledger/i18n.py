@@ -607,6 +607,22 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "誤ったクーポンコードが続いたため、推測による不正利用を防ぐためにクーポン登録を{until}まで"
               "（約{minutes}分）停止しています。",
     },
+    # the progress picture (bot/chart.py)
+    "chart.title": {"en": "Premium Points in {year}", "ja": "{year}年のプレミアムポイント"},
+    "chart.x_label": {"en": "Day credited (Asia/Tokyo)", "ja": "積算日（日本時間）"},
+    "chart.total": {"en": "All PP", "ja": "PP合計"},
+    "chart.ana_group": {"en": "ANA-group PP", "ja": "うちANAグループ便"},
+    "chart.threshold": {"en": "{tier} {pp}", "ja": "{tier} {pp}"},
+    "chart.today": {"en": "today", "ja": "今日"},
+    "chart.reached": {"en": "{tier} from {date}", "ja": "{tier} {date}〜"},
+    "chart.caption": {
+        "en": "Your Premium Points in {year}: {pp} PP ({group_pp} on ANA-group flights).",
+        "ja": "{year}年のプレミアムポイント：{pp} PP（うちANAグループ便 {group_pp}）",
+    },
+    "chart.caption_next": {
+        "en": " {missing} PP to {tier}.",
+        "ja": "{tier}まであと{missing} PP。",
+    },
 }
 
 

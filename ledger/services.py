@@ -586,6 +586,13 @@ def log_flight(user_id: str, flown_on: dt.date, premium_points: int, idempotency
         return facts, created
 
 
+def flights_for_year(user_id: str, year: int, *, uow: UnitOfWork) -> list[tiers.FlightPP]:
+    """The user's flights whose PP count toward `year` (flown that calendar year), oldest first."""
+    with uow:
+        return tiers.year_flights(
+            (tiers.FlightPP(f.flown_on, f.premium_points, f.ana_group) for f in uow.flights.for_user(user_id)), year)
+
+
 def status_start(user_id: str, tier_id: str | None, *, uow: UnitOfWork, rules: Rules, clock: Clock,
                  year: int | None = None) -> tiers.StatusStart:
     """When `tier_id` starts (or how far it is) for PP earned this calendar year (Tokyo time).

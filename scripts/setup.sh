@@ -78,6 +78,18 @@ else
   step "Rasa environment (.venv-rasa) is up to date"
 fi
 
+# The progress chart (bot/chart.py) draws Japanese labels only with a font that has Japanese glyphs;
+# without one it falls back to English labels. IPA Gothic: 3.5 MB (fonts-noto-cjk would be 57 MB).
+if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=ja 2>/dev/null)" ] && command -v apt-get >/dev/null 2>&1; then
+  step "Installing a Japanese font for the progress chart (fonts-ipafont-gothic, 3.5 MB)"; mkdir -p var/log
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+  if ! { $SUDO apt-get install -y -q fonts-ipafont-gothic >var/log/setup-font.log 2>&1 \
+         || { $SUDO apt-get update -q >>var/log/setup-font.log 2>&1 \
+              && $SUDO apt-get install -y -q fonts-ipafont-gothic >>var/log/setup-font.log 2>&1; }; }; then
+    echo "    no Japanese font installed (see var/log/setup-font.log): charts will have English labels"
+  fi
+fi
+
 if [ "${1:-}" = "--postgresql" ]; then
   bash scripts/pg.sh setup
 fi

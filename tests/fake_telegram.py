@@ -6,7 +6,7 @@ sends to Telegram: `POST /bot<token>/<method>` with form-encoded parameters whos
 (reply_markup, allowed_updates, …) are JSON strings, or JSON bodies, or multipart.
 
 Implemented methods: getMe, deleteWebhook, setWebhook, getWebhookInfo, getUpdates (long
-polling), sendMessage, answerCallbackQuery, editMessageReplyMarkup, close, logOut. Any other
+polling), sendMessage, sendPhoto (multipart upload: the file arrives as bytes), answerCallbackQuery, editMessageReplyMarkup, close, logOut. Any other
 method answers like Telegram does for an unknown method (404) and is listed in `unknown`.
 
 Every call is recorded as a `Call(method, params)`; tests enqueue updates with `send_text` /
@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import email.policy
 import itertools
 import json
 import time
 from dataclasses import dataclass
+from email.parser import BytesParser
 from typing import Any, Callable, TypeVar
 from urllib.parse import parse_qsl
 
@@ -62,6 +64,22 @@ def _decode(name: str, value: Any) -> Any:
     if name in BOOL_PARAMS:
         return value == "true"
     return value
+
+
+def _multipart(content_type: str, body: bytes) -> dict[str, Any]:
+    """multipart/form-data with the standard library (no python-multipart): file parts → bytes, fields → str."""
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    if not message.is_multipart():
+        raise ValueError("malformed multipart body")
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        data = part.get_payload(decode=True) or b""
+        fields[name] = data if part.get_filename() is not None else data.decode(part.get_content_charset() or "utf-8")
+    return fields
 
 
 def user(user_id: int, first_name: str = "Test", language_code: str | None = None) -> dict[str, Any]:
@@ -239,8 +257,11 @@ class FakeBotApi:
             raw = json.loads(body) if body else {}
         elif content_type.startswith("application/x-www-form-urlencoded"):
             raw = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
-        elif content_type.startswith("multipart/form-data"):  # file uploads: the bot sends none
-            raise ValueError("multipart bodies (file uploads) are not supported by the fake")
+        elif content_type.startswith("multipart/form-data"):  # file uploads (sendPhoto): files → bytes
+            raw = _multipart(content_type, await request.body())
+            for key, value in list(raw.items()):  # "attach://name" points at an uploaded part
+                if isinstance(value, str) and value.startswith("attach://") and value[9:] in raw:
+                    raw[key] = raw.pop(value[9:])
         else:
             raw = dict(request.query_params)
         return {key: _decode(key, value) for key, value in raw.items()}
@@ -327,6 +348,26 @@ class FakeBotApi:
             message["reply_markup"] = params["reply_markup"]
         self.messages[(chat_id, message["message_id"])] = message
         params["_message"] = copy.deepcopy(message)  # what the bot got back; tests press buttons on it
+        return message
+
+    async def _m_sendphoto(self, params: dict[str, Any]) -> dict[str, Any] | JSONResponse:
+        """An uploaded photo (bytes in params["photo"]) or a file_id/URL string; answered with a PhotoSize list."""
+        chat_id = params["chat_id"]
+        photo = params.get("photo")
+        if not photo:
+            return JSONResponse({"ok": False, "error_code": 400, "description": "Bad Request: there is no photo in the request"},
+                                status_code=400)
+        size = len(photo) if isinstance(photo, bytes) else 0
+        file_id = f"photo-{next(self._message_ids)}"
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids), "date": int(time.time()),
+            "chat": self._chats.get(chat_id, {"id": chat_id, "type": "private"}), "from": self.bot_user,
+            "photo": [{"file_id": file_id, "file_unique_id": file_id, "width": 800, "height": 450, "file_size": size}],
+        }
+        if params.get("caption"):
+            message["caption"] = params["caption"]
+        self.messages[(chat_id, message["message_id"])] = message
+        params["_message"] = copy.deepcopy(message)
         return message
 
     async def _m_answercallbackquery(self, params: dict[str, Any]) -> bool:
