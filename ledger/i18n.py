@@ -480,6 +480,44 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "「{given}」というステータスはありません。ブロンズ・プラチナ・ダイヤモンドのいずれかです。",
     },
     "refusal.sandbox_off": {"en": "That only works in sandbox mode.", "ja": "サンドボックスモードでのみ使えます。"},
+    # PP computation (ledger/pp.py): ask for what is missing, never guess
+    "refusal.unknown_route": {
+        "en": "I don't have the segment miles for {origin}–{destination}. Please tell me the PP from your ANA "
+              "statement, or that route's segment miles.",
+        "ja": "{origin}–{destination}の区間基本マイルが分かりません。ANAの記録にあるPPか、その路線の区間基本マイルを"
+              "教えてください。",
+    },
+    "refusal.unknown_fare": {
+        "en": "I don't know the fare “{given}” for that flight. Fares for that date: {known}. Which one was it?",
+        "ja": "「{given}」という運賃が分かりません。その搭乗日の運賃：{known}。どの運賃でしたか？",
+    },
+    "refusal.fare_not_valid_on": {
+        "en": "“{fare}” was not a fare for flights on {flown_on}: ANA's fare table changed on {changed_on}. "
+              "Which fare did you fly?",
+        "ja": "「{fare}」は{flown_on}の搭乗にはない運賃です（運賃表は{changed_on}に変わりました）。"
+              "どの運賃で搭乗しましたか？",
+    },
+    "refusal.fare_not_in_cabin": {
+        "en": "The fare {fare} isn't sold in that cabin. Was it economy or first class?",
+        "ja": "{fare_ja}はその座席クラスにはありません。エコノミークラスかファーストクラスか教えてください。",
+    },
+    "refusal.unknown_cabin": {
+        "en": "I don't know the cabin “{given}”. ANA's domestic cabins are economy and first class.",
+        "ja": "「{given}」という座席クラスが分かりません。ANA国内線はエコノミークラスとファーストクラスです。",
+    },
+    "refusal.unknown_carrier": {
+        "en": "I can compute PP for ANA-group flights and for Star Alliance partner flights only.",
+        "ja": "PPを計算できるのはANAグループ便とスターアライアンス提携航空会社便だけです。",
+    },
+    "refusal.partner_rate_needed": {
+        "en": "For a partner airline's flight, please tell me your fare's accrual rate (e.g. 125%) from ANA's "
+              "partner-airline earning chart.",
+        "ja": "提携航空会社便は、ANAの提携航空会社マイル積算率表にある運賃の積算率（例：125%）を教えてください。",
+    },
+    "refusal.bad_partner_rate": {
+        "en": "“{given}” is not an accrual rate. Please give a whole percent such as 50, 100 or 125.",
+        "ja": "「{given}」は積算率として読み取れません。50、100、125のような整数のパーセントで教えてください。",
+    },
     # the exchange saga (ledger/exchanges.py)
     "refusal.exchange_pending": {
         "en": "{partner} hasn't confirmed yet, so your exchange of {from_amount} {unit} is in progress. I'll finish "

@@ -9,8 +9,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ledger.pp import FareRules, SegmentTable
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 
@@ -184,6 +188,8 @@ class Rules:
     events: dict[str, Event] = field(default_factory=dict)
     reserved: ReservedPolicy | None = None
     coupons: CouponPolicy | None = None
+    fares: "FareRules | None" = None          # PP fare tables by flight date (rules/fares.yml, ledger.pp)
+    segments: "SegmentTable | None" = None    # segment miles 区間基本マイレージ (rules/segments.yml, ledger.pp)
 
     def find_municipality(self, text: str | None) -> Municipality | None:
         """The municipality meant by an id, a name, or its point service's name, in either language."""
@@ -333,9 +339,13 @@ def load_rules(directory: Path = RULES_DIR) -> Rules:
     coupons = CouponPolicy(valid_days=int(c["valid_days"]), max_failures=int(c["max_failures"]),
                            failure_window_minutes=int(c["failure_window_minutes"]),
                            lock_minutes=int(c["lock_minutes"]), verified=bool(c["verified"]))
+    from ledger.pp import parse_fares, parse_segments  # here: ledger.pp imports ledger.model, not the reverse
+
+    fares = parse_fares(yaml.safe_load((directory / "fares.yml").read_text(encoding="utf-8")))
+    segments = parse_segments(yaml.safe_load((directory / "segments.yml").read_text(encoding="utf-8")))
     return Rules(partners=partners, status=_status(status_raw), municipalities=municipalities,
                  prefectures=prefectures, prefecture_aliases=prefecture_aliases, events=events,
-                 reserved=reserved, coupons=coupons)
+                 reserved=reserved, coupons=coupons, fares=fares, segments=segments)
 
 
 @lru_cache(maxsize=1)
