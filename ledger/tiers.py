@@ -252,9 +252,6 @@ class Period:
     def holds(self, on: dt.date) -> bool:
         return self.start_by <= on <= self.until
 
-    def may_hold(self, on: dt.date) -> bool:
-        return self.start <= on <= self.until
-
 
 def periods(flights: Iterable[FlightPP], years: Iterable[int], rules: StatusRules) -> list[Period]:
     flights = list(flights)
