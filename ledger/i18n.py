@@ -489,7 +489,7 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "refusal.unknown_fare": {
         "en": "I don't know the fare “{given}” for that flight. Fares for that date: {known}. Which one was it?",
-        "ja": "「{given}」という運賃が分かりません。その搭乗日の運賃：{known}。どの運賃でしたか？",
+        "ja": "「{given}」という運賃が分かりません。その搭乗日の運賃：{known_ja}。どの運賃でしたか？",
     },
     "refusal.fare_not_valid_on": {
         "en": "“{fare}” was not a fare for flights on {flown_on}: ANA's fare table changed on {changed_on}. "

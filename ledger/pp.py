@@ -287,8 +287,10 @@ def find_fare(fares: FareRules, scope: str, flown_on: dt.date, fare: str | None)
                               valid_from=table.valid_from.isoformat() if table.valid_from else None,
                               valid_until=table.valid_until.isoformat() if table.valid_until else None,
                               changed_on=changed_on.isoformat())
-    known = [f.names["en"] if scope == INTERNATIONAL else f.name("ja") for t in valid for f in t.fares]
-    raise Refusal("unknown_fare", given=str(fare or ""), known=known, flown_on=flown_on.isoformat(), scope=scope)
+    known = [f.name("en") for t in valid for f in t.fares]
+    known_ja = "、".join(f.name("ja") for t in valid for f in t.fares)
+    raise Refusal("unknown_fare", given=str(fare or ""), known=known, known_ja=known_ja,
+                  flown_on=flown_on.isoformat(), scope=scope)
 
 
 def compute_pp(origin: str, destination: str, flown_on: dt.date, fare: str | None = None, *,

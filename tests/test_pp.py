@@ -136,7 +136,8 @@ def test_unknown_route_asks_instead_of_guessing():
 def test_unknown_fare_lists_the_fares_of_that_date():
     unknown = refusal("HND", "OKA", NEW, "super duper saver")
     assert unknown.reason == "unknown_fare" and unknown.details["given"] == "super duper saver"
-    assert "スタンダード" in unknown.details["known"] and "運賃7 ANA SUPER VALUE" not in unknown.details["known"]
+    assert "Standard" in unknown.details["known"] and "Fare 7 – ANA SUPER VALUE" not in unknown.details["known"]
+    assert "スタンダード" in unknown.details["known_ja"]
     assert refusal("HND", "OKA", NEW, None).reason == "unknown_fare"
     # a flight before the oldest table: no fare table applies, so nothing is computed
     assert refusal("HND", "OKA", dt.date(2015, 6, 8), "flex").reason == "fare_not_valid_on"
@@ -155,6 +156,19 @@ def test_every_route_names_known_airports_and_sources():
         assert segment.sources and all(s in segments.sources for s in segment.sources)
         assert 50 < segment.miles < 8000
     assert len([a for a in segments.airports.values() if a.region == "japan"]) >= 25
+
+
+def test_refusal_texts_read_in_both_languages():
+    from ledger.i18n import t
+
+    unknown = refusal("HND", "OKA", NEW, "super duper saver")
+    details = {**unknown.details, "known": ", ".join(unknown.details["known"])}
+    assert "Standard" in t("refusal.unknown_fare", "en", **details)
+    assert "スタンダード" in t("refusal.unknown_fare", "ja", **details)
+    switched = refusal("HND", "OKA", OLD, "スタンダード")
+    assert "2026-05-19" in t("refusal.fare_not_valid_on", "ja", **switched.details)
+    cabin = refusal("HND", "OKA", NEW, "島民割引", cabin="first")
+    assert "島民割引" in t("refusal.fare_not_in_cabin", "ja", **cabin.details)
 
 
 def test_default_rules_carry_the_tables():
