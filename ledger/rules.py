@@ -170,6 +170,9 @@ class StatusRules:
     main_status_until: tuple[int, int]
     card_weeks: tuple[int, int]
     sources: tuple[str, ...]
+    card_observed_days: tuple[int, int] = (10, 14)
+    early_months_official: str = "mid-April"
+    sfc_from_tier: str = "platinum"
 
     def tier(self, tier_id: str) -> Tier:
         for tier in self.tiers:
@@ -325,6 +328,9 @@ def _status(raw: dict) -> StatusRules:
         main_status_from=(status["main_status_from"]["month"], status["main_status_from"]["day"]),
         main_status_until=(status["main_status_until"]["month"], status["main_status_until"]["day"]),
         card_weeks=tuple(int(w) for w in status["card_weeks"]),
+        card_observed_days=tuple(int(d) for d in status["card_observed_days"]),
+        early_months_official=str(status["early_months_official"]),
+        sfc_from_tier=str(raw["sfc"]["from_tier"]),
         sources=(raw["thresholds_source"], crediting["source"], status["source"]),
     )
 

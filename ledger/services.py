@@ -697,7 +697,7 @@ def sfc_eligible_from(user_id: str, *, uow: UnitOfWork, rules: Rules, clock: Clo
                       on: dt.date | None = None) -> tiers.SfcEligibility:
     """From when SFC can be applied for (Platinum or higher, advance service counts), or how far it is."""
     return tiers.sfc_eligibility(_all_flights(user_id, uow), on or clock.today(), rules.status,
-                                 from_tier=getattr(rules.status, "sfc_from_tier", tiers.SFC_FROM_TIER))
+                                 from_tier=rules.status.sfc_from_tier)
 
 
 # ---------------------------------------------------------------- deliveries

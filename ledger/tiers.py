@@ -62,6 +62,8 @@ class StatusStart:
     main_status_from: dt.date | None = None
     main_status_until: dt.date | None = None
     card_expected: tuple[dt.date, dt.date] | None = None
+    card_observed: tuple[dt.date, dt.date] | None = None
+    official_advance_from: str = "mid-April"
 
     def facts(self) -> dict:
         iso = lambda d: d.isoformat() if d else None  # noqa: E731
@@ -91,12 +93,11 @@ class StatusStart:
         if self.card_expected:
             facts["card_expected_from"], facts["card_expected_by"] = map(iso, self.card_expected)
             facts["card_expected_between"] = [iso(self.card_expected[0]), iso(self.card_expected[1])]
-            first, last = CARD_OBSERVED_DAYS
-            facts["card_observed_between"] = [iso(self.advance_service_from + dt.timedelta(days=first)),
-                                              iso(self.advance_service_by + dt.timedelta(days=last))]
+        if self.card_observed:
+            facts["card_observed_between"] = [iso(self.card_observed[0]), iso(self.card_observed[1])]
         if self.early_months_rule:
             facts["early_months_rule"] = True
-            facts["official_advance_service_from"] = "mid-April"   # ANA: 4月中旬から
+            facts["official_advance_service_from"] = self.official_advance_from  # ANA: 4月中旬から
         facts["reasons"] = self.reasons()
         return facts
 
@@ -220,13 +221,16 @@ def status_start(flights: Iterable[FlightPP], tier: Tier, year: int, rules: Stat
             advance_from + dt.timedelta(weeks=first_week),
             advance_by + dt.timedelta(weeks=last_week),
         ),
+        card_observed=(
+            advance_from + dt.timedelta(days=rules.card_observed_days[0]),
+            advance_by + dt.timedelta(days=rules.card_observed_days[1]),
+        ),
+        official_advance_from=rules.early_months_official,
     )
 
 
 # ---------------------------------------------------------------- the questions around a status
 
-SFC_FROM_TIER = "platinum"      # SFC application from Platinum (advance service counts); rules data may override
-CARD_OBSERVED_DAYS = (10, 14)   # observed card arrival after the status change; 2–3 weeks is the safe bound
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -500,9 +504,9 @@ class SfcEligibility:
 
 
 def sfc_eligibility(flights: Iterable[FlightPP], on: dt.date, rules: StatusRules,
-                    from_tier: str = SFC_FROM_TIER) -> SfcEligibility:
+                    from_tier: str | None = None) -> SfcEligibility:
     flights = list(flights)
-    tier = rules.tier(from_tier)
+    tier = rules.tier(from_tier or rules.sfc_from_tier)  # SFC from Platinum (advance service counts)
     qualifying = [p for p in periods(flights, _years_around(on), rules)
                   if _rank(rules, p.tier) >= _rank(rules, tier) and p.until >= on]
     first = min(qualifying, key=lambda p: (not p.holds(on), p.start), default=None)
