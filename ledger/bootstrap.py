@@ -106,10 +106,10 @@ class Ledger:
         return services.link_statuses(user_id, uow=self.uow(), rules=self.rules, clock=self.clock)
 
     # status
-    def log_flight(self, user_id: str, flown_on: dt.date, premium_points: int, idempotency_key: str,
-                   ana_group: bool = True):
+    def log_flight(self, user_id: str, flown_on: dt.date, premium_points: int | None, idempotency_key: str,
+                   ana_group: bool = True, segment: dict | None = None):
         return services.log_flight(user_id, flown_on, premium_points, idempotency_key, uow=self.uow(),
-                                   clock=self.clock, ana_group=ana_group)
+                                   clock=self.clock, ana_group=ana_group, rules=self.rules, segment=segment)
 
     def flights_for_year(self, user_id: str, year: int):
         """Plain `FlightPP` values (flown_on, premium_points, ana_group) for flights flown in `year`."""

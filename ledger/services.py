@@ -10,7 +10,7 @@ from typing import Callable
 
 from sqlalchemy.exc import IntegrityError
 
-from ledger import coupons, exchanges, tiers
+from ledger import coupons, exchanges, pp, tiers
 from ledger.clock import Clock, TOKYO, as_utc
 from ledger.model import RESERVED, Balance, Quote, Refusal
 from ledger.partners import PartnerGateway, SandboxPartnerGateway
@@ -555,15 +555,29 @@ def link_statuses(user_id: str, *, uow: UnitOfWork, rules: Rules, clock: Clock) 
 
 # ---------------------------------------------------------------- status (プレミアムメンバー)
 
-def log_flight(user_id: str, flown_on: dt.date, premium_points: int, idempotency_key: str, *,
-               uow: UnitOfWork, clock: Clock, ana_group: bool = True) -> tuple[dict, bool]:
-    """Record a flown segment and its premium points. Returns its facts and whether it was new."""
+def log_flight(user_id: str, flown_on: dt.date, premium_points: int | None, idempotency_key: str, *,
+               uow: UnitOfWork, clock: Clock, ana_group: bool = True, rules: Rules | None = None,
+               segment: dict | None = None) -> tuple[dict, bool]:
+    """Record a flown segment and its premium points (プレミアムポイント). Returns its facts and whether it was new.
+
+    Without `premium_points`, they are computed from `segment` (origin, destination, fare, cabin,
+    carrier, partner_rate) by `ledger.pp.compute_pp` with the fare table of the flight's date; an
+    unknown route or fare is refused with what to ask for, never guessed.
+    """
     now = clock.now()
     today = now.astimezone(TOKYO).date()
     if flown_on > today:
         raise Refusal("flight_in_future", flown_on=flown_on.isoformat(), today=today.isoformat())
     if flown_on.year < FIRST_PP_YEAR:
         raise Refusal("flight_too_old", flown_on=flown_on.isoformat())
+    computed = None
+    if premium_points is None:
+        if not segment:
+            raise Refusal("missing_amount")
+        computed = pp.compute_pp(segment.get("origin"), segment.get("destination"), flown_on, segment.get("fare"),
+                                 cabin=segment.get("cabin"), carrier=segment.get("carrier") or "ana",
+                                 partner_rate=segment.get("partner_rate"), rules=rules)
+        premium_points, ana_group = computed.pp, computed.carrier == "ana"
     if not 0 < premium_points <= MAX_PP_PER_FLIGHT:
         raise Refusal("pp_out_of_range", given=premium_points, maximum=MAX_PP_PER_FLIGHT)
     with uow:
@@ -582,6 +596,8 @@ def log_flight(user_id: str, flown_on: dt.date, premium_points: int, idempotency
             "pp": existing.premium_points, "ana_group": existing.ana_group, "year": flown_on.year,
             "year_pp": year_total,
         }
+        if computed is not None:
+            facts["pp_computed"] = computed.facts()
         uow.commit()
         return facts, created
 

@@ -111,3 +111,18 @@ def test_unknown_tier_is_refused_with_the_known_ones(ledger):
     refusal = refused(ledger.status_start, U, "gold")
     assert refusal.reason == "unknown_tier"
     assert refusal.details["known"] == ["bronze", "platinum", "diamond"]
+
+
+def test_a_flight_logged_by_route_and_fare_gets_its_pp_computed(ledger):
+    from ledger.clock import parse_moment
+
+    ledger.set_test_clock(parse_moment("2026-06-09T10:00"))
+    facts, created = ledger.log_flight("pp-user", dt.date(2026, 6, 8), None, "seg-1",
+                                       segment={"origin": "羽田", "destination": "那覇", "fare": "スタンダード"})
+    assert created and facts["pp"] == 1_774 and facts["ana_group"] is True  # floor(984 × 0.80 × 2) + 200
+    assert facts["pp_computed"]["segment_miles"] == 984
+    with pytest.raises(Refusal) as refused:
+        ledger.log_flight("pp-user", dt.date(2026, 6, 8), None, "seg-2",
+                          segment={"origin": "羽田", "destination": "Atlantis", "fare": "standard"})
+    assert refused.value.reason == "unknown_route"
+    assert ledger.status_start("pp-user", "bronze").pp == 1_774
