@@ -7,6 +7,7 @@
     pointsbot sandbox coupon --partner ponta --points 1000   # prints a new coupon code
     pointsbot reserved auto-move                     # the daily 14-day move of reserved points
     pointsbot exchanges recover [--older-than 60]    # finish or reverse exchanges a partner timeout left
+    pointsbot flights import FILE --user U           # CSV: date,pp,ana_group[,origin,destination,fare]
     pointsbot run | serve | train                    # what `make run` / `make serve` do
 
 Built with Typer (a maintained CLI library) rather than hand-rolled argparse.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 
 import typer
 
@@ -30,6 +32,8 @@ exchanges = typer.Typer(no_args_is_help=True, help="Exchanges (ポイント交�
 app.add_typer(sandbox, name="sandbox")
 app.add_typer(reserved, name="reserved")
 app.add_typer(exchanges, name="exchanges")
+flights = typer.Typer(no_args_is_help=True, help="Flights (搭乗) and their premium points")
+app.add_typer(flights, name="flights")
 sandbox.add_typer(clock, name="clock")
 
 
@@ -138,6 +142,61 @@ def recover(older_than: float = typer.Option(60.0, min=0, help="take over only e
     report = bootstrap().recover_exchanges(older_than=dt.timedelta(seconds=older_than))
     typer.echo(f"exchanges: {report.done} done, {report.failed} failed, {report.reversed} reversed, "
                f"{report.still_pending} still waiting for the partner, {report.waiting} too recent to take over")
+
+
+PROGRESS_FROM_ROWS = 200  # below this an import takes a few seconds; larger files say how far they are
+
+
+@flights.command("import")
+def flights_import(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
+                                               help="CSV with a header: date,pp,ana_group[,origin,destination,fare]"),
+                   user: str = typer.Option(..., help="user id (Telegram users are tg:<id>)")) -> None:
+    """Import flights from a CSV file: every row is checked first, and nothing is imported if any row is bad.
+
+    Importing the same file again adds nothing (each row's key comes from its content). Rows with a
+    route but no PP are listed as needing PP computation and skipped.
+    """
+    from ledger.flights_csv import parse_flights_csv
+
+    raw = file.read_bytes()
+    for encoding in ("utf-8-sig", "cp932"):  # Excel in Japan saves Shift_JIS
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        _fail(f"{file}: not UTF-8 or Shift_JIS text")
+    ledger = bootstrap()
+    plan = parse_flights_csv(text, user, ledger.clock.today())
+    if plan.header_error:
+        _fail(f"{file}: {plan.header_error}")
+    if plan.bad:
+        for problem in plan.bad:
+            typer.echo(f"{file}: {problem}", err=True)
+        _fail(f"{len(plan.bad)} bad row(s) in {file}; nothing was imported. Fix them and import the file again.")
+    added = already = 0
+    total = len(plan.rows)
+    step = max(1, total // 20)
+    for done, row in enumerate(plan.rows, start=1):
+        try:
+            _facts, created = ledger.log_flight(user, row.flown_on, row.premium_points, row.idempotency_key,
+                                                ana_group=row.ana_group)
+        except Refusal as refusal:  # checked above; only a clock moved back since could get here
+            typer.echo(f"{file}: line {row.line}: {refusal.reason}", err=True)
+            _fail(f"stopped at line {row.line} after {added} new flight(s); import the file again to finish")
+        added += created
+        already += not created
+        if total >= PROGRESS_FROM_ROWS and (done % step == 0 or done == total):
+            typer.echo(f"  {done:,}/{total:,} rows ({done * 100 // total}%)", err=True)
+    typer.echo(f"{user}: {added:,} flight(s) imported, {already:,} already there")
+    if plan.needs_pp:
+        lines = ", ".join(map(str, plan.needs_pp[:20])) + (" …" if len(plan.needs_pp) > 20 else "")
+        typer.echo(f"{len(plan.needs_pp):,} row(s) need PP computation and were skipped for now (lines {lines})")
+    years = sorted({row.flown_on.year for row in plan.rows})
+    for year in years:
+        pp = sum(f.premium_points for f in ledger.flights_for_year(user, year))
+        typer.echo(f"{year}: {pp:,} PP in total")
 
 
 @app.command()

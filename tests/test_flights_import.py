@@ -1,0 +1,139 @@
+"""`pointsbot flights import FILE --user ID` (issue 4 item 1, the CSV part): every row checked first,
+all or nothing, idempotent per file row, rows without PP reported for a later PP computation."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from ledger.flights_csv import parse_flights_csv
+from test_cli import open_ledger, pointsbot
+
+TODAY = dt.date(2026, 11, 25)
+
+
+def year_pp(var_dir: Path, user: str, year: int) -> list[tuple[dt.date, int, bool]]:
+    the_ledger = open_ledger(var_dir)
+    try:
+        return [(f.flown_on, f.premium_points, f.ana_group) for f in the_ledger.flights_for_year(user, year)]
+    finally:
+        the_ledger.dispose()
+
+
+def write(tmp_path: Path, text: str, name: str = "flights.csv", encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.fixture
+def var_dir(tmp_path) -> Path:
+    var = tmp_path / "var"
+    set_clock = pointsbot(var, "sandbox", "clock", "set", "2026-11-25T12:00")
+    assert set_clock.returncode == 0, set_clock.stderr
+    return var
+
+
+def test_import_logs_every_row_and_a_second_import_adds_nothing(tmp_path, var_dir):
+    csv_file = write(tmp_path, "date,pp,ana_group\n"
+                               "2026-06-08,1342,yes\n"
+                               "2026-06-08,1342,yes\n"      # the way back: same day, same PP — a second flight
+                               "2026/07/01,\"2,000\",no\n"
+                               "\n"
+                               "2025-12-31,800,true\n")
+    first = pointsbot(var_dir, "flights", "import", str(csv_file), "--user", "tg:7")
+    assert first.returncode == 0, first.stderr
+    assert "4 flight(s) imported, 0 already there" in first.stdout
+    assert "2026: 4,684 PP in total" in first.stdout
+    assert year_pp(var_dir, "tg:7", 2026) == [(dt.date(2026, 6, 8), 1342, True), (dt.date(2026, 6, 8), 1342, True),
+                                              (dt.date(2026, 7, 1), 2000, False)]
+    again = pointsbot(var_dir, "flights", "import", str(csv_file), "--user", "tg:7")
+    assert again.returncode == 0, again.stderr
+    assert "0 flight(s) imported, 4 already there" in again.stdout
+    assert len(year_pp(var_dir, "tg:7", 2026)) == 3 and len(year_pp(var_dir, "tg:7", 2025)) == 1
+    other_user = pointsbot(var_dir, "flights", "import", str(csv_file), "--user", "tg:8")
+    assert "4 flight(s) imported" in other_user.stdout  # keys are per user
+
+
+def test_one_bad_row_refuses_the_whole_file_and_names_each_bad_line(tmp_path, var_dir):
+    csv_file = write(tmp_path, "date,pp,ana_group\n"
+                               "2026-06-08,1342,yes\n"
+                               "2026-02-30,1000,yes\n"
+                               "2026-06-09,-5,yes\n"
+                               "2026-06-10,1e3,no\n"
+                               "2026-06-11,1000,maybe\n"
+                               "2026-12-01,1000,yes\n"
+                               "2026-06-12,1000\n"
+                               "2026-06-13,２０００,yes\n")
+    result = pointsbot(var_dir, "flights", "import", str(csv_file), "--user", "tg:7")
+    assert result.returncode == 2
+    assert "nothing was imported" in result.stderr
+    for line, words in [(3, "does not exist"), (4, "'-5'"), (5, "'1e3'"), (6, "'maybe'"), (7, "in the future"),
+                        (8, "2 values for 3 columns"), (9, "'２０００'")]:
+        assert f"line {line}: " in result.stderr and words in result.stderr, (line, result.stderr)
+    assert "line 2:" not in result.stderr
+    assert year_pp(var_dir, "tg:7", 2026) == []
+
+
+def test_rows_with_a_route_but_no_pp_are_skipped_and_reported(tmp_path, var_dir):
+    csv_file = write(tmp_path, "date,pp,ana_group,origin,destination,fare\n"
+                               "2026-06-08,1342,yes,HND,OKA,VALUE 3\n"
+                               "2026-06-09,,yes,OKA,HND,VALUE 3\n")
+    result = pointsbot(var_dir, "flights", "import", str(csv_file), "--user", "tg:7")
+    assert result.returncode == 0, result.stderr
+    assert "1 flight(s) imported" in result.stdout
+    assert "1 row(s) need PP computation and were skipped for now (lines 3)" in result.stdout
+    assert year_pp(var_dir, "tg:7", 2026) == [(dt.date(2026, 6, 8), 1342, True)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("", "empty"),
+    ("date,points,ana_group\n2026-06-08,1,yes\n", "unknown column(s) 'points'"),
+    ("date,pp\n2026-06-08,1\n", "missing column(s) ana_group"),
+])
+def test_a_bad_header_is_refused(tmp_path, var_dir, text, expected):
+    result = pointsbot(var_dir, "flights", "import", str(write(tmp_path, text)), "--user", "tg:7")
+    assert result.returncode == 2
+    assert expected in result.stderr
+
+
+def test_shift_jis_and_utf8_bom_files_are_read(tmp_path, var_dir):
+    bom = write(tmp_path, "\ufeffdate,pp,ana_group\n2026-06-08,1342,yes\n", "bom.csv")
+    sjis = write(tmp_path, "date,pp,ana_group,origin,destination,fare\n2026-06-09,1000,no,羽田,那覇,スーパーバリュー\n",
+                 "sjis.csv", encoding="cp932")
+    for path in (bom, sjis):
+        result = pointsbot(var_dir, "flights", "import", str(path), "--user", "tg:7")
+        assert result.returncode == 0, result.stderr
+    assert len(year_pp(var_dir, "tg:7", 2026)) == 2
+
+
+def test_large_files_show_progress(tmp_path, var_dir):
+    rows = "".join(f"{dt.date(2025, 1, 1) + dt.timedelta(days=i)},{500 + i},{'yes' if i % 2 else 'no'}\n"
+                   for i in range(240))
+    result = pointsbot(var_dir, "flights", "import", str(write(tmp_path, "date,pp,ana_group\n" + rows)),
+                       "--user", "tg:7")
+    assert result.returncode == 0, result.stderr
+    assert "240/240 rows (100%)" in result.stderr and "12/240 rows (5%)" in result.stderr
+    assert "240 flight(s) imported" in result.stdout
+
+
+def test_keys_depend_on_the_row_content_and_its_repeat_number():
+    text = "date,pp,ana_group\n2026-06-08,1342,yes\n2026-06-08,1342,yes\n2026-06-08,1342,no\n"
+    plan = parse_flights_csv(text, "u", TODAY)
+    keys = [row.idempotency_key for row in plan.rows]
+    assert len(set(keys)) == 3
+    reordered = parse_flights_csv("date,ana_group,pp\n2026-06-08,no,1342\n2026-06-08,yes,1342\n", "u", TODAY)
+    assert {r.idempotency_key for r in reordered.rows} == {keys[0], keys[2]}  # column order does not matter
+    assert parse_flights_csv(text, "v", TODAY).rows[0].idempotency_key != keys[0]
+
+
+def test_imported_rows_are_flights_in_the_ledger(ledger):
+    ledger.set_test_clock(dt.datetime(2026, 11, 25, 3, tzinfo=dt.timezone.utc))
+    plan = parse_flights_csv("date,pp,ana_group\n2026-06-08,1342,yes\n2026-06-08,1342,yes\n", "u", TODAY)
+    assert plan.ok
+    for _ in range(2):
+        created = [ledger.log_flight("u", r.flown_on, r.premium_points, r.idempotency_key, ana_group=r.ana_group)[1]
+                   for r in plan.rows]
+    assert created == [False, False]
+    assert sum(f.premium_points for f in ledger.flights_for_year("u", 2026)) == 2684
