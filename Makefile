@@ -25,6 +25,7 @@ bench:
 	@bash scripts/setup.sh --postgresql
 	@.venv/bin/python bench/turn_latency.py
 	@bash scripts/pg.sh run -- .venv/bin/python bench/exchanges.py
+	@.venv/bin/python bench/flights_import.py
 
 clean:
 	rm -rf var/log var/run
