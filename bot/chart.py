@@ -130,8 +130,6 @@ def render_progress_chart(points: Iterable[tuple[dt.date, int, bool]], tiers: It
     for tier in tiers:
         colour = TIER_COLOURS.get(tier.id, "#888888")
         ax.axhline(tier.pp, color=colour, linewidth=1, linestyle=":")
-        ax.text(last_day, tier.pp, t("chart.threshold", lang, tier=tier.name, pp=tier.pp) + " ", color=colour,
-                va="bottom", ha="right", fontsize=8, fontdict=font)
         if tier.advance_service_from is not None:
             ax.plot([tier.advance_service_from], [tier.pp], marker="o", color=colour, markersize=7, zorder=5)
             ax.annotate(t("chart.reached", lang, tier=tier.name, date=_label_date(tier.advance_service_from, lang)),
@@ -149,8 +147,17 @@ def render_progress_chart(points: Iterable[tuple[dt.date, int, bool]], tiers: It
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
         lambda v, _: f"{mdates.num2date(v).month}月" if lang == "ja" else mdates.num2date(v).strftime("%b")))
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: fmt_int(int(v))))
+    # tier names on a right-hand axis at their thresholds: never over the data
+    names = ax.twinx()
+    names.set_ylim(ax.get_ylim())
+    names.set_yticks([tier.pp for tier in tiers],
+                     [t("chart.threshold", lang, tier=tier.name, pp=tier.pp) for tier in tiers], fontsize=8)
+    for label, tier in zip(names.get_yticklabels(), tiers):
+        label.set_color(TIER_COLOURS.get(tier.id, "#888888"))
+    names.tick_params(length=0)
     if font:
         ax.tick_params(labelfontfamily=font["family"])
+        names.tick_params(labelfontfamily=font["family"])
     ax.set_title(t("chart.title", lang, year=str(year)), fontdict=font)
     ax.set_xlabel(t("chart.x_label", lang), fontdict=font)
     ax.set_ylabel("PP")
