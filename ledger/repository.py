@@ -108,6 +108,14 @@ class FlightRepository:
     def find(self, idempotency_key: str) -> orm.Flight | None:
         return self.session.scalar(select(orm.Flight).where(orm.Flight.idempotency_key == idempotency_key))
 
+    def year_total(self, user_id: str, year: int) -> int:
+        """PP of the user's flights flown in calendar `year` (one SUM, not every flight read back)."""
+        return int(self.session.scalar(
+            select(func.coalesce(func.sum(orm.Flight.premium_points), 0))
+            .where(orm.Flight.user_id == user_id, orm.Flight.flown_on >= dt.date(year, 1, 1),
+                   orm.Flight.flown_on <= dt.date(year, 12, 31))
+        ))
+
     def add(self, **fields) -> orm.Flight:
         flight = orm.Flight(**fields)
         self.session.add(flight)

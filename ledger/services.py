@@ -589,8 +589,7 @@ def log_flight(user_id: str, flown_on: dt.date, premium_points: int | None, idem
             created = True
         else:
             created = False
-        flights = uow.flights.for_user(user_id)
-        year_total = sum(f.premium_points for f in flights if f.flown_on.year == flown_on.year)
+        year_total = uow.flights.year_total(user_id, flown_on.year)
         facts = {
             "kind": "flight_logged", "flown_on": existing.flown_on.isoformat(),
             "pp": existing.premium_points, "ana_group": existing.ana_group, "year": flown_on.year,
