@@ -119,13 +119,20 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
             return replies
         return JsonResponse(voice_payload(replies))
 
-    async def notices(request: Request) -> Response:
-        """GET /v1/notices?user_id=… → the user's due notices, each once: {"notices":[{"text","facts"}]}."""
+    def queried_user(request: Request) -> str | JsonResponse:
+        """The `user_id` of a GET request with a valid token, or the error response."""
         if not authorized(request):
             return _error(401, "unauthorized", "a valid bearer token is required")
         user_id = request.query_params.get("user_id", "")
         if not USER_ID.match(user_id):
             return _error(400, "bad_user_id", "user_id: 1–128 characters of A–Z a–z 0–9 : _ . @ -")
+        return user_id
+
+    async def notices(request: Request) -> Response:
+        """GET /v1/notices?user_id=… → the user's due notices, each once: {"notices":[{"text","facts"}]}."""
+        user_id = queried_user(request)
+        if isinstance(user_id, Response):
+            return user_id
         if take_notices is None or render_notice is None:
             return JsonResponse({"notices": []})
         taken = await asyncio.to_thread(take_notices, user_id)
@@ -135,11 +142,9 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
 
     async def status_chart(request: Request) -> Response:
         """GET /v1/status/chart?user_id=…&year=…&locale=… → image/png: PP over the year against the thresholds."""
-        if not authorized(request):
-            return _error(401, "unauthorized", "a valid bearer token is required")
-        user_id = request.query_params.get("user_id", "")
-        if not USER_ID.match(user_id):
-            return _error(400, "bad_user_id", "user_id: 1–128 characters of A–Z a–z 0–9 : _ . @ -")
+        user_id = queried_user(request)
+        if isinstance(user_id, Response):
+            return user_id
         year_text = request.query_params.get("year")
         year = None
         if year_text is not None:
