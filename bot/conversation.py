@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
@@ -16,6 +17,7 @@ from ledger.i18n import normalize_locale, script_locale, t
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 1000
+REMEMBERED_USERS = 10_000  # users whose stored locale this process knows: the database is asked only on a change
 
 
 @dataclass
@@ -58,6 +60,7 @@ class Conversation:
         """`remember_locale(user_id, locale)` keeps the language a user writes in, for notices later."""
         self.rasa = rasa
         self.remember_locale = remember_locale
+        self._remembered: OrderedDict[str, str] = OrderedDict()  # user → locale last stored (bounded)
 
     async def handle(self, user_id: str, text: str, locale_hint: str | None = None) -> list[Reply]:
         cleaned = _clean(text or "")
@@ -69,9 +72,13 @@ class Conversation:
         if not cleaned:
             return [Reply(t("empty", locale), facts={"kind": "error", "status": "rejected", "reason": "empty_text"})]
         source = "script" if script else "client" if hint else "default"
-        if self.remember_locale is not None and source != "default":
+        if self.remember_locale is not None and source != "default" and self._remembered.get(user_id) != locale:
             try:
                 await self.remember_locale(user_id, locale)
+                self._remembered[user_id] = locale
+                self._remembered.move_to_end(user_id)
+                if len(self._remembered) > REMEMBERED_USERS:
+                    self._remembered.popitem(last=False)
             except Exception:  # a notice language is not worth failing the user's turn for
                 log.exception("could not remember the locale of %s", user_id)
         try:

@@ -223,9 +223,6 @@ class ProfileRepository:
         profile = self.session.get(orm.UserProfile, user_id)
         return profile.home_municipality if profile else None
 
-    def get(self, user_id: str) -> orm.UserProfile | None:
-        return self.session.get(orm.UserProfile, user_id)
-
     def locale(self, user_id: str) -> str | None:
         profile = self.session.get(orm.UserProfile, user_id)
         return profile.locale if profile else None

@@ -79,6 +79,10 @@ class Partner:
                 return rate
         return None
 
+    def wallet_units(self, units: int, wallet: int) -> int:
+        """Units paid from the 永久不滅ウォレット first: one per `wallet_first` held (Saison 450), never more than asked."""
+        return min(units, wallet // self.wallet_first) if self.wallet_first else 0
+
     def campaign_on(self, day: dt.date, municipality: str) -> Campaign | None:
         """The campaign rate straight to `municipality` running on `day`, if any."""
         for campaign in self.campaigns:

@@ -31,6 +31,16 @@ def _partner(rules: Rules, partner_id: str) -> Partner:
     return partner
 
 
+def _whole_units(partner: Partner, amount: int, unit: int, minimum: int) -> int:
+    """How many whole units `amount` is; refused below the partner's minimum or between units."""
+    if amount < minimum:
+        raise Refusal("below_minimum", partner=partner.id, minimum=minimum, given=amount)
+    if amount % unit:
+        lower = amount - amount % unit
+        raise Refusal("not_whole_units", partner=partner.id, unit=unit, given=amount, lower=lower, higher=lower + unit)
+    return amount // unit
+
+
 def _quote(uow: UnitOfWork, user_id: str, partner: Partner, amount: int, *, rules: Rules,
            gateway: PartnerGateway, now: dt.datetime, destination: str | None = None) -> Quote:
     """What exchanging `amount` gives: reserved points at the normal rate, or a municipality's points
@@ -59,14 +69,9 @@ def _quote(uow: UnitOfWork, user_id: str, partner: Partner, amount: int, *, rule
                       reserved_per_unit=rate.reserved_per_unit, unit_size=rate.unit)
     unit = campaign.unit if campaign else rate.unit
     per_unit = campaign.municipal_per_unit if campaign else rate.reserved_per_unit
-    if amount < rate.minimum:
-        raise Refusal("below_minimum", partner=partner.id, minimum=rate.minimum, given=amount)
-    if amount % unit:
-        lower = amount - amount % unit
-        raise Refusal("not_whole_units", partner=partner.id, unit=unit, given=amount, lower=lower, higher=lower + unit)
-    units = amount // unit
+    units = _whole_units(partner, amount, unit, rate.minimum)
     held = gateway.balance(uow, user_id, partner.id)
-    wallet_units = min(units, held.wallet // partner.wallet_first) if partner.wallet_first else 0
+    wallet_units = partner.wallet_units(units, held.wallet)
     points_used = (units - wallet_units) * unit
     if points_used > held.points:
         raise Refusal("insufficient_balance", partner=partner.id, available=held.points, given=points_used)
@@ -155,12 +160,7 @@ def sandbox_issue_coupon(partner_id: str, partner_points: int, *, uow: UnitOfWor
     rate = partner.rate_on(now.astimezone(TOKYO).date())
     if rate is None:
         raise Refusal("no_rate", partner=partner.id, on=now.astimezone(TOKYO).date().isoformat())
-    if partner_points < rate.minimum:
-        raise Refusal("below_minimum", partner=partner.id, minimum=rate.minimum, given=partner_points)
-    if partner_points % rate.unit:
-        lower = partner_points - partner_points % rate.unit
-        raise Refusal("not_whole_units", partner=partner.id, unit=rate.unit, given=partner_points, lower=lower,
-                      higher=lower + rate.unit)
+    reserved_points = _whole_units(partner, partner_points, rate.unit, rate.minimum) * rate.reserved_per_unit
     expires_at = now + dt.timedelta(days=rules.coupons.valid_days)
     with uow:
         while True:  # 32**8 codes per partner: a collision is all but impossible, but never reuse one
@@ -168,11 +168,10 @@ def sandbox_issue_coupon(partner_id: str, partner_points: int, *, uow: UnitOfWor
             if uow.coupons.get(code) is None:
                 break
         uow.coupons.add(code=code, partner=partner.id, partner_points=partner_points,
-                        reserved_points=partner_points // rate.unit * rate.reserved_per_unit,
-                        issued_at=now, expires_at=expires_at)
+                        reserved_points=reserved_points, issued_at=now, expires_at=expires_at)
         uow.commit()
     return {"kind": "coupon_issued", "code": code, "partner": partner.id, "partner_points": partner_points,
-            "reserved_points": partner_points // rate.unit * rate.reserved_per_unit,
+            "reserved_points": reserved_points,
             "expires_on": expires_at.astimezone(TOKYO).date().isoformat(), "verified": rate.verified}
 
 
@@ -465,7 +464,7 @@ def best_route(user_id: str, partner_id: str, amount: int, *, uow: UnitOfWork, r
 
     def route(to: str, unit: int, per_unit: int, *, campaign=None, verified: bool, why_closed: str | None = None) -> dict:
         units = amount // unit if amount >= rate.minimum else 0
-        wallet_units = min(units, held.wallet // partner.wallet_first) if partner.wallet_first else 0
+        wallet_units = partner.wallet_units(units, held.wallet)
         return {"to": to, "unit": unit, "per_unit": per_unit, "units": units, "to_amount": units * per_unit,
                 "used": units * unit, "remainder": amount - units * unit, "wallet_used": wallet_units * partner.wallet_first,
                 "campaign": campaign.id if campaign else None,
