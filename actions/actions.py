@@ -17,12 +17,13 @@ from ledger.i18n import fmt_date, fmt_moment, t
 from ledger.model import Refusal
 
 CONVERSION_SLOTS = ("partner", "amount", "municipality", "confirm_conversion", "quote_key", "requested_slot")
-FLIGHT_SLOTS = ("flight_date", "amount", "requested_slot")
+FLIGHT_SLOTS = ("flight_date", "amount", "route", "fare", "cabin", "flight_number", "carrier", "requested_slot")
+FLIGHT_CHANGE_SLOTS = ("flight_id", "flight_lookup", "amount", "fare", "confirm", "quote_key", "requested_slot")
 LINK_SLOTS = ("partner", "confirm", "requested_slot")
 COUPON_SLOTS = ("coupon_code", "requested_slot")
 MOVE_SLOTS = ("prefecture", "municipality", "event", "amount", "confirm", "quote_key", "requested_slot")
 ROUTE_SLOTS = ("partner", "amount", "requested_slot")
-EVERY_FORM_SLOT = tuple(dict.fromkeys(CONVERSION_SLOTS + FLIGHT_SLOTS + LINK_SLOTS + COUPON_SLOTS + MOVE_SLOTS
+EVERY_FORM_SLOT = tuple(dict.fromkeys(CONVERSION_SLOTS + FLIGHT_SLOTS + FLIGHT_CHANGE_SLOTS + LINK_SLOTS + COUPON_SLOTS + MOVE_SLOTS
                                       + ("flight_date",)))
 ALL_WORDS = {"all", "全部", "全額", "すべて", "全て", "ぜんぶ", "all of them", "all of it", "everything"}
 
@@ -31,7 +32,8 @@ ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "stop", "nlu_fallback"})
 # The intent that starts each form: said again while that form asks, it is still about the same task.
 FORM_OF_INTENT = {"convert_points": "conversion_form", "log_flight": "flight_form", "link_partner": "link_form",
                   "unlink_partner": "unlink_form", "redeem_coupon": "coupon_form", "move_points": "move_form",
-                  "set_home_municipality": "home_form", "best_route": "route_form"}
+                  "set_home_municipality": "home_form", "best_route": "route_form",
+                  "edit_flight": "edit_flight_form", "delete_flight": "delete_flight_form"}
 
 
 def _reset(*names: str) -> List[EventType]:
@@ -225,6 +227,9 @@ class ActionAskAmount(Action):
         if tracker.active_loop_name == "flight_form":
             say(dispatcher, locale, "ask_pp")
             return []
+        if tracker.active_loop_name == "edit_flight_form":
+            say(dispatcher, locale, "ask_flight_change")
+            return []
         if tracker.active_loop_name == "move_form":
             reserved = ledger().balance(tracker.sender_id).reserved
             if reserved <= 0:
@@ -395,58 +400,6 @@ class ActionShowBalance(Action):
 
 # ---------------------------------------------------------------- flights and status (プレミアムポイント)
 
-class ValidateFlightForm(RejectOtherIntents, FormValidationAction):
-    def name(self) -> Text:
-        return "validate_flight_form"
-
-    def validate_flight_date(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        locale = locale_of(tracker)
-        try:
-            day = parse_day(str(value), ledger().clock.today())
-        except Refusal as refusal:
-            refuse(dispatcher, locale, refusal, "flight_logged")
-            return {"flight_date": None}
-        return {"flight_date": day.isoformat()}
-
-    def validate_amount(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        try:
-            return {"amount": str(parse_amount(value))}
-        except Refusal as refusal:
-            refuse(dispatcher, locale_of(tracker), refusal, "flight_logged")
-            return {"amount": None}
-
-
-class ActionAskFlightDate(Action):
-    def name(self) -> Text:
-        return "action_ask_flight_date"
-
-    async def run(self, dispatcher, tracker, domain):
-        say(dispatcher, locale_of(tracker), "ask_flight_date")
-        return []
-
-
-class ActionLogFlight(Action):
-    def name(self) -> Text:
-        return "action_log_flight"
-
-    async def run(self, dispatcher, tracker, domain):
-        locale = locale_of(tracker)
-        if not tracker.get_slot("flight_date") or not tracker.get_slot("amount"):
-            return _reset(*FLIGHT_SLOTS)
-        flown_on = dt.date.fromisoformat(tracker.get_slot("flight_date"))
-        pp = parse_amount(tracker.get_slot("amount"))
-        message_id = (tracker.latest_message or {}).get("message_id") or uuid.uuid4().hex
-        try:
-            facts, created = ledger().log_flight(tracker.sender_id, flown_on, pp, f"flight:{tracker.sender_id}:{message_id}")
-        except Refusal as refusal:
-            refuse(dispatcher, locale, refusal, "flight_logged")
-            return _reset(*FLIGHT_SLOTS)
-        say(dispatcher, locale, "flight_logged" if created else "flight_already", facts=facts | {"status": "done"},
-            date=fmt_date(flown_on, locale), pp=facts["pp"], year=str(facts["year"]), year_pp=facts["year_pp"],
-            group=t("ana_group" if facts["ana_group"] else "partner_flight", locale))
-        return _reset(*FLIGHT_SLOTS)
-
-
 class ActionStatusStart(Action):
     """When does Bronze/Platinum/Diamond start — with the reason, to the day."""
 
@@ -565,6 +518,9 @@ class ActionAskConfirm(Action):
 
     async def run(self, dispatcher, tracker, domain):
         locale = locale_of(tracker)
+        if tracker.active_loop_name in ("edit_flight_form", "delete_flight_form"):
+            from actions.flights import ask_confirm_flight_change
+            return ask_confirm_flight_change(dispatcher, tracker, locale)
         if tracker.active_loop_name == "unlink_form":
             say(dispatcher, locale, "confirm_unlink", buttons=_yes_no(locale, "yes_unlink"),
                 facts={"kind": "link", "partner": tracker.get_slot("partner"), "status": "needs_confirmation"},

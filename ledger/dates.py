@@ -13,7 +13,9 @@ import dateparser
 from ledger.model import Refusal
 
 
-def parse_day(text: str, today: dt.date) -> dt.date:
+def parse_day(text: str, today: dt.date, prefer: str = "past") -> dt.date:
+    """A day from what the user typed; without a year, the nearest such day before (`prefer="past"`, a flight
+    flown) or after today (`"future"`, a flight being planned)."""
     folded = unicodedata.normalize("NFKC", text or "").strip()
     if not folded or len(folded) > 40:
         raise Refusal("bad_date", given=(text or "")[:40])
@@ -25,7 +27,7 @@ def parse_day(text: str, today: dt.date) -> dt.date:
         folded,
         languages=["en", "ja"],
         settings={
-            "PREFER_DATES_FROM": "past",
+            "PREFER_DATES_FROM": prefer,
             "RELATIVE_BASE": dt.datetime.combine(today, dt.time(12, 0)),
             "DATE_ORDER": "MDY",
         },

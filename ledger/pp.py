@@ -134,6 +134,12 @@ class FareRules:
     formula_source: str
     rounding: str = "floor"
 
+    def fare_name(self, table_id: str, fare_id: str, locale: str) -> str:
+        """The fare's name in `locale` (e.g. スタンダード / Standard) as its table calls it."""
+        table = next((t for t in self.tables if t.id == table_id), None)
+        fare = next((f for f in table.fares if f.id == fare_id), None) if table else None
+        return fare.name(locale) if fare else fare_id
+
     def find_cabin(self, text: str | None) -> str | None:
         if not text:
             return None

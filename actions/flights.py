@@ -1,0 +1,402 @@
+"""Flights by chat (搭乗記録): log one by PP or by route and fare, list them, edit or delete one.
+
+"6/8に羽田-那覇をスタンダードで搭乗" logs HND→OKA with the PP computed from the fare table of that day;
+"flew NH123 on June 8, 1,342 PP" logs the PP given, the flight number deciding ANA group or partner.
+Editing and deleting find the flight by its date or flight number (buttons when several match, or when
+none was named) and ask for confirmation before anything changes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Dict, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+
+from actions.actions import FLIGHT_CHANGE_SLOTS, FLIGHT_SLOTS, RejectOtherIntents, _key, _reset, _yes_no
+from actions.runtime import ledger, locale_of, refuse, say
+from actions.status import airports_of, entity_values
+from ledger.amounts import parse_amount
+from ledger.dates import parse_day
+from ledger.i18n import fmt_date, t
+from ledger.model import Refusal
+
+# Intents whose message may carry a flight's details (a question asked in between never does).
+_FLIGHT_MESSAGES = frozenset({"log_flight", "inform", "nlu_fallback", "edit_flight", "delete_flight"})
+MAX_BUTTONS = 8
+
+
+def _intent(tracker: Tracker) -> str | None:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def flight_label(flight: dict, locale: str) -> str:
+    """"8 Jun 2026 NH123 HND→OKA Standard 1,774 PP" as the user reads it."""
+    rules = ledger().rules
+    parts = [fmt_date(flight["flown_on"], locale)]
+    if flight.get("flight_number"):
+        parts.append(flight["flight_number"])
+    if flight.get("origin") and flight.get("destination"):
+        airports = rules.segments.airports
+        names = [airports[c].name(locale) if c in airports else c for c in (flight["origin"], flight["destination"])]
+        parts.append("→".join(names))
+    if flight.get("fare"):
+        parts.append(_fare_name(flight["fare"], flight["flown_on"], locale))
+    parts.append(t("pp_n", locale, pp=flight["pp"]))
+    if not flight.get("ana_group", True):
+        parts.append(t("partner_mark", locale))
+    return " ".join(parts)
+
+
+def _fare_name(fare_id: str, flown_on: str | dt.date, locale: str) -> str:
+    fares = ledger().rules.fares
+    day = dt.date.fromisoformat(flown_on) if isinstance(flown_on, str) else flown_on
+    for table in fares.tables:
+        if table.applies_on(day):
+            fare = next((f for f in table.fares if f.id == fare_id), None)
+            if fare:
+                return fare.name(locale)
+    return fare_id
+
+
+def _status_hint(user_id: str, year: int, locale: str) -> str | None:
+    """One line after a change: how far the next tier is, or that it is reached."""
+    to_go = ledger().pp_to_go(user_id, None, year)
+    tier = ledger().rules.status.tier(to_go["tier"]).name(locale)
+    if to_go["reached"]:
+        return t("hint_reached", locale, tier=tier, start=fmt_date(to_go["advance_service_from"], locale))
+    return t("hint_to_go", locale, tier=tier, missing=to_go["pp_missing_on_ana_group_only"])
+
+
+# ---------------------------------------------------------------- logging a flight
+
+class ValidateFlightForm(RejectOtherIntents, FormValidationAction):
+    """Date, then the PP — or, instead of the PP, a route and a fare to compute them from."""
+
+    def name(self) -> Text:
+        return "validate_flight_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain):
+        if tracker.get_slot("amount") is None and tracker.get_slot("route") and tracker.get_slot("carrier") != "partner":
+            return ["flight_date", "fare"]
+        return ["flight_date", "amount"]
+
+    async def get_extraction_events(self, dispatcher, tracker, domain):
+        events = await super().get_extraction_events(dispatcher, tracker, domain)
+        codes = airports_of(tracker) if _intent(tracker) in _FLIGHT_MESSAGES else []
+        if len(codes) >= 2 and codes[0] != codes[1]:
+            route = f"{codes[0]}-{codes[1]}"
+            tracker.slots["route"] = route
+            events.append(SlotSet("route", route))
+        return events
+
+    def validate_flight_date(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        locale = locale_of(tracker)
+        try:
+            day = parse_day(str(value), ledger().clock.today())
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "flight_logged")
+            return {"flight_date": None}
+        return {"flight_date": day.isoformat()}
+
+    def validate_amount(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        try:
+            return {"amount": str(parse_amount(value))}
+        except Refusal as refusal:
+            if tracker.get_slot("route"):  # a route given where the PP were asked: the fare comes next
+                return {"amount": None}
+            refuse(dispatcher, locale_of(tracker), refusal, "flight_logged")
+            return {"amount": None}
+
+    def validate_fare(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        route, day = tracker.get_slot("route"), tracker.get_slot("flight_date")
+        if route and day:
+            origin, destination = route.split("-")
+            try:
+                ledger().compute_pp(origin, destination, dt.date.fromisoformat(day), str(value),
+                                    tracker.get_slot("cabin"))
+            except Refusal as refusal:
+                refuse(dispatcher, locale_of(tracker), refusal, "flight_logged")
+                return {"fare": None}
+        return {"fare": str(value)}
+
+    def validate_flight_number(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        from ledger.flights import flight_number
+        try:
+            number, carrier = flight_number(str(value), ledger().rules)
+        except Refusal as refusal:
+            refuse(dispatcher, locale_of(tracker), refusal, "flight_logged")
+            return {"flight_number": None}
+        return {"flight_number": number, "carrier": carrier}
+
+
+class ActionAskFlightDate(Action):
+    def name(self) -> Text:
+        return "action_ask_flight_date"
+
+    async def run(self, dispatcher, tracker, domain):
+        say(dispatcher, locale_of(tracker), "ask_flight_date")
+        return []
+
+
+class ActionAskFare(Action):
+    def name(self) -> Text:
+        return "action_ask_fare"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        route = (tracker.get_slot("route") or "-").split("-")
+        airports = ledger().rules.segments.airports
+        names = [airports[c].name(locale) if c in airports else c for c in route]
+        say(dispatcher, locale, "ask_fare", origin=names[0], destination=names[-1])
+        return []
+
+
+class ActionLogFlight(Action):
+    def name(self) -> Text:
+        return "action_log_flight"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        amount, route = tracker.get_slot("amount"), tracker.get_slot("route")
+        if not tracker.get_slot("flight_date") or not (amount or (route and tracker.get_slot("fare"))):
+            return _reset(*FLIGHT_SLOTS)
+        flown_on = dt.date.fromisoformat(tracker.get_slot("flight_date"))
+        segment = None
+        if route:
+            origin, destination = route.split("-")
+            segment = {"origin": origin, "destination": destination, "fare": tracker.get_slot("fare"),
+                       "cabin": tracker.get_slot("cabin")}
+        try:
+            facts, created = ledger().log_flight(
+                tracker.sender_id, flown_on, parse_amount(amount) if amount else None, _key(tracker, "flight"),
+                ana_group=tracker.get_slot("carrier") != "partner", segment=segment,
+                flight_number=tracker.get_slot("flight_number"))
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "flight_logged")
+            return _reset(*FLIGHT_SLOTS)
+        lines = [t("flight_line", locale, flight=flight_label(_as_flight(facts), locale))]
+        computed = facts.get("pp_computed")
+        if computed:
+            lines.append(t("flight_pp_why", locale, miles=computed["segment_miles"], rate=computed["rate"],
+                           multiplier=computed["multiplier"], boarding=computed["boarding_points"], pp=computed["pp"]))
+            if not computed["verified"]:
+                lines.append(t("flight_pp_unverified", locale))
+        hint = _status_hint(tracker.sender_id, facts["year"], locale)
+        if hint:
+            lines.append(hint)
+        say(dispatcher, locale, "flight_logged" if created else "flight_already", facts=facts | {"status": "done"},
+            extra=lines, date=fmt_date(flown_on, locale), pp=facts["pp"], year=str(facts["year"]),
+            year_pp=facts["year_pp"], group=t("ana_group" if facts["ana_group"] else "partner_flight", locale))
+        return _reset(*FLIGHT_SLOTS)
+
+
+def _as_flight(facts: dict) -> dict:
+    return {"flown_on": facts["flown_on"], "pp": facts["pp"], "ana_group": facts["ana_group"],
+            "flight_number": facts.get("flight_number"), "origin": facts.get("origin"),
+            "destination": facts.get("destination"), "fare": facts.get("fare")}
+
+
+class ActionListFlights(Action):
+    """This year's flights, oldest first, with the year's total."""
+
+    def name(self) -> Text:
+        return "action_list_flights"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        year = ledger().clock.today().year
+        flights = ledger().list_flights(tracker.sender_id, year)
+        total = sum(f["pp"] for f in flights)
+        facts = {"kind": "flights", "year": year, "flights": flights, "year_pp": total}
+        if not flights:
+            say(dispatcher, locale, "flights_none", facts=facts, year=str(year))
+            return []
+        lines = [f"• {flight_label(f, locale)}" for f in flights]
+        say(dispatcher, locale, "flights_title", facts=facts, extra=lines, year=str(year), n=len(flights), pp=total)
+        return []
+
+
+# ---------------------------------------------------------------- editing and deleting a flight
+
+class FlightChangeValidation(RejectOtherIntents, FormValidationAction):
+    """Which flight (by date or flight number, or a button), then — for an edit — the new PP or fare, then yes/no."""
+
+    def name(self) -> Text:  # the SDK registers every subclass by name; this base is never called
+        return "validate_flight_change_base"
+
+    def extract_flight_id(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("flight_id") or _intent(tracker) not in _FLIGHT_MESSAGES:
+            return {}
+        days, numbers = entity_values(tracker, "date"), entity_values(tracker, "flight_number")
+        if not days and not numbers:
+            return {}
+        said = (days or numbers)[0]
+        try:
+            on = parse_day(days[0], ledger().clock.today()) if days else None
+            number = None
+            if numbers:
+                from ledger.flights import flight_number
+                number = flight_number(numbers[0], ledger().rules)[0]
+        except Refusal:
+            return {"flight_lookup": {"not_found": True, "said": said}}
+        matches = ledger().find_flights(tracker.sender_id, on=on, flight_number=number)
+        if len(matches) == 1:
+            return {"flight_id": str(matches[0]["flight_id"]), "flight_lookup": None}
+        if not matches:
+            return {"flight_lookup": {"not_found": True, "said": said}}
+        return {"flight_lookup": {"matches": [m["flight_id"] for m in matches]}}
+
+    def validate_flight_id(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if _flight(tracker.sender_id, value) is None:
+            refuse(dispatcher, locale_of(tracker), Refusal("flight_not_found", flight_id=str(value)), "flight")
+            return {"flight_id": None}
+        return {"flight_id": str(value)}
+
+    def validate_confirm(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return {"confirm": bool(value)}
+
+
+def _flight(user_id: str, flight_id: Any) -> dict | None:
+    try:
+        wanted = int(str(flight_id))
+    except ValueError:
+        return None
+    return next((f for f in ledger().find_flights(user_id) if f["flight_id"] == wanted), None)
+
+
+class ValidateDeleteFlightForm(FlightChangeValidation):
+    def name(self) -> Text:
+        return "validate_delete_flight_form"
+
+
+class ValidateEditFlightForm(FlightChangeValidation):
+    def name(self) -> Text:
+        return "validate_edit_flight_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain):
+        change = [] if tracker.get_slot("amount") or tracker.get_slot("fare") else ["amount"]
+        return ["flight_id", *change, "confirm"]
+
+    def validate_amount(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        try:
+            return {"amount": str(parse_amount(value))}
+        except Refusal as refusal:
+            if tracker.get_slot("fare"):  # the fare was the change
+                return {"amount": None}
+            refuse(dispatcher, locale_of(tracker), refusal, "flight_edited")
+            return {"amount": None}
+
+    def validate_fare(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return {"fare": str(value)}
+
+
+class ActionAskFlightId(Action):
+    """Which flight: buttons for the ones that matched, or for the latest ones when none was named or found."""
+
+    def name(self) -> Text:
+        return "action_ask_flight_id"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        flights = ledger().find_flights(tracker.sender_id)
+        if not flights:
+            refuse(dispatcher, locale, Refusal("no_flights_logged"), "flight")
+            return [ActiveLoop(None), *_reset(*FLIGHT_CHANGE_SLOTS)]
+        lookup = tracker.get_slot("flight_lookup") or {}
+        matches = lookup.get("matches") or []
+        shown = [f for f in flights if f["flight_id"] in matches] if matches else flights[:MAX_BUTTONS]
+        buttons = [{"title": flight_label(f, locale), "payload": '/inform{"flight_id":"%d"}' % f["flight_id"]}
+                   for f in shown[:MAX_BUTTONS]]
+        if lookup.get("not_found"):
+            say(dispatcher, locale, "flight_not_found_for", said=lookup["said"])
+        say(dispatcher, locale, "ask_which_flight_of" if matches else "ask_which_flight", buttons=buttons,
+            n=len(matches))
+        return [SlotSet("flight_lookup", None)]
+
+
+def ask_confirm_flight_change(dispatcher, tracker: Tracker, locale: str) -> list:
+    """The last question of the edit and delete forms: what will change, yes or no (nothing changes before)."""
+    flight = _flight(tracker.sender_id, tracker.get_slot("flight_id"))
+    if flight is None:
+        refuse(dispatcher, locale, Refusal("flight_not_found", flight_id=str(tracker.get_slot("flight_id"))), "flight")
+        return [ActiveLoop(None), *_reset(*FLIGHT_CHANGE_SLOTS)]
+    label = flight_label(flight, locale)
+    key = SlotSet("quote_key", f"flight-change:{tracker.sender_id}:{uuid.uuid4().hex}")
+    if tracker.active_loop_name == "delete_flight_form":
+        say(dispatcher, locale, "confirm_delete_flight", buttons=_yes_no(locale, "yes_delete"), flight=label,
+            facts={"kind": "flight_deleted", "flight": flight, "status": "needs_confirmation"})
+        return [key]
+    after = dict(flight)
+    try:
+        if tracker.get_slot("amount"):
+            after["pp"] = parse_amount(tracker.get_slot("amount"))
+        else:
+            if not flight.get("origin"):
+                raise Refusal("route_unknown", flight_id=flight["flight_id"])
+            computed = ledger().compute_pp(flight["origin"], flight["destination"],
+                                           dt.date.fromisoformat(flight["flown_on"]), tracker.get_slot("fare"))
+            after.update(pp=computed.pp, fare=computed.fare_id)
+    except Refusal as refusal:
+        refuse(dispatcher, locale, refusal, "flight_edited")
+        return [ActiveLoop(None), *_reset(*FLIGHT_CHANGE_SLOTS)]
+    say(dispatcher, locale, "confirm_edit_flight", buttons=_yes_no(locale, "yes_change"), flight=label,
+        after=flight_label(after, locale),
+        facts={"kind": "flight_edited", "before": flight, "after": after, "status": "needs_confirmation"})
+    return [key]
+
+
+class FlightChangeAction(Action):
+    kind = "flight"
+    done_key = ""
+
+    def name(self) -> Text:  # every subclass names itself
+        return "action_flight_change_base"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        flight_id = tracker.get_slot("flight_id")
+        if not flight_id or tracker.get_slot("confirm") is None:
+            return _reset(*FLIGHT_CHANGE_SLOTS)
+        if not tracker.get_slot("confirm"):
+            say(dispatcher, locale, "flight_unchanged", facts={"kind": self.kind, "status": "cancelled"})
+            return _reset(*FLIGHT_CHANGE_SLOTS)
+        key = tracker.get_slot("quote_key") or _key(tracker, self.kind)
+        try:
+            facts = self.change(tracker, int(flight_id), key)
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, self.kind)
+            return _reset(*FLIGHT_CHANGE_SLOTS)
+        lines = [line for line in [_status_hint(tracker.sender_id, facts["year"], locale)] if line]
+        say(dispatcher, locale, self.done_key, facts=facts | {"status": "done"}, extra=lines,
+            flight=flight_label(facts.get("flight") or facts["before"], locale),
+            after=flight_label(facts["after"], locale) if "after" in facts else "",
+            year=str(facts["year"]), year_pp=facts["year_pp"])
+        return _reset(*FLIGHT_CHANGE_SLOTS)
+
+    def change(self, tracker: Tracker, flight_id: int, key: str) -> dict:
+        raise NotImplementedError
+
+
+class ActionDeleteFlight(FlightChangeAction):
+    kind, done_key = "flight_deleted", "flight_deleted"
+
+    def name(self) -> Text:
+        return "action_delete_flight"
+
+    def change(self, tracker, flight_id, key):
+        return ledger().delete_flight(tracker.sender_id, flight_id, key)
+
+
+class ActionEditFlight(FlightChangeAction):
+    kind, done_key = "flight_edited", "flight_edited"
+
+    def name(self) -> Text:
+        return "action_edit_flight"
+
+    def change(self, tracker, flight_id, key):
+        amount = tracker.get_slot("amount")
+        return ledger().edit_flight(tracker.sender_id, flight_id, key,
+                                    premium_points=parse_amount(amount) if amount else None,
+                                    fare=None if amount else tracker.get_slot("fare"))
