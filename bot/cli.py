@@ -7,7 +7,7 @@
     pointsbot sandbox coupon --partner ponta --points 1000   # prints a new coupon code
     pointsbot reserved auto-move                     # the daily 14-day move of reserved points
     pointsbot exchanges recover [--older-than 60]    # finish or reverse exchanges a partner timeout left
-    pointsbot flights import FILE --user U           # CSV: date,pp,ana_group[,origin,destination,fare]
+    pointsbot flights import FILE --user U           # CSV: date,pp,ana_group[,origin,destination,fare,cabin,flight_number]
     pointsbot run | serve | train                    # what `make run` / `make serve` do
 
 Built with Typer (a maintained CLI library) rather than hand-rolled argparse.
@@ -149,12 +149,14 @@ PROGRESS_FROM_ROWS = 200  # below this an import takes a few seconds; larger fil
 
 @flights.command("import")
 def flights_import(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
-                                               help="CSV with a header: date,pp,ana_group[,origin,destination,fare]"),
+                                               help="CSV with a header: date,pp,ana_group[,origin,destination,fare,"
+                                                    "cabin,flight_number]"),
                    user: str = typer.Option(..., help="user id (Telegram users are tg:<id>)")) -> None:
     """Import flights from a CSV file: every row is checked first, and nothing is imported if any row is bad.
 
-    Importing the same file again adds nothing (each row's key comes from its content). Rows with a
-    route but no PP are listed as needing PP computation and skipped.
+    Rows with a route and a fare but no PP get their PP computed (an unknown route or fare is a bad
+    row); a flight_number column decides ANA group or partner. Importing the same file again adds
+    nothing (each row's key comes from its content), and brings back no flight deleted or edited since.
     """
     from ledger.flights_csv import parse_flights_csv
 
@@ -168,31 +170,35 @@ def flights_import(file: Path = typer.Argument(..., exists=True, dir_okay=False,
     else:
         _fail(f"{file}: not UTF-8 or Shift_JIS text")
     ledger = bootstrap()
-    plan = parse_flights_csv(text, user, ledger.clock.today())
+    plan = parse_flights_csv(text, user, ledger.clock.today(), rules=ledger.rules)
     if plan.header_error:
         _fail(f"{file}: {plan.header_error}")
     if plan.bad:
         for problem in plan.bad:
             typer.echo(f"{file}: {problem}", err=True)
         _fail(f"{len(plan.bad)} bad row(s) in {file}; nothing was imported. Fix them and import the file again.")
-    added = already = 0
+    added = already = retired = 0
     total = len(plan.rows)
     step = max(1, total // 20)
     for done, row in enumerate(plan.rows, start=1):
         try:
-            _facts, created = ledger.log_flight(user, row.flown_on, row.premium_points, row.idempotency_key,
-                                                ana_group=row.ana_group)
+            facts, created = ledger.log_flight(user, row.flown_on, row.given_pp, row.idempotency_key,
+                                               ana_group=row.ana_group, segment=row.segment,
+                                               flight_number=row.flight_number)
         except Refusal as refusal:  # checked above; only a clock moved back since could get here
             typer.echo(f"{file}: line {row.line}: {refusal.reason}", err=True)
             _fail(f"stopped at line {row.line} after {added} new flight(s); import the file again to finish")
         added += created
-        already += not created
+        already += not created and not facts["deleted"]
+        retired += facts["deleted"]
         if total >= PROGRESS_FROM_ROWS and (done % step == 0 or done == total):
             typer.echo(f"  {done:,}/{total:,} rows ({done * 100 // total}%)", err=True)
     typer.echo(f"{user}: {added:,} flight(s) imported, {already:,} already there")
-    if plan.needs_pp:
-        lines = ", ".join(map(str, plan.needs_pp[:20])) + (" …" if len(plan.needs_pp) > 20 else "")
-        typer.echo(f"{len(plan.needs_pp):,} row(s) need PP computation and were skipped for now (lines {lines})")
+    if retired:
+        typer.echo(f"{retired:,} row(s) are flights deleted or edited since an earlier import; not added again")
+    computed = sum(row.pp_from_route for row in plan.rows)
+    if computed:
+        typer.echo(f"{computed:,} row(s) had their PP computed from route and fare")
     years = sorted({row.flown_on.year for row in plan.rows})
     for year in years:
         pp = sum(f.premium_points for f in ledger.flights_for_year(user, year))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from ledger import db, exchanges, services
+from ledger import db, exchanges, pp, services
 from ledger.clock import Clock
 from ledger.config import Settings
 from ledger.partners import PartnerGateway, SandboxPartnerGateway
@@ -107,13 +107,34 @@ class Ledger:
 
     # status
     def log_flight(self, user_id: str, flown_on: dt.date, premium_points: int | None, idempotency_key: str,
-                   ana_group: bool = True, segment: dict | None = None):
+                   ana_group: bool = True, segment: dict | None = None, flight_number: str | None = None):
+        """(facts, created); facts carry flight_id, flight_number, origin, destination, fare, year_pp."""
         return services.log_flight(user_id, flown_on, premium_points, idempotency_key, uow=self.uow(),
-                                   clock=self.clock, ana_group=ana_group, rules=self.rules, segment=segment)
+                                   clock=self.clock, ana_group=ana_group, rules=self.rules, segment=segment,
+                                   flight_number=flight_number)
 
     def flights_for_year(self, user_id: str, year: int):
-        """Plain `FlightPP` values (flown_on, premium_points, ana_group) for flights flown in `year`."""
+        """Plain `FlightPP` values (flown_on, premium_points, ana_group) for live flights flown in `year`."""
         return services.flights_for_year(user_id, year, uow=self.uow())
+
+    def list_flights(self, user_id: str, year: int | None = None) -> list[dict]:
+        """Live flights of `year` (default this year, Tokyo), oldest first: {"flight_id", "flown_on", "pp",
+        "ana_group", "flight_number", "origin", "destination", "fare"}."""
+        return services.list_flights(user_id, year, uow=self.uow(), clock=self.clock)
+
+    def find_flights(self, user_id: str, on: dt.date | None = None, flight_number: str | None = None) -> list[dict]:
+        """Live flights flown on `on` and/or numbered `flight_number`, any year, newest first (same dicts)."""
+        return services.find_flights(user_id, on, flight_number, uow=self.uow(), rules=self.rules)
+
+    def delete_flight(self, user_id: str, flight_id: int, idempotency_key: str) -> dict:
+        """{"kind": "flight_deleted", "flight", "year", "year_pp"}; Refusal flight_not_found."""
+        return services.delete_flight(user_id, flight_id, idempotency_key, uow=self.uow(), clock=self.clock)
+
+    def edit_flight(self, user_id: str, flight_id: int, idempotency_key: str, *, premium_points: int | None = None,
+                    fare: str | None = None, flown_on: dt.date | None = None) -> dict:
+        """{"kind": "flight_edited", "before", "after", "year", "year_pp"}; a new fare recomputes the PP."""
+        return services.edit_flight(user_id, flight_id, idempotency_key, uow=self.uow(), clock=self.clock,
+                                    rules=self.rules, premium_points=premium_points, fare=fare, flown_on=flown_on)
 
     def status_start(self, user_id: str, tier: str | None, year: int | None = None):
         return services.status_start(user_id, tier, uow=self.uow(), rules=self.rules, clock=self.clock, year=year)
@@ -132,6 +153,10 @@ class Ledger:
 
     def cheapest(self, options: list[tuple[str, int, int]]) -> dict:
         return services.cheapest(options)
+
+    def compute_pp(self, origin: str, destination: str, flown_on: dt.date, fare: str | None, cabin: str | None = None):
+        """One ANA-group flight's PP from route and fare (nothing stored); refuses an unknown route or fare."""
+        return pp.compute_pp(origin, destination, flown_on, fare, cabin=cabin, rules=self.rules)
 
     def sfc_eligible_from(self, user_id: str, on: dt.date | None = None):
         return services.sfc_eligible_from(user_id, uow=self.uow(), rules=self.rules, clock=self.clock, on=on)

@@ -118,6 +118,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "task.move_form": {"en": "moving reserved points", "ja": "留保ポイントの移行"},
     "task.home_form": {"en": "setting the home municipality", "ja": "基本自治体の設定"},
     "task.route_form": {"en": "the route advice", "ja": "使い道の比較"},
+    "task.edit_flight_form": {"en": "changing the flight", "ja": "搭乗記録の修正"},
+    "task.delete_flight_form": {"en": "deleting the flight", "ja": "搭乗記録の削除"},
     "move_reserved_button": {"en": "Move reserved points ({n})", "ja": "留保ポイントを移す（{n}）"},
     "ask_partner": {
         "en": "Which program do you want to convert from?",
@@ -162,8 +164,69 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "搭乗日はいつですか？（例：2016年6月8日）",
     },
     "ask_pp": {
-        "en": "How many premium points (PP) did that flight earn?",
-        "ja": "そのフライトで獲得したプレミアムポイント（PP）はいくつですか？",
+        "en": "How many premium points (PP) did that flight earn? Or tell me the route and fare (e.g. HND-OKA "
+              "Standard) and I will compute them.",
+        "ja": "そのフライトで獲得したプレミアムポイント（PP）はいくつですか？路線と運賃（例：羽田-那覇 スタンダード）"
+              "を教えていただければ計算します。",
+    },
+    "ask_fare": {
+        "en": "Which fare was it for {origin}→{destination}? (e.g. Standard, Value, Flex)",
+        "ja": "{origin}→{destination}の運賃は何でしたか？（例：スタンダード、バリュー、フレックス）",
+    },
+    "flight_line": {"en": "• {flight}", "ja": "• {flight}"},
+    "flight_pp_why": {
+        "en": "PP: {miles} segment miles × {rate}% (fare) × {multiplier} (route) + {boarding} boarding points = {pp} "
+              "(rounded down).",
+        "ja": "PP：区間基本マイレージ{miles} × 積算率{rate}% × 路線倍率{multiplier} + 搭乗ポイント{boarding} = {pp}"
+              "（端数切り捨て）。",
+    },
+    "flight_pp_unverified": {
+        "en": "These figures come from a table I could not verify against ANA; check the PP on ANA's site.",
+        "ja": "この計算には未確認の表を使っています。ANAのサイトでPPをご確認ください。",
+    },
+    "pp_n": {"en": "{pp} PP", "ja": "{pp} PP"},
+    "partner_mark": {"en": "(partner)", "ja": "（提携便）"},
+    "hint_to_go": {"en": "{missing} PP to {tier}.", "ja": "{tier}まであと{missing} PPです。"},
+    "hint_reached": {"en": "{tier} reached: it starts {start}.", "ja": "{tier}達成：{start}から開始です。"},
+    "flights_title": {
+        "en": "Your flights in {year} ({n}, {pp} PP in total):",
+        "ja": "{year}年の搭乗記録（{n}件、合計{pp} PP）：",
+    },
+    "flights_none": {"en": "No flights logged in {year} yet.", "ja": "{year}年の搭乗記録はまだありません。"},
+    "ask_which_flight": {
+        "en": "Which flight? Tap one, or tell me its date or flight number.",
+        "ja": "どの搭乗ですか？ボタンを押すか、搭乗日か便名を教えてください。",
+    },
+    "ask_which_flight_of": {
+        "en": "{n} flights match. Which one?",
+        "ja": "該当する搭乗が{n}件あります。どれですか？",
+    },
+    "flight_not_found_for": {
+        "en": "I found no logged flight for “{said}”.",
+        "ja": "「{said}」に該当する搭乗記録が見つかりませんでした。",
+    },
+    "ask_flight_change": {
+        "en": "What should I change: the PP (e.g. 1,500 PP) or the fare (e.g. Value)?",
+        "ja": "何を修正しますか？PP（例：1500PP）か運賃（例：バリュー）を教えてください。",
+    },
+    "confirm_delete_flight": {
+        "en": "Delete this flight: {flight}? Its PP will no longer count.",
+        "ja": "この搭乗記録を削除しますか？ {flight}（このPPは集計から外れます）",
+    },
+    "confirm_edit_flight": {
+        "en": "Change {flight} to {after}?",
+        "ja": "{flight} を {after} に修正しますか？",
+    },
+    "yes_delete": {"en": "Yes, delete", "ja": "はい、削除する"},
+    "yes_change": {"en": "Yes, change", "ja": "はい、修正する"},
+    "flight_unchanged": {"en": "OK, I changed nothing.", "ja": "何も変更していません。"},
+    "flight_deleted": {
+        "en": "Deleted: {flight}. Your {year} total is now {year_pp} PP.",
+        "ja": "削除しました：{flight}。{year}年の合計は{year_pp} PPです。",
+    },
+    "flight_edited": {
+        "en": "Changed: {flight} → {after}. Your {year} total is now {year_pp} PP.",
+        "ja": "修正しました：{flight} → {after}。{year}年の合計は{year_pp} PPです。",
     },
     "flight_logged": {
         "en": "Logged your flight on {date}: {pp} PP ({group}). Your {year} total is now {year_pp} PP.",
@@ -222,6 +285,133 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "（ANAグループ便であと{n} PP）",
     },
     "ask_tier": {"en": "Which status: Bronze, Platinum or Diamond?", "ja": "どのステータスですか？ブロンズ・プラチナ・ダイヤモンド"},
+    # status questions (actions/status.py)
+    "now_title": {"en": "Your status today ({today}):", "ja": "本日（{today}）のステータス："},
+    "now_held_advance": {
+        "en": "• {tier}, from {since} as advance service (事前サービス) for PP earned in {earned}; the main status "
+              "follows from {main_from} and runs until {until}.",
+        "ja": "• {tier}：{earned}年の獲得PPによる事前サービスとして{since}から。本ステータスは{main_from}から{until}までです。",
+    },
+    "now_held_main": {
+        "en": "• {tier} (main status for PP earned in {earned}), from {since} until {until}.",
+        "ja": "• {tier}（{earned}年の獲得PPによる本ステータス）：{since}〜{until}。",
+    },
+    "now_none": {
+        "en": "• No premium status: your PP so far are not enough for Bronze.",
+        "ja": "• プレミアムステータスはありません（ブロンズに届くPPがまだありません）。",
+    },
+    "now_credited_today": {
+        "en": "• {tier}: the PP that reach it were credited on {credited}, but the status only shows from the day "
+              "after crediting: {start}.",
+        "ja": "• {tier}：達成分のPPは{credited}に積算済みですが、ステータスの反映は積算の翌日、{start}からです。",
+    },
+    "now_waiting_april": {
+        "en": "• {tier}: reached between January and March, so it starts in April ({start}; ANA's official word is "
+              "“mid-April”).",
+        "ja": "• {tier}：1〜3月の達成のため、開始は4月です（{start}。ANAの公式表現は「4月中旬」）。",
+    },
+    "now_partner_window": {
+        "en": "• {tier} may already show: a partner airline's PP are credited 3 days to a month after the flight, "
+              "so it starts between {start} and {start_by}.",
+        "ja": "• {tier}はすでに反映されている可能性があります。提携航空会社便のPPは搭乗の3日後〜1か月後に積算されるため、"
+              "開始は{start}〜{start_by}の間です。",
+    },
+    "now_pp": {
+        "en": "PP credited in {year} so far: {pp} ({group_pp} on ANA-group flights).",
+        "ja": "{year}年の積算済みPP：{pp}（うちANAグループ便{group_pp}）。",
+    },
+    "end_until": {"en": "Your {tier} runs until {until}.", "ja": "{tier}の有効期限は{until}です。"},
+    "end_ended": {"en": "Your {tier} ended on {until}.", "ja": "{tier}は{until}で終了しました。"},
+    "end_why": {
+        "en": "Why: it was earned with PP of {earned}; the main status runs from {main_from} to March 31 of the "
+              "year after ({until}). Reaching it again this year extends it by another year.",
+        "ja": "理由：{earned}年のPPで獲得したため、本ステータスは{main_from}から翌年3月31日（{until}）までです。"
+              "今年も達成すれば、さらに1年延びます。",
+    },
+    "end_replaced": {
+        "en": "From {start} your {higher} replaces {tier} (a higher tier reached later takes over).",
+        "ja": "{start}からは上位の{higher}に切り替わります（後から達成した上位ステータスが優先されます）。",
+    },
+    "end_not_held": {
+        "en": "You do not hold {tier} in the years that count; in {year} you need {missing} more PP for it.",
+        "ja": "{tier}は現在対象となる年に獲得していません。{year}年はあと{missing} PPで達成です。",
+    },
+    "to_go": {
+        "en": "{missing} PP to {tier} in {year}: you have {pp} PP ({group_pp} on ANA-group flights); {tier} needs "
+              "{need}, {need_group} of them on ANA-group flights.",
+        "ja": "{year}年の{tier}まであと{missing} PPです。現在{pp} PP（うちANAグループ便{group_pp}）、{tier}には{need} PP"
+              "（うちANAグループ便{need_group}）が必要です。",
+    },
+    "to_go_group_short": {
+        "en": "All {group_missing} of them must be on ANA-group flights (partner PP count toward the total only).",
+        "ja": "このうち{group_missing} PPはANAグループ便で必要です（提携航空会社便のPPは合計にのみ数えられます）。",
+    },
+    "to_go_partner_may": {
+        "en": "Up to {partner} of them may come from partner airlines; {group_missing} must be on ANA-group flights.",
+        "ja": "このうち最大{partner} PPは提携航空会社便でも構いません。ANAグループ便で必要なのは{group_missing} PPです。",
+    },
+    "to_go_reached": {
+        "en": "You have already reached {tier} in {year} ({pp} PP, {group_pp} on ANA-group flights): it starts {start}.",
+        "ja": "{year}年の{tier}はすでに達成しています（{pp} PP、うちANAグループ便{group_pp}）。開始は{start}です。",
+    },
+    "what_if_title": {"en": "If you fly {flights}:", "ja": "{flights}に搭乗した場合："},
+    "what_if_leg": {"en": "{origin}→{destination} ({fare}, {pp} PP) on {day}",
+                    "ja": "{day} {origin}→{destination}（{fare}、{pp} PP）"},
+    "what_if_pp": {"en": "a flight of {pp} PP on {day}", "ja": "{day}に{pp} PPのフライト"},
+    "what_if_total": {
+        "en": "• +{added} PP → {pp} PP in {year} ({group_pp} on ANA-group flights).",
+        "ja": "• +{added} PP → {year}年の合計{pp} PP（うちANAグループ便{group_pp}）。",
+    },
+    "what_if_reached": {
+        "en": "• {tier} would start on {start} (PP credited {credited}, the status from the day after); main status "
+              "{main_from} – {main_until}.",
+        "ja": "• {tier}は{start}から開始します（PP積算{credited}、その翌日から反映）。本ステータスは{main_from}〜{main_until}。",
+    },
+    "what_if_earlier": {"en": "• Without these flights it would start on {before}.",
+                        "ja": "• これらの搭乗がなければ開始は{before}です。"},
+    "what_if_already": {"en": "• You reach {tier} with your logged flights already; these do not change the date.",
+                        "ja": "• {tier}は記録済みの搭乗で達成済みのため、開始日は変わりません。"},
+    "what_if_short": {
+        "en": "• Still {missing} PP short of {tier} ({group_missing} of them needed on ANA-group flights).",
+        "ja": "• それでも{tier}まであと{missing} PP（うちANAグループ便で{group_missing} PP）足りません。",
+    },
+    "what_if_ask": {
+        "en": "Tell me the flight to try: route and fare with a date (e.g. “HND-OKA Standard on 12/10”), or the PP "
+              "(e.g. “5,000 PP on December 10”).",
+        "ja": "試算する搭乗を教えてください。路線と運賃と日付（例：「12/10に羽田-那覇をスタンダード」）か、"
+              "PP（例：「12月10日に5000PP」）でどうぞ。",
+    },
+    "cheapest_title": {"en": "Cheapest per PP: {best}.", "ja": "PP単価が最も安いのは{best}です。"},
+    "cheapest_row": {"en": "{n}. {label}: {pp} PP for {yen} yen — {per} yen per PP",
+                     "ja": "{n}. {label}：{yen}円で{pp} PP — 1 PPあたり{per}円"},
+    "cheapest_option": {"en": "option {n}", "ja": "候補{n}"},
+    "cheapest_ask": {
+        "en": "Give me each fare with its price, e.g. “HND-OKA Value 23,000 yen or Standard 30,000 yen”, or PP with "
+              "prices, e.g. “1,774 PP for 30,000 yen or 1,100 PP for 23,000 yen”.",
+        "ja": "運賃ごとに価格を教えてください。例：「羽田-那覇 バリュー23,000円とスタンダード30,000円」、"
+              "または「1774PPで30,000円と1100PPで23,000円」。",
+    },
+    "sfc_now": {
+        "en": "You can apply for the SFC (Super Flyers Card) now: you hold {tier} from {since} until {until}. "
+              "Apply for an SFC credit card while the status lasts.",
+        "ja": "SFC（スーパーフライヤーズカード）は今すぐ申し込めます。{tier}を{since}から{until}まで保有しています。"
+              "ステータスがある間にSFCのクレジットカードを申し込んでください。",
+    },
+    "sfc_from": {
+        "en": "You can apply for the SFC from {start}, when your {tier} starts (advance service counts).",
+        "ja": "SFCは{tier}が始まる{start}から申し込めます（事前サービス期間中も可）。",
+    },
+    "sfc_from_window": {
+        "en": "You can apply for the SFC once your {tier} shows: between {start} and {start_by}, because a partner "
+              "airline's PP are credited 3 days to a month after the flight.",
+        "ja": "SFCは{tier}が反映されてから申し込めます。提携航空会社便のPPは搭乗の3日後〜1か月後に積算されるため、"
+              "{start}〜{start_by}の間です。",
+    },
+    "sfc_not_yet": {
+        "en": "The SFC needs {tier} or higher. You have {pp} PP in {year}: {missing} PP to go "
+              "({group_missing} of them on ANA-group flights).",
+        "ja": "SFCの申込には{tier}以上が必要です。{year}年は{pp} PP、あと{missing} PP（うちANAグループ便で{group_missing} PP）です。",
+    },
     "too_long": {
         "en": "That message is too long ({length} characters). Please keep it under {limit} characters.",
         "ja": "メッセージが長すぎます（{length}文字）。{limit}文字以内でお願いします。",
@@ -447,6 +637,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "That request was already used for something else; nothing was changed.",
         "ja": "このリクエストは別の処理で使用済みのため、何も変更していません。",
     },
+    "refusal.no_flights_logged": {
+        "en": "You have no flights logged yet.",
+        "ja": "搭乗記録はまだありません。",
+    },
+    "refusal.fare_needed": {
+        "en": "Which fare is it for {origin}–{destination}? (e.g. Standard, Value, Flex)",
+        "ja": "{origin}–{destination}の運賃は何ですか？（例：スタンダード、バリュー、フレックス）",
+    },
     "refusal.flight_in_future": {
         "en": "{flown_on} is after today ({today}); I log flights once they are flown.",
         "ja": "{flown_on}は今日（{today}）より後の日付です。搭乗後に記録してください。",
@@ -508,6 +706,24 @@ CATALOG: dict[str, dict[str, str]] = {
     "refusal.unknown_carrier": {
         "en": "I can compute PP for ANA-group flights and for Star Alliance partner flights only.",
         "ja": "PPを計算できるのはANAグループ便とスターアライアンス提携航空会社便だけです。",
+    },
+    "refusal.bad_flight_number": {
+        "en": "“{given}” doesn't look like a flight number. Please write it like NH123.",
+        "ja": "「{given}」は便名として読み取れません。NH123のように入力してください。",
+    },
+    "refusal.flight_not_found": {
+        "en": "I can't find that flight among the flights you have logged. Ask me to list your flights to pick one.",
+        "ja": "記録済みの搭乗にその便が見つかりません。搭乗の一覧を表示して選んでください。",
+    },
+    "refusal.route_unknown": {
+        "en": "I don't know that flight's route, so I can't compute PP for the fare “{fare}”. Please tell me the PP "
+              "instead, or delete the flight and log it again with the route.",
+        "ja": "この搭乗の区間が分からないため、運賃「{fare}」でPPを計算できません。PPを教えていただくか、"
+              "搭乗を削除して区間付きで記録し直してください。",
+    },
+    "refusal.nothing_to_change": {
+        "en": "That flight already has those details; nothing was changed.",
+        "ja": "その搭乗はすでにその内容で記録されています。変更はありません。",
     },
     "refusal.partner_rate_needed": {
         "en": "For a partner airline's flight, please tell me your fare's accrual rate (e.g. 125%) from ANA's "

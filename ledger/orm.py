@@ -86,9 +86,16 @@ class SandboxPartnerEntry(Base):
 
 
 class Flight(Base):
-    """A flight a user logged, with the premium points (PP) it earns."""
+    """A flight a user logged, with the premium points (PP) it earns.
+
+    A history, never updated in place but for being retired: a delete sets `deleted_at` (and
+    `deleted_key`, the delete request's idempotency key); an edit retires the row the same way with
+    `replaced_by` naming the new row, whose idempotency key is the edit's. Only live rows
+    (`deleted_at` NULL) count anywhere.
+    """
 
     __tablename__ = "flights"
+    __table_args__ = (Index("ix_flights_replaced_by", "replaced_by"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[str] = mapped_column(String(128), index=True)
@@ -97,6 +104,14 @@ class Flight(Base):
     ana_group: Mapped[bool] = mapped_column(Boolean, default=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    flight_number: Mapped[str | None] = mapped_column(String(12), nullable=True)   # normalized: "NH123"
+    origin: Mapped[str | None] = mapped_column(String(40), nullable=True)          # IATA code when known
+    destination: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    fare: Mapped[str | None] = mapped_column(String(64), nullable=True)            # fare id PP were computed with, or as given
+    cabin: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    deleted_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+    replaced_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class TestClock(Base):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ledger.flights import CarrierRules
     from ledger.pp import FareRules, SegmentTable
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
@@ -197,6 +198,7 @@ class Rules:
     coupons: CouponPolicy | None = None
     fares: "FareRules | None" = None          # PP fare tables by flight date (rules/fares.yml, ledger.pp)
     segments: "SegmentTable | None" = None    # segment miles 区間基本マイレージ (rules/segments.yml, ledger.pp)
+    carriers: "CarrierRules | None" = None    # flight-number designators: ANA group or partner (rules/carriers.yml)
 
     def find_municipality(self, text: str | None) -> Municipality | None:
         """The municipality meant by an id, a name, or its point service's name, in either language."""
@@ -349,13 +351,16 @@ def load_rules(directory: Path = RULES_DIR) -> Rules:
     coupons = CouponPolicy(valid_days=int(c["valid_days"]), max_failures=int(c["max_failures"]),
                            failure_window_minutes=int(c["failure_window_minutes"]),
                            lock_minutes=int(c["lock_minutes"]), verified=bool(c["verified"]))
-    from ledger.pp import parse_fares, parse_segments  # here: ledger.pp imports ledger.model, not the reverse
+    from ledger.flights import parse_carriers  # here: these import ledger.model, not the reverse
+    from ledger.pp import parse_fares, parse_segments
 
     fares = parse_fares(yaml.safe_load((directory / "fares.yml").read_text(encoding="utf-8")))
     segments = parse_segments(yaml.safe_load((directory / "segments.yml").read_text(encoding="utf-8")))
+    carriers = parse_carriers(yaml.safe_load((directory / "carriers.yml").read_text(encoding="utf-8")))
     return Rules(partners=partners, status=_status(status_raw), municipalities=municipalities,
                  prefectures=prefectures, prefecture_aliases=prefecture_aliases, events=events,
-                 reserved=reserved, coupons=coupons, fares=fares, segments=segments)
+                 reserved=reserved, coupons=coupons, fares=fares, segments=segments,
+                 carriers=carriers)
 
 
 @lru_cache(maxsize=1)

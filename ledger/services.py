@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ledger import coupons, exchanges, pp, tiers
 from ledger.clock import Clock, TOKYO, as_utc
+from ledger.flights import ANA, PARTNER, flight_facts, flight_number as read_flight_number
 from ledger.model import RESERVED, Balance, Quote, Refusal
 from ledger.partners import PartnerGateway, SandboxPartnerGateway
 from ledger.rules import Municipality, Partner, Rules, Tier
@@ -554,46 +555,86 @@ def link_statuses(user_id: str, *, uow: UnitOfWork, rules: Rules, clock: Clock) 
 
 # ---------------------------------------------------------------- status (プレミアムメンバー)
 
-def log_flight(user_id: str, flown_on: dt.date, premium_points: int | None, idempotency_key: str, *,
-               uow: UnitOfWork, clock: Clock, ana_group: bool = True, rules: Rules | None = None,
-               segment: dict | None = None) -> tuple[dict, bool]:
-    """Record a flown segment and its premium points (プレミアムポイント). Returns its facts and whether it was new.
-
-    Without `premium_points`, they are computed from `segment` (origin, destination, fare, cabin,
-    carrier, partner_rate) by `ledger.pp.compute_pp` with the fare table of the flight's date; an
-    unknown route or fare is refused with what to ask for, never guessed.
-    """
-    now = clock.now()
-    today = now.astimezone(TOKYO).date()
+def _check_flown_on(flown_on: dt.date, today: dt.date) -> None:
     if flown_on > today:
         raise Refusal("flight_in_future", flown_on=flown_on.isoformat(), today=today.isoformat())
     if flown_on.year < FIRST_PP_YEAR:
         raise Refusal("flight_too_old", flown_on=flown_on.isoformat())
+
+
+def _check_pp(premium_points: int) -> None:
+    if isinstance(premium_points, bool) or not 0 < premium_points <= MAX_PP_PER_FLIGHT:
+        raise Refusal("pp_out_of_range", given=premium_points, maximum=MAX_PP_PER_FLIGHT)
+
+
+def _airport(rules: Rules | None, text) -> str | None:
+    """The IATA code of an airport named in either language, else the text as given."""
+    if not text:
+        return None
+    found = rules.segments.find_airport(str(text)) if rules is not None and rules.segments is not None else None
+    return found.code if found else str(text).strip()[:40]
+
+
+def _route_fields(segment: dict | None, computed: pp.PPResult | None, rules: Rules | None) -> dict:
+    """origin, destination, fare and cabin to store: as computed (fare id; a partner's accrual rate as "125%"),
+    or as given with PP the user told."""
+    if computed is not None:
+        fare = computed.fare_id if computed.carrier == "ana" else f"{computed.rate}%"
+        return {"origin": computed.origin, "destination": computed.destination, "fare": fare, "cabin": computed.cabin}
+    if not segment:
+        return {}
+    cabin = segment.get("cabin")
+    if cabin and rules is not None and rules.fares is not None:
+        cabin = rules.fares.find_cabin(cabin) or cabin
+    fare = segment.get("fare") or segment.get("partner_rate")
+    return {"origin": _airport(rules, segment.get("origin")), "destination": _airport(rules, segment.get("destination")),
+            "fare": str(fare).strip()[:64] if fare not in (None, "") else None,
+            "cabin": str(cabin)[:16] if cabin else None}
+
+
+def log_flight(user_id: str, flown_on: dt.date, premium_points: int | None, idempotency_key: str, *,
+               uow: UnitOfWork, clock: Clock, ana_group: bool = True, rules: Rules | None = None,
+               segment: dict | None = None, flight_number: str | None = None) -> tuple[dict, bool]:
+    """Record a flown segment and its premium points (プレミアムポイント). Returns its facts and whether it was new.
+
+    Without `premium_points`, they are computed from `segment` (origin, destination, fare, cabin,
+    carrier, partner_rate) by `ledger.pp.compute_pp` with the fare table of the flight's date; an
+    unknown route or fare is refused with what to ask for, never guessed. A `flight_number` (便名,
+    "NH123", "ANA 0123", …) is stored normalized, and its carrier decides ANA group or partner.
+    The route, the fare (its id when computed) and the cabin are stored when a segment is given.
+    """
+    today = clock.now().astimezone(TOKYO).date()
+    _check_flown_on(flown_on, today)
+    number = None
+    if flight_number:
+        number, carrier = read_flight_number(flight_number, rules)
+        ana_group = carrier == ANA
     computed = None
     if premium_points is None:
         if not segment:
             raise Refusal("missing_amount")
+        carrier = (ANA if ana_group else PARTNER) if number else (segment.get("carrier") or "ana")
         computed = pp.compute_pp(segment.get("origin"), segment.get("destination"), flown_on, segment.get("fare"),
-                                 cabin=segment.get("cabin"), carrier=segment.get("carrier") or "ana",
+                                 cabin=segment.get("cabin"), carrier=carrier,
                                  partner_rate=segment.get("partner_rate"), rules=rules)
         premium_points, ana_group = computed.pp, computed.carrier == "ana"
-    if not 0 < premium_points <= MAX_PP_PER_FLIGHT:
-        raise Refusal("pp_out_of_range", given=premium_points, maximum=MAX_PP_PER_FLIGHT)
+    _check_pp(premium_points)
+    now = clock.now()
     with uow:
         uow.lock_user(user_id)
         existing = uow.flights.find(idempotency_key)
         if existing is None:
             existing = uow.flights.add(user_id=user_id, flown_on=flown_on, premium_points=premium_points,
-                                       ana_group=ana_group, idempotency_key=idempotency_key, created_at=now)
+                                       ana_group=ana_group, idempotency_key=idempotency_key, created_at=now,
+                                       flight_number=number, **_route_fields(segment, computed, rules))
             created = True
+        elif existing.user_id != user_id:
+            raise Refusal("idempotency_key_reused")
         else:
             created = False
-        year_total = uow.flights.year_total(user_id, flown_on.year)
-        facts = {
-            "kind": "flight_logged", "flown_on": existing.flown_on.isoformat(),
-            "pp": existing.premium_points, "ana_group": existing.ana_group, "year": flown_on.year,
-            "year_pp": year_total,
-        }
+        year = existing.flown_on.year
+        facts = {"kind": "flight_logged", **flight_facts(existing), "year": year,
+                 "year_pp": uow.flights.year_total(user_id, year), "deleted": existing.deleted_at is not None}
         if computed is not None:
             facts["pp_computed"] = computed.facts()
         uow.commit()
@@ -601,10 +642,120 @@ def log_flight(user_id: str, flown_on: dt.date, premium_points: int | None, idem
 
 
 def flights_for_year(user_id: str, year: int, *, uow: UnitOfWork) -> list[tiers.FlightPP]:
-    """The user's flights whose PP count toward `year` (flown that calendar year), oldest first."""
+    """The user's live flights whose PP count toward `year` (flown that calendar year), oldest first."""
     with uow:
         return tiers.year_flights(
             (tiers.FlightPP(f.flown_on, f.premium_points, f.ana_group) for f in uow.flights.for_user(user_id)), year)
+
+
+def list_flights(user_id: str, year: int | None = None, *, uow: UnitOfWork, clock: Clock) -> list[dict]:
+    """The user's live flights flown in `year` (default: this year in Tokyo), oldest first, as flight dicts."""
+    year = year or clock.today().year
+    with uow:
+        return [flight_facts(f) for f in uow.flights.in_year(user_id, year)]
+
+
+def find_flights(user_id: str, on: dt.date | None = None, flight_number: str | None = None, *, uow: UnitOfWork,
+                 rules: Rules | None = None) -> list[dict]:
+    """The user's live flights flown on `on` and/or numbered `flight_number` (normalized), any year, newest first."""
+    number = read_flight_number(flight_number, rules)[0] if flight_number else None
+    with uow:
+        return [flight_facts(f) for f in uow.flights.matching(user_id, on, number)]
+
+
+def _flight_id(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def delete_flight(user_id: str, flight_id: int, idempotency_key: str, *, uow: UnitOfWork, clock: Clock) -> dict:
+    """Take a logged flight out of the year's PP (the row stays, retired). Facts: the flight and the year's PP after.
+
+    A redelivery with the same key gives the same facts (the year's PP as they are now)."""
+    wanted = _flight_id(flight_id)
+    now = clock.now()
+    with uow:
+        uow.lock_user(user_id)
+        flight = uow.flights.find_deleted(idempotency_key)
+        if flight is not None:
+            if flight.user_id != user_id or flight.id != wanted:
+                raise Refusal("idempotency_key_reused")
+        else:
+            flight = uow.flights.live(user_id, wanted) if wanted is not None else None
+            if flight is None:
+                raise Refusal("flight_not_found", flight_id=flight_id)
+            uow.flights.retire(flight, now, deleted_key=idempotency_key)
+        year = flight.flown_on.year
+        facts = {"kind": "flight_deleted", "flight": flight_facts(flight), "year": year,
+                 "year_pp": uow.flights.year_total(user_id, year)}
+        uow.commit()
+        return facts
+
+
+def _edit_facts(uow: UnitOfWork, user_id: str, before, after) -> dict:
+    year = after.flown_on.year
+    return {"kind": "flight_edited", "before": flight_facts(before), "after": flight_facts(after),
+            "year": year, "year_pp": uow.flights.year_total(user_id, year)}
+
+
+def edit_flight(user_id: str, flight_id: int, idempotency_key: str, *, uow: UnitOfWork, clock: Clock,
+                rules: Rules | None = None, premium_points: int | None = None, fare: str | None = None,
+                flown_on: dt.date | None = None) -> dict:
+    """Correct a logged flight's PP, fare or date: the old row is retired (replaced_by) and a new one written.
+
+    A new fare recomputes the PP (`ledger.pp.compute_pp`, the table of the flight's date) when the flight's
+    route is known, else Refusal("route_unknown"); PP given with a fare win, and the fare is stored as given.
+    A redelivery with the same key gives the same facts (the year's PP as they are now)."""
+    if premium_points is None and fare in (None, "") and flown_on is None:
+        raise Refusal("nothing_to_change", flight_id=flight_id)
+    today = clock.now().astimezone(TOKYO).date()
+    if flown_on is not None:
+        _check_flown_on(flown_on, today)
+    if premium_points is not None:
+        _check_pp(premium_points)
+    wanted = _flight_id(flight_id)
+    now = clock.now()
+    with uow:
+        uow.lock_user(user_id)
+        done = uow.flights.find(idempotency_key)
+        if done is not None:
+            before = uow.flights.replaced(done.id)
+            if done.user_id != user_id or before is None or before.id != wanted:
+                raise Refusal("idempotency_key_reused")
+            return _edit_facts(uow, user_id, before, done)
+        old = uow.flights.live(user_id, wanted) if wanted is not None else None
+        if old is None:
+            raise Refusal("flight_not_found", flight_id=flight_id)
+        day = flown_on or old.flown_on
+        new_pp, new_fare, cabin, computed = old.premium_points, old.fare, old.cabin, None
+        if premium_points is not None:
+            new_pp = premium_points
+            if fare not in (None, ""):
+                new_fare = str(fare).strip()[:64]
+        elif fare not in (None, ""):
+            if not (old.origin and old.destination):
+                raise Refusal("route_unknown", flight_id=old.id, fare=str(fare))
+            computed = pp.compute_pp(old.origin, old.destination, day, str(fare), cabin=old.cabin,
+                                     carrier=ANA if old.ana_group else PARTNER,
+                                     partner_rate=None if old.ana_group else str(fare), rules=rules)
+            new_pp, cabin = computed.pp, computed.cabin
+            new_fare = _route_fields(None, computed, rules)["fare"]
+            _check_pp(new_pp)
+        if (new_pp, day, new_fare) == (old.premium_points, old.flown_on, old.fare):
+            raise Refusal("nothing_to_change", flight_id=old.id)
+        new = uow.flights.add(user_id=user_id, flown_on=day, premium_points=new_pp, ana_group=old.ana_group,
+                              idempotency_key=idempotency_key, created_at=now, flight_number=old.flight_number,
+                              origin=old.origin, destination=old.destination, fare=new_fare, cabin=cabin)
+        uow.flights.retire(old, now, replaced_by=new.id)
+        facts = _edit_facts(uow, user_id, old, new)
+        if computed is not None:
+            facts["pp_computed"] = computed.facts()
+        uow.commit()
+        return facts
 
 
 def status_start(user_id: str, tier_id: str | None, *, uow: UnitOfWork, rules: Rules, clock: Clock,

@@ -1,5 +1,6 @@
 """`pointsbot flights import FILE --user ID` (issue 4 item 1, the CSV part): every row checked first,
-all or nothing, idempotent per file row, rows without PP reported for a later PP computation."""
+all or nothing, idempotent per file row, PP computed from route and fare when not given, flight numbers
+deciding ANA group or partner."""
 from __future__ import annotations
 
 import datetime as dt
@@ -76,15 +77,65 @@ def test_one_bad_row_refuses_the_whole_file_and_names_each_bad_line(tmp_path, va
     assert year_pp(var_dir, "tg:7", 2026) == []
 
 
-def test_rows_with_a_route_but_no_pp_are_skipped_and_reported(tmp_path, var_dir):
-    csv_file = write(tmp_path, "date,pp,ana_group,origin,destination,fare\n"
-                               "2026-06-08,1342,yes,HND,OKA,VALUE 3\n"
-                               "2026-06-09,,yes,OKA,HND,VALUE 3\n")
+def test_rows_with_a_route_and_fare_get_their_pp_computed(tmp_path, var_dir):
+    csv_file = write(tmp_path, "date,pp,ana_group,origin,destination,fare,flight_number\n"
+                               "2026-06-08,1342,yes,HND,OKA,Standard,\n"     # PP given: kept as given
+                               "2026-06-09,,yes,OKA,HND,Standard,\n"         # floor(984 × 80% × 2) + 200
+                               "2026-05-18,,,羽田,那覇,バリュー,NH 471\n"     # old fares until 5/18: × 75% × 2 + 400
+                               "2026-07-01,2000,,,,,ua837\n")                # a Star Alliance partner by its number
+    first = pointsbot(var_dir, "flights", "import", str(csv_file), "--user", "tg:7")
+    assert first.returncode == 0, first.stderr
+    assert "4 flight(s) imported, 0 already there" in first.stdout
+    assert "2 row(s) had their PP computed from route and fare" in first.stdout
+    assert "2026: 6,992 PP in total" in first.stdout
+    assert year_pp(var_dir, "tg:7", 2026) == [(dt.date(2026, 5, 18), 1876, True), (dt.date(2026, 6, 8), 1342, True),
+                                              (dt.date(2026, 6, 9), 1774, True), (dt.date(2026, 7, 1), 2000, False)]
+    the_ledger = open_ledger(var_dir)
+    try:
+        listed = the_ledger.list_flights("tg:7", 2026)
+    finally:
+        the_ledger.dispose()
+    assert [(f["flight_number"], f["origin"], f["destination"], f["fare"]) for f in listed] == [
+        ("NH471", "HND", "OKA", "old_fare5"), (None, "HND", "OKA", "Standard"), (None, "OKA", "HND", "standard"),
+        ("UA837", None, None, None)]
+    again = pointsbot(var_dir, "flights", "import", str(csv_file), "--user", "tg:7")
+    assert "0 flight(s) imported, 4 already there" in again.stdout
+    assert "2026: 6,992 PP in total" in again.stdout
+
+
+def test_an_unknown_route_or_fare_refuses_the_file_with_its_line_number(tmp_path, var_dir):
+    csv_file = write(tmp_path, "date,pp,ana_group,origin,destination,fare,flight_number\n"
+                               "2026-06-09,,yes,HND,OKA,Standard,\n"
+                               "2026-06-09,,yes,HND,Atlantis,Standard,\n"
+                               "2026-05-19,,yes,HND,OKA,ANA VALUE,\n"        # VALUE was sold until 2026-05-18
+                               "2026-06-10,,yes,HND,OKA,,\n"
+                               "2026-06-11,1000,,,,,JL5\n"                   # JAL: no PP at ANA
+                               "2026-06-12,1000,no,,,,NH5\n"                 # NH is ANA group, not a partner
+                               "2026-06-13,1000,,,,,\n")
     result = pointsbot(var_dir, "flights", "import", str(csv_file), "--user", "tg:7")
-    assert result.returncode == 0, result.stderr
-    assert "1 flight(s) imported" in result.stdout
-    assert "1 row(s) need PP computation and were skipped for now (lines 3)" in result.stdout
-    assert year_pp(var_dir, "tg:7", 2026) == [(dt.date(2026, 6, 8), 1342, True)]
+    assert result.returncode == 2
+    assert "6 bad row(s)" in result.stderr and "nothing was imported" in result.stderr
+    for line, words in [(3, "segment miles for HND–Atlantis"), (4, "2026-05-19"), (5, "Fares for that date"),
+                        (6, "'JL5'"), (7, "ana_group says 'no'"), (8, "ana_group is empty")]:
+        assert f"line {line}: " in result.stderr and words in result.stderr, (line, result.stderr)
+    assert "line 2:" not in result.stderr
+    assert year_pp(var_dir, "tg:7", 2026) == []
+
+
+def test_a_reimport_does_not_bring_back_a_flight_deleted_since(tmp_path, var_dir):
+    csv_file = write(tmp_path, "date,pp,ana_group\n2026-06-08,1342,yes\n2026-06-09,1000,yes\n")
+    assert pointsbot(var_dir, "flights", "import", str(csv_file), "--user", "tg:7").returncode == 0
+    the_ledger = open_ledger(var_dir)
+    try:
+        wrong = the_ledger.find_flights("tg:7", on=dt.date(2026, 6, 9))[0]
+        the_ledger.delete_flight("tg:7", wrong["flight_id"], "chat:delete:1")
+    finally:
+        the_ledger.dispose()
+    again = pointsbot(var_dir, "flights", "import", str(csv_file), "--user", "tg:7")
+    assert again.returncode == 0, again.stderr
+    assert "0 flight(s) imported, 1 already there" in again.stdout
+    assert "1 row(s) are flights deleted or edited since an earlier import; not added again" in again.stdout
+    assert "2026: 1,342 PP in total" in again.stdout
 
 
 @pytest.mark.parametrize("text, expected", [
