@@ -69,10 +69,12 @@ async def on_chart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
     ledger: Ledger = context.application.bot_data["ledger"]
     user = update.effective_user
-    locale = normalize_locale(user.language_code if user else None) or "en"
     args = (update.effective_message.text or "").split()[1:]
     year = int(args[0]) if args and args[0].isdigit() and len(args[0]) == 4 else None
     user_id = telegram_user_id(update)
+    # the language the user last wrote in; Telegram's app language only when they never wrote
+    remembered = await asyncio.to_thread(ledger.user_locale, user_id)
+    locale = remembered or normalize_locale(user.language_code if user else None) or "en"
     png = await asyncio.to_thread(progress_chart, ledger, user_id, year, locale)
     caption = await asyncio.to_thread(chart_caption, ledger, user_id, year, locale)
     await context.bot.send_photo(update.effective_chat.id, photo=png, caption=caption)

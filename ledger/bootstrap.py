@@ -95,6 +95,9 @@ class Ledger:
     def remember_locale(self, user_id: str, locale: str) -> None:
         services.remember_locale(user_id, locale, uow=self.uow(), clock=self.clock)
 
+    def user_locale(self, user_id: str) -> str | None:
+        return services.user_locale(user_id, uow=self.uow())
+
     # ID linkage
     def request_link(self, user_id: str, partner: str) -> dict:
         return services.request_link(user_id, partner, uow=self.uow(), rules=self.rules, clock=self.clock)

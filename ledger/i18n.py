@@ -170,8 +170,8 @@ CATALOG: dict[str, dict[str, str]] = {
               "を教えていただければ計算します。",
     },
     "ask_fare": {
-        "en": "Which fare was it for {origin}→{destination}? (e.g. Standard, Value, Flex)",
-        "ja": "{origin}→{destination}の運賃は何でしたか？（例：スタンダード、バリュー、フレックス）",
+        "en": "Which fare was it for {origin}→{destination}? (e.g. Flex, Standard, Simple)",
+        "ja": "{origin}→{destination}の運賃は何でしたか？（例：フレックス、スタンダード、シンプル）",
     },
     "flight_line": {"en": "• {flight}", "ja": "• {flight}"},
     "flight_pp_why": {
@@ -206,8 +206,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "「{said}」に該当する搭乗記録が見つかりませんでした。",
     },
     "ask_flight_change": {
-        "en": "What should I change: the PP (e.g. 1,500 PP) or the fare (e.g. Value)?",
-        "ja": "何を修正しますか？PP（例：1500PP）か運賃（例：バリュー）を教えてください。",
+        "en": "What should I change: the PP (e.g. 1,500 PP) or the fare (e.g. Simple)?",
+        "ja": "何を修正しますか？PP（例：1500PP）か運賃（例：シンプル）を教えてください。",
     },
     "confirm_delete_flight": {
         "en": "Delete this flight: {flight}? Its PP will no longer count.",
@@ -386,9 +386,9 @@ CATALOG: dict[str, dict[str, str]] = {
                      "ja": "{n}. {label}：{yen}円で{pp} PP — 1 PPあたり{per}円"},
     "cheapest_option": {"en": "option {n}", "ja": "候補{n}"},
     "cheapest_ask": {
-        "en": "Give me each fare with its price, e.g. “HND-OKA Value 23,000 yen or Standard 30,000 yen”, or PP with "
+        "en": "Give me each fare with its price, e.g. “HND-OKA Simple 23,000 yen or Standard 30,000 yen”, or PP with "
               "prices, e.g. “1,774 PP for 30,000 yen or 1,100 PP for 23,000 yen”.",
-        "ja": "運賃ごとに価格を教えてください。例：「羽田-那覇 バリュー23,000円とスタンダード30,000円」、"
+        "ja": "運賃ごとに価格を教えてください。例：「羽田-那覇 シンプル23,000円とスタンダード30,000円」、"
               "または「1774PPで30,000円と1100PPで23,000円」。",
     },
     "sfc_now": {
@@ -642,8 +642,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "搭乗記録はまだありません。",
     },
     "refusal.fare_needed": {
-        "en": "Which fare is it for {origin}–{destination}? (e.g. Standard, Value, Flex)",
-        "ja": "{origin}–{destination}の運賃は何ですか？（例：スタンダード、バリュー、フレックス）",
+        "en": "Which fare is it for {origin}–{destination}? (e.g. Flex, Standard, Simple)",
+        "ja": "{origin}–{destination}の運賃は何ですか？（例：フレックス、スタンダード、シンプル）",
     },
     "refusal.flight_in_future": {
         "en": "{flown_on} is after today ({today}); I log flights once they are flown.",

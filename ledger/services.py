@@ -437,6 +437,12 @@ def remember_locale(user_id: str, locale: str, *, uow: UnitOfWork, clock: Clock)
         uow.commit()
 
 
+def user_locale(user_id: str, *, uow: UnitOfWork) -> str | None:
+    """The language the user last wrote in (None when they never wrote)."""
+    with uow:
+        return uow.profiles.locale(user_id)
+
+
 # ---------------------------------------------------------------- history and advice
 
 def history(user_id: str, *, uow: UnitOfWork, limit: int = 10) -> list[dict]:

@@ -159,6 +159,28 @@ async def test_telegram_chart_sends_a_photo_with_a_japanese_caption(ledger):
     assert fake.sent_to(4242) == []  # the picture, not a text answer
 
 
+
+async def test_telegram_chart_speaks_the_language_the_user_last_wrote_in(ledger):
+    """An English Telegram app, but the user writes Japanese: the caption follows what they write."""
+    _freeze(ledger, dt.date(2026, 11, 25))
+    writer = user(4444, "Ken", language_code="en")
+    _fly(ledger, "tg:4444", BRONZE_YEAR)
+    ledger.remember_locale("tg:4444", "ja")
+    rasa = RasaClient(f"http://127.0.0.1:{free_port()}")
+    async with FakeBotApi(TOKEN) as fake:
+        settings = dataclasses.replace(ledger.settings, telegram_token=TOKEN, telegram_api_base=None,
+                                       telegram_webhook_url=None, telegram_webhook_secret=None)
+        app = build_application(settings, Conversation(rasa), base_url=fake.base_url, ledger=ledger)
+        await app.initialize()
+        try:
+            await app.process_update(_update(app, fake.text_update(writer, "/chart")))
+        finally:
+            await app.shutdown()
+        photos = fake.calls_to("sendPhoto")
+    await rasa.aclose()
+    assert len(photos) == 1 and JAPANESE.search(photos[0]["caption"])
+
+
 def _update(app, data):
     from telegram import Update
 

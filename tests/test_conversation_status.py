@@ -56,11 +56,11 @@ def test_a_route_without_fare_asks_for_the_fare(stack, on_day, locale):
     assert facts_of(first, "flight_logged") == {}
     assert ("fare" in text_of(first)) if locale == "en" else ("運賃" in text_of(first))
     assert flights_of(stack, user) == [], "nothing is logged before the fare is known"
-    logged = stack.say(user, "Value" if locale == "en" else "バリュー")
-    expected = stack.ledger.compute_pp("HND", "OKA", D(2026, 6, 8), "value").pp
+    logged = stack.say(user, "Simple" if locale == "en" else "シンプル")
+    expected = stack.ledger.compute_pp("HND", "OKA", D(2026, 6, 8), "simple").pp
     facts = facts_of(logged, "flight_logged")
     assert facts["pp"] == expected and facts["flown_on"] == "2026-06-08"
-    assert expected < 1774, "Value earns less than Standard"
+    assert expected < 1774, "Simple earns less than Standard"
 
 
 def test_an_unknown_fare_is_asked_again_never_guessed(stack, on_day):
@@ -168,9 +168,9 @@ def test_editing_the_fare_recomputes_the_pp(stack, on_day):
     on_day("2026-06-09T10:00")
     stack.ledger.log_flight(user, D(2026, 6, 8), None, f"{user}:1",
                             segment={"origin": "HND", "destination": "OKA", "fare": "standard"})
-    asked = stack.say(user, "6月8日の便の運賃をバリューに直して")
+    asked = stack.say(user, "6月8日の便の運賃をシンプルに直して")
     after = facts_of(asked, "flight_edited")["after"]
-    assert after["pp"] == stack.ledger.compute_pp("HND", "OKA", D(2026, 6, 8), "value").pp
+    assert after["pp"] == stack.ledger.compute_pp("HND", "OKA", D(2026, 6, 8), "simple").pp
     stack.say(user, "はい")
     assert [f["pp"] for f in flights_of(stack, user)] == [after["pp"]]
 
@@ -237,8 +237,8 @@ def test_what_if_adds_nothing_to_the_log(stack, on_day, text):
 
 
 @pytest.mark.parametrize("text", [
-    "HND-OKA Value 23,000 yen or Standard 30,000 yen, which is cheaper per PP?",
-    "羽田-那覇、バリュー23,000円とスタンダード30,000円ならPP単価はどっちが安い？",
+    "HND-OKA Simple 23,000 yen or Standard 30,000 yen, which is cheaper per PP?",
+    "羽田-那覇、シンプル23,000円とスタンダード30,000円ならPP単価はどっちが安い？",
 ])
 def test_cheapest_fare_per_pp(stack, on_day, text):
     user = new_user("cheap")
@@ -248,8 +248,8 @@ def test_cheapest_fare_per_pp(stack, on_day, text):
     by_yen = {row["yen"]: row for row in facts["options"]}
     assert set(by_yen) == {23_000, 30_000}
     assert by_yen[30_000]["pp"] == 1774
-    value_pp = stack.ledger.compute_pp("HND", "OKA", D(2026, 11, 25), "value").pp
-    assert by_yen[23_000]["pp"] == value_pp
+    simple_pp = stack.ledger.compute_pp("HND", "OKA", D(2026, 11, 25), "simple").pp
+    assert by_yen[23_000]["pp"] == simple_pp
     best = min(facts["options"], key=lambda row: row["yen"] / row["pp"])
     assert facts["best"] == best["label"] and facts["options"][0] == best
 
