@@ -25,6 +25,7 @@ from ledger.model import Refusal
 # Intents whose message may carry a flight's details (a question asked in between never does).
 _FLIGHT_MESSAGES = frozenset({"log_flight", "inform", "nlu_fallback", "edit_flight", "delete_flight"})
 MAX_BUTTONS = 8
+COMMON_FARES = ("flex", "standard", "simple", "sale", "old_fare3", "old_fare5", "old_fare7")  # offered as buttons
 
 
 def _intent(tracker: Tracker) -> str | None:
@@ -69,15 +70,35 @@ def _status_hint(user_id: str, year: int, locale: str) -> str | None:
     return t("hint_to_go", locale, tier=tier, missing=to_go["pp_missing_on_ana_group_only"])
 
 
+class AsksOnlyWhatIsMissing:
+    """A form validation that keeps and validates every slot in `kept` (the SDK drops any slot that is not
+    required) but asks only for `asked_slots(tracker)`, in order: a route, a flight number or the flight
+    found by its date are kept without ever being asked for."""
+
+    kept: tuple[str, ...] = ()
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain):
+        return list(dict.fromkeys([*self.asked_slots(tracker), *self.kept]))
+
+    def asked_slots(self, tracker: Tracker) -> list[str]:
+        raise NotImplementedError
+
+    async def next_requested_slot(self, dispatcher, tracker, domain):
+        missing = next((s for s in self.asked_slots(tracker) if tracker.slots.get(s) is None), None)
+        return SlotSet("requested_slot", missing)
+
+
 # ---------------------------------------------------------------- logging a flight
 
-class ValidateFlightForm(RejectOtherIntents, FormValidationAction):
+class ValidateFlightForm(RejectOtherIntents, AsksOnlyWhatIsMissing, FormValidationAction):
     """Date, then the PP — or, instead of the PP, a route and a fare to compute them from."""
+
+    kept = ("flight_date", "amount", "fare", "route", "flight_number", "carrier")
 
     def name(self) -> Text:
         return "validate_flight_form"
 
-    async def required_slots(self, domain_slots, dispatcher, tracker, domain):
+    def asked_slots(self, tracker):
         if tracker.get_slot("amount") is None and tracker.get_slot("route") and tracker.get_slot("carrier") != "partner":
             return ["flight_date", "fare"]
         return ["flight_date", "amount"]
@@ -149,7 +170,14 @@ class ActionAskFare(Action):
         route = (tracker.get_slot("route") or "-").split("-")
         airports = ledger().rules.segments.airports
         names = [airports[c].name(locale) if c in airports else c for c in route]
-        say(dispatcher, locale, "ask_fare", origin=names[0], destination=names[-1])
+        buttons = []
+        day = tracker.get_slot("flight_date")
+        if day:  # the usual fares of the table sold on that day, as buttons
+            table = next((tb for tb in ledger().rules.fares.tables
+                          if tb.scope == "domestic" and tb.applies_on(dt.date.fromisoformat(day))), None)
+            buttons = [{"title": f.name(locale), "payload": '/inform{"fare":"%s"}' % f.id}
+                       for f in (table.fares if table else ()) if f.id in COMMON_FARES]
+        say(dispatcher, locale, "ask_fare", origin=names[0], destination=names[-1], buttons=buttons)
         return []
 
 
@@ -220,8 +248,13 @@ class ActionListFlights(Action):
 
 # ---------------------------------------------------------------- editing and deleting a flight
 
-class FlightChangeValidation(RejectOtherIntents, FormValidationAction):
+class FlightChangeValidation(RejectOtherIntents, AsksOnlyWhatIsMissing, FormValidationAction):
     """Which flight (by date or flight number, or a button), then — for an edit — the new PP or fare, then yes/no."""
+
+    kept = ("flight_id", "flight_lookup", "confirm")
+
+    def asked_slots(self, tracker):
+        return ["flight_id", "confirm"]
 
     def name(self) -> Text:  # the SDK registers every subclass by name; this base is never called
         return "validate_flight_change_base"
@@ -241,12 +274,15 @@ class FlightChangeValidation(RejectOtherIntents, FormValidationAction):
                 number = flight_number(numbers[0], ledger().rules)[0]
         except Refusal:
             return {"flight_lookup": {"not_found": True, "said": said}}
-        matches = ledger().find_flights(tracker.sender_id, on=on, flight_number=number)
+        matches = self.narrow(ledger().find_flights(tracker.sender_id, on=on, flight_number=number), tracker)
         if len(matches) == 1:
             return {"flight_id": str(matches[0]["flight_id"]), "flight_lookup": None}
         if not matches:
             return {"flight_lookup": {"not_found": True, "said": said}}
         return {"flight_lookup": {"matches": [m["flight_id"] for m in matches]}}
+
+    def narrow(self, matches: list[dict], tracker: Tracker) -> list[dict]:
+        return matches
 
     def validate_flight_id(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if _flight(tracker.sender_id, value) is None:
@@ -272,12 +308,19 @@ class ValidateDeleteFlightForm(FlightChangeValidation):
 
 
 class ValidateEditFlightForm(FlightChangeValidation):
+    kept = ("flight_id", "flight_lookup", "amount", "fare", "confirm")
+
     def name(self) -> Text:
         return "validate_edit_flight_form"
 
-    async def required_slots(self, domain_slots, dispatcher, tracker, domain):
+    def asked_slots(self, tracker):
         change = [] if tracker.get_slot("amount") or tracker.get_slot("fare") else ["amount"]
         return ["flight_id", *change, "confirm"]
+
+    def narrow(self, matches, tracker):
+        """A new fare applies only to flights logged with their route: when several match, those."""
+        with_route = [m for m in matches if m.get("origin")]
+        return with_route if tracker.get_slot("fare") and len(matches) > 1 and with_route else matches
 
     def validate_amount(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         try:
