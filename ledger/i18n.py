@@ -86,8 +86,13 @@ CATALOG: dict[str, dict[str, str]] = {
               "• Set your home municipality: “set my home municipality to Kasama”\n"
               "• Find the best use of your points: “what is the best way to use my 10,000 Saison points”\n"
               "• Show balances and history: “balance”, “history”\n"
-              "• Log a flight: “I flew on 2016-06-08 and earned 1342 premium points”\n"
-              "• Tell when a status starts: “when does my bronze status start”\nSay “cancel” at any time to stop.",
+              "• Log a flight by PP or by route and fare: “flew NH123 on June 8, 1,342 PP”, “I flew HND to OKA "
+              "on Standard yesterday”; “show my flights”, “delete my flight on June 8”, “change the June 8 flight "
+              "to 1,500 PP”\n"
+              "• Status questions: “when does my bronze status start”, “what is my status now”, “when does my "
+              "platinum end”, “how many PP to platinum”, “what if I fly HND-OKA Standard on 12/10”, "
+              "“HND-OKA Simple 23,000 yen or Standard 30,000 yen, which is cheaper per PP?”, “when can I apply "
+              "for SFC”\nSay “cancel” at any time to stop.",
         "ja": "できること：\n• 提携ポイントを留保ポイントに交換：「JALの2000マイルを交換したい」\n"
               "• ID連携と解除、連携状況の確認：「JALのIDを連携して」「連携状況」\n"
               "• クーポンコードの登録：「クーポンPON-7K3M-9QXD-4を使いたい」\n"
@@ -95,16 +100,20 @@ CATALOG: dict[str, dict[str, str]] = {
               "• 基本自治体の設定：「基本自治体を笠間市にして」\n"
               "• 一番お得な使い道：「セゾン1万ポイントの一番お得な使い道は？」\n"
               "• 残高と履歴の表示：「残高」「履歴」\n"
-              "• 搭乗の記録：「2016年6月8日に搭乗して1342プレミアムポイントを獲得」\n"
-              "• ステータス開始日：「ブロンズはいつから？」\n途中でやめるときは「キャンセル」と言ってください。",
+              "• 搭乗の記録（PPか路線と運賃で）：「6/8に羽田-那覇をスタンダードで搭乗」「6/8にNH123に搭乗、1342PP」、"
+              "「今年の搭乗履歴」「6/8のフライトを削除」「6/8のフライトを1500PPに修正」\n"
+              "• ステータスの質問：「ブロンズはいつから？」「今のステータスは？」「プラチナはいつまで？」"
+              "「プラチナまであと何PP？」「12/10に羽田-那覇をスタンダードで飛んだら？」"
+              "「羽田-那覇、シンプル23,000円とスタンダード30,000円ならPP単価はどっちが安い？」「SFCはいつから申し込める？」\n"
+              "途中でやめるときは「キャンセル」と言ってください。",
     },
     "goodbye": {"en": "Goodbye! Your points are safe with me.", "ja": "ご利用ありがとうございました。"},
     "fallback": {
         "en": "Sorry, I didn't understand that. I can convert points (“convert 2000 JAL miles”), link accounts, "
-              "redeem coupons, move reserved points, show your balance and history, log flights and tell when a "
-              "status starts. Say “help” for more.",
+              "redeem coupons, move reserved points, show your balance and history, log flights and answer status "
+              "questions (“how many PP to platinum”). Say “help” for more.",
         "ja": "すみません、よく分かりませんでした。ポイント交換（「JALの2000マイルを交換したい」）、ID連携、クーポン登録、"
-              "留保ポイントの移行、残高・履歴、搭乗記録、ステータス開始日にお答えできます。「ヘルプ」で一覧を表示します。",
+              "留保ポイントの移行、残高・履歴、搭乗記録、ステータスの質問（「プラチナまであと何PP？」）にお答えできます。「ヘルプ」で一覧を表示します。",
     },
     "cancelled": {"en": "Cancelled. Nothing was changed.", "ja": "キャンセルしました。何も変更していません。"},
     # a new request while a form was still asking: that form is left ({task} is one of task.<form> below)
