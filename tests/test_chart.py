@@ -135,20 +135,7 @@ async def test_telegram_chart_sends_a_photo_with_a_japanese_caption(ledger):
     japanese_user = user(4242, "花子", language_code="ja")
     english_user = user(4343, "Ann", language_code="en")
     _fly(ledger, "tg:4242", BRONZE_YEAR)
-    rasa = RasaClient(f"http://127.0.0.1:{free_port()}")  # /chart never asks the NLU
-    async with FakeBotApi(TOKEN) as fake:
-        settings = dataclasses.replace(ledger.settings, telegram_token=TOKEN, telegram_api_base=None,
-                                       telegram_webhook_url=None, telegram_webhook_secret=None)
-        app = build_application(settings, Conversation(rasa), base_url=fake.base_url, ledger=ledger)
-        await app.initialize()
-        try:
-            await app.process_update(_update(app, fake.text_update(japanese_user, "/chart")))
-            await app.process_update(_update(app, fake.text_update(english_user, "/chart")))
-        finally:
-            await app.shutdown()
-        assert fake.unknown == []
-        photos = fake.calls_to("sendPhoto")
-    await rasa.aclose()
+    photos, texts = await _send_chart_commands(ledger, japanese_user, english_user)
     assert [p["chat_id"] for p in photos] == [4242, 4343]
     japanese, english = photos
     assert JAPANESE.search(japanese["caption"]) and "32,000" in japanese["caption"]
@@ -156,29 +143,37 @@ async def test_telegram_chart_sends_a_photo_with_a_japanese_caption(ledger):
     assert not JAPANESE.search(english["caption"]) and "0 PP" in english["caption"]
     assert _image(japanese["photo"]).format == "PNG"
     assert japanese["photo"] != english["photo"]
-    assert fake.sent_to(4242) == []  # the picture, not a text answer
+    assert texts == []  # the picture, not a text answer
 
 
 
 async def test_telegram_chart_speaks_the_language_the_user_last_wrote_in(ledger):
     """An English Telegram app, but the user writes Japanese: the caption follows what they write."""
     _freeze(ledger, dt.date(2026, 11, 25))
-    writer = user(4444, "Ken", language_code="en")
     _fly(ledger, "tg:4444", BRONZE_YEAR)
     ledger.remember_locale("tg:4444", "ja")
-    rasa = RasaClient(f"http://127.0.0.1:{free_port()}")
+    photos, _ = await _send_chart_commands(ledger, user(4444, "Ken", language_code="en"))
+    assert len(photos) == 1 and JAPANESE.search(photos[0]["caption"])
+
+
+async def _send_chart_commands(ledger, *senders) -> tuple[list[dict], list]:
+    """Each sender types /chart to the bot (fake Bot API); the photos sent, and any text messages sent."""
+    rasa = RasaClient(f"http://127.0.0.1:{free_port()}")  # /chart never asks the NLU
     async with FakeBotApi(TOKEN) as fake:
         settings = dataclasses.replace(ledger.settings, telegram_token=TOKEN, telegram_api_base=None,
                                        telegram_webhook_url=None, telegram_webhook_secret=None)
         app = build_application(settings, Conversation(rasa), base_url=fake.base_url, ledger=ledger)
         await app.initialize()
         try:
-            await app.process_update(_update(app, fake.text_update(writer, "/chart")))
+            for sender in senders:
+                await app.process_update(_update(app, fake.text_update(sender, "/chart")))
         finally:
             await app.shutdown()
+        assert fake.unknown == []
         photos = fake.calls_to("sendPhoto")
+        texts = [m for sender in senders for m in fake.sent_to(sender["id"])]
     await rasa.aclose()
-    assert len(photos) == 1 and JAPANESE.search(photos[0]["caption"])
+    return photos, texts
 
 
 def _update(app, data):
