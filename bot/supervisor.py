@@ -33,6 +33,7 @@ from ledger.config import REPO_ROOT, Settings
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL_INPUTS = ["config.yml", "nlu/domain.yml", "nlu/sudachi_tokenizer.py", "nlu/requirements-rasa.txt"]
 NLU_FOLDS = 3
+NLU_FOLDS_SEED = 0  # the folds are drawn from this seed (nlu/seeded_rasa.py): one report per set of inputs
 NLU_REPORT_COPY = REPO_ROOT / "bench" / "results" / "nlu_report.json"
 
 
@@ -170,11 +171,15 @@ class Stack:
             self.progress.done(f"✓ Trained the Rasa model {name} in {time.monotonic() - started:.0f} s")
             return model
 
-    def run_rasa(self, args: list[str], log_file: Path, label: str, *, about_seconds: int) -> int:
-        """Run the Rasa CLI (train, test) to the end, showing elapsed time and its progress; returns its exit code."""
+    def run_rasa(self, args: list[str], log_file: Path, label: str, *, about_seconds: int,
+                 seed: int | None = None) -> int:
+        """Run the Rasa CLI (train, test) to the end, showing elapsed time and its progress; returns its exit code.
+        With `seed`, Python's and NumPy's random generators are seeded first (nlu/seeded_rasa.py)."""
         started = time.monotonic()
+        command = [str(RASA_BIN)] if seed is None else [str(RASA_BIN.parent / "python"), "-m", "nlu.seeded_rasa",
+                                                         str(seed)]
         with log_file.open("w") as out:
-            proc = subprocess.Popen([str(RASA_BIN), *args], cwd=REPO_ROOT, env=self.env(), stdout=out,
+            proc = subprocess.Popen([*command, *args], cwd=REPO_ROOT, env=self.env(), stdout=out,
                                     stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
             try:
                 while proc.poll() is None:
@@ -319,9 +324,10 @@ def evaluate_nlu(stack: "Stack", folds: int = NLU_FOLDS) -> dict:
     lock_path = stack.models_dir() / ".train.lock"
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one Rasa training at a time on this machine
-        if summary_file.exists():
+        cached = json.loads(summary_file.read_text()) if summary_file.exists() else None
+        if cached and cached.get("folds_seed") == NLU_FOLDS_SEED:
             stack.progress.done(f"✓ NLU cross-validation for inputs {name} is up to date (not re-run)")
-            summary = json.loads(summary_file.read_text())
+            summary = cached
         else:
             work = out.with_name(name + ".partial")
             shutil.rmtree(work, ignore_errors=True)
@@ -330,10 +336,11 @@ def evaluate_nlu(stack: "Stack", folds: int = NLU_FOLDS) -> dict:
             returncode = stack.run_rasa(
                 ["test", "nlu", "--cross-validation", "--folds", str(folds), "--config", "config.yml",
                  "--domain", "nlu/domain.yml", "--nlu", "nlu/data", "--out", str(work), "--no-plot"],
-                log_file, f"NLU cross-validation, {folds} folds", about_seconds=folds * 20)
+                log_file, f"NLU cross-validation, {folds} folds", about_seconds=folds * 20, seed=NLU_FOLDS_SEED)
             if returncode != 0 or not (work / "intent_report.json").exists():
                 raise RuntimeError(f"rasa test nlu failed; see {log_file}")
             summary = summarize_nlu_report(work, name=name, folds=folds, seconds=time.monotonic() - started)
+            summary["folds_seed"] = NLU_FOLDS_SEED
             (work / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
             shutil.rmtree(out, ignore_errors=True)
             work.rename(out)
