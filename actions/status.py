@@ -205,23 +205,38 @@ class ActionPpToGo(StatusAction):
             **values)
 
 
-def _segments(tracker: Tracker, day: dt.date, locale: str) -> list[dict]:
-    """The flights named by route and fare: one segment per fare (origin → destination), and the way back too
-    when the user says round trip / 往復."""
+def _legs(airports: list[str], round_trip: bool) -> list[tuple[str, str]]:
+    """Segments from the airports in the order said: "HND-OKA" one, "HND-OKA-ISG" a chain of two,
+    "HND-OKA, OKA-HND" (an even count of four or more) pairs; round trip adds the way back of each."""
+    if len(airports) >= 4 and len(airports) % 2 == 0:
+        legs = list(zip(airports[0::2], airports[1::2]))
+    else:
+        legs = list(zip(airports, airports[1:]))
+    legs = [(a, b) for a, b in legs if a != b]
+    if round_trip:
+        legs += [(b, a) for a, b in reversed(legs)]
+    return legs
+
+
+def _segments(tracker: Tracker, days: list[dt.date], locale: str) -> list[dict]:
+    """The flights named by route and fare, each with its PP computed from the fare table of its day.
+    The n-th segment takes the n-th fare and the n-th date said (or the last one said)."""
     airports, fares = airports_of(tracker), entity_values(tracker, "fare")
-    if len(airports) < 2:
+    legs = _legs(airports, bool(_ROUND_TRIP.search((tracker.latest_message or {}).get("text") or "")))
+    if not legs:
         return []
-    cabin = (entity_values(tracker, "cabin") or [None])[0]
-    origin, destination = airports[0], airports[1]
     if not fares:
-        raise Refusal("fare_needed", origin=origin, destination=destination)
-    computed = ledger().compute_pp(origin, destination, day, fares[0], cabin)
-    legs = [(origin, destination)]
-    if _ROUND_TRIP.search((tracker.latest_message or {}).get("text") or ""):
-        legs.append((destination, origin))
-    names = ledger().rules.fares.fare_name(computed.table_id, computed.fare_id, locale)
-    return [{"flown_on": day.isoformat(), "origin": a, "destination": b, "fare": computed.fare_id, "fare_name": names,
-             "pp": computed.pp, "ana_group": True, "pp_computed": computed.facts()} for a, b in legs]
+        raise Refusal("fare_needed", origin=legs[0][0], destination=legs[0][1])
+    cabin = (entity_values(tracker, "cabin") or [None])[0]
+    flights = []
+    for n, (origin, destination) in enumerate(legs):
+        day = days[min(n, len(days) - 1)]
+        computed = ledger().compute_pp(origin, destination, day, fares[min(n, len(fares) - 1)], cabin)
+        flights.append({"flown_on": day.isoformat(), "origin": origin, "destination": destination,
+                        "fare": computed.fare_id,
+                        "fare_name": ledger().rules.fares.fare_name(computed.table_id, computed.fare_id, locale),
+                        "pp": computed.pp, "ana_group": True, "pp_computed": computed.facts()})
+    return flights
 
 
 class ActionWhatIf(StatusAction):
@@ -235,12 +250,12 @@ class ActionWhatIf(StatusAction):
     def answer(self, dispatcher, tracker, locale):
         the_ledger = ledger()
         today = the_ledger.clock.today()
-        day = _first_day(tracker, today, "future") or today
-        flights = _segments(tracker, day, locale)
+        days = [parse_day(v, today, prefer="future") for v in entity_values(tracker, "date")] or [today]
+        flights = _segments(tracker, days, locale)
         if not flights:
-            amounts = _amounts(tracker)
             partner = "partner" in [v.lower() for v in entity_values(tracker, "carrier")]
-            flights = [{"flown_on": day.isoformat(), "pp": n, "ana_group": not partner} for n in amounts]
+            flights = [{"flown_on": days[min(n, len(days) - 1)].isoformat(), "pp": pp, "ana_group": not partner}
+                       for n, pp in enumerate(_amounts(tracker))]
         if not flights:
             say(dispatcher, locale, "what_if_ask", facts={"kind": self.kind, "status": "needs_input"})
             return

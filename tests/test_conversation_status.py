@@ -236,6 +236,25 @@ def test_what_if_adds_nothing_to_the_log(stack, on_day, text):
     assert [f["pp"] for f in flights_of(stack, user)] == [29_000], "a what-if stores nothing"
 
 
+def test_what_if_several_segments_each_with_its_fare_and_day(stack, on_day):
+    user = new_user("legs")
+    on_day("2026-11-25T10:00")
+    answer = stack.say(user, "what if I fly HND-OKA Standard on 12/10 and OKA-HND Simple on 12/12")
+    flights = facts_of(answer, "what_if")["flights"]
+    assert [(f["origin"], f["destination"], f["fare"], f["flown_on"]) for f in flights] == [
+        ("HND", "OKA", "standard", "2026-12-10"), ("OKA", "HND", "simple", "2026-12-12")]
+    assert flights[0]["pp"] == 1774 and flights[1]["pp"] < 1774
+    assert facts_of(answer, "what_if")["pp"] == flights[0]["pp"] + flights[1]["pp"]
+
+
+def test_what_if_a_round_trip_counts_both_ways(stack, on_day):
+    user = new_user("round")
+    on_day("2026-11-25T10:00")
+    answer = stack.say(user, "12/10に羽田-那覇をスタンダードで往復したら？")
+    flights = facts_of(answer, "what_if")["flights"]
+    assert [(f["origin"], f["destination"], f["pp"]) for f in flights] == [("HND", "OKA", 1774), ("OKA", "HND", 1774)]
+
+
 @pytest.mark.parametrize("text", [
     "HND-OKA Simple 23,000 yen or Standard 30,000 yen, which is cheaper per PP?",
     "羽田-那覇、シンプル23,000円とスタンダード30,000円ならPP単価はどっちが安い？",
