@@ -7,6 +7,7 @@ Usage: .venv/bin/python bench/turn_latency.py [--turns 200]
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import platform
 import statistics
@@ -29,7 +30,13 @@ MIX = [
     ("残高", None),
     ("when does my bronze status start", None),
     ("ブロンズはいつから？", None),
+    ("what is my status now", None),
+    ("プラチナまであと何PP？", None),
+    ("what if I fly HND-OKA Standard on 12/10", None),
+    ("SFCはいつから申し込める？", None),
+    ("show my flights", None),
 ]
+FLIGHTS_LOGGED = 40  # the bench user's flights, June–October (Standard is sold from 2026-05-19)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -55,7 +62,12 @@ def main() -> None:
         user = "bench-user"
         ledger.sandbox_grant(user, "jal", 10**8)
         ledger.sandbox_link(user, "jal")
+        year = ledger.clock.today().year
+        for n in range(FLIGHTS_LOGGED):
+            ledger.log_flight(user, dt.date(year, 6 + n % 5, 1 + n % 27), None, f"bench-flight-{n}",
+                              segment={"origin": "HND", "destination": "OKA", "fare": "standard"})
         timings: list[float] = []
+        by_text: dict[str, list[float]] = {}
         with httpx.Client(base_url=f"http://127.0.0.1:{settings.http_port}",
                           headers={"Authorization": f"Bearer {settings.api_token()}"}, timeout=60) as client:
             for i in range(10):  # warm-up: first calls load TensorFlow graphs
@@ -65,6 +77,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 response = client.post("/v1/messages", json={"user_id": user, "text": text})
                 timings.append((time.perf_counter() - t0) * 1000)
+                by_text.setdefault(text, []).append(timings[-1])
                 response.raise_for_status()
         result = {
             "what": "one full turn through POST /v1/messages (bot → Rasa → actions → SQLite ledger)",
@@ -72,6 +85,8 @@ def main() -> None:
             "median_ms": round(statistics.median(timings), 1),
             "p95_ms": round(percentile(timings, 0.95), 1),
             "max_ms": round(max(timings), 1),
+            "median_ms_by_message": {text: round(statistics.median(v), 1) for text, v in by_text.items()},
+            "flights_logged": FLIGHTS_LOGGED,
             "services_ready_s": round(warm_start, 1),
             "machine": f"{platform.machine()}, {platform.python_version()}, 2 cores",
             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
