@@ -23,6 +23,7 @@ from bot.supervisor import Progress, Stack, isolated_settings
 from ledger import db
 from ledger.bootstrap import Ledger, bootstrap
 from ledger.config import Settings
+from ledger.model import Refusal
 from ledger.orm import Base
 
 PG_URL_ENV = "POINTSBOT_TEST_PG_URL"
@@ -156,6 +157,13 @@ def facts_of(messages: list[dict], kind: str | None = None) -> dict:
         if facts and (kind is None or facts.get("kind") == kind):
             return facts
     return {}
+
+
+def refused(call, *args, **kwargs) -> Refusal:
+    """The Refusal that `call(*args, **kwargs)` raises (the test fails when it does not refuse)."""
+    with pytest.raises(Refusal) as caught:
+        call(*args, **kwargs)
+    return caught.value
 
 
 def text_of(messages: list[dict]) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from ledger.clock import TOKYO
 from ledger.flights import flight_number
-from ledger.model import Refusal
+from tests.conftest import refused
 
 U = "flyer"
 D = dt.date
@@ -22,11 +22,6 @@ def on_2026_11_25(ledger):
     ledger.set_test_clock(dt.datetime(2026, 11, 25, 10, 0, tzinfo=TOKYO))
     return ledger
 
-
-def refused(call, *args, **kwargs) -> Refusal:
-    with pytest.raises(Refusal) as caught:
-        call(*args, **kwargs)
-    return caught.value
 
 
 def bronze_year(ledger, user: str = U) -> dict[int, int]:

@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 from ledger.clock import parse_moment
 from ledger.coupons import read_code
 from ledger.model import Refusal
+from tests.conftest import refused
 
 A, B = "user-a", "user-b"
 
-
-def refused(call, *args) -> Refusal:
-    with pytest.raises(Refusal) as caught:
-        call(*args)
-    return caught.value
 
 
 def at(ledger, moment: str) -> None:

@@ -10,14 +10,10 @@ import pytest
 from ledger.clock import TOKYO
 from ledger.model import Refusal
 from ledger.partners import SandboxPartnerGateway
+from tests.conftest import refused
 
 A, B = "user-a", "user-b"
 
-
-def refused(call, *args) -> Refusal:
-    with pytest.raises(Refusal) as caught:
-        call(*args)
-    return caught.value
 
 
 def jal_user(ledger, user=A, miles=10_000):

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from ledger.clock import TOKYO
-from ledger.model import Refusal
 from ledger.rules import default_rules
 from ledger.tiers import FlightPP, cheapest, pp_to_go, sfc_eligibility, status_end, status_now, status_start
+from tests.conftest import refused
 
 RULES = default_rules().status
 BRONZE, PLATINUM, DIAMOND = RULES.tier("bronze"), RULES.tier("platinum"), RULES.tier("diamond")
@@ -229,11 +229,6 @@ def flyer(ledger):
         ledger.log_flight(U, f.flown_on, f.premium_points, f"f{i}")
     return ledger
 
-
-def refused(call, *args, **kwargs) -> Refusal:
-    with pytest.raises(Refusal) as caught:
-        call(*args, **kwargs)
-    return caught.value
 
 
 def test_status_now_through_the_facade_uses_the_tokyo_day(flyer):

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from ledger.clock import TOKYO
-from ledger.model import Refusal
+from tests.conftest import refused
 
 U = "flyer"
 D = dt.date
@@ -17,11 +17,6 @@ def on_2016_06_09(ledger):
     ledger.set_test_clock(dt.datetime(2016, 6, 9, 10, 0, tzinfo=TOKYO))
     return ledger
 
-
-def refused(call, *args, **kwargs) -> Refusal:
-    with pytest.raises(Refusal) as caught:
-        call(*args, **kwargs)
-    return caught.value
 
 
 def test_design_example_through_the_services(on_2016_06_09):
@@ -121,8 +116,6 @@ def test_a_flight_logged_by_route_and_fare_gets_its_pp_computed(ledger):
                                        segment={"origin": "羽田", "destination": "那覇", "fare": "スタンダード"})
     assert created and facts["pp"] == 1_774 and facts["ana_group"] is True  # floor(984 × 0.80 × 2) + 200
     assert facts["pp_computed"]["segment_miles"] == 984
-    with pytest.raises(Refusal) as refused:
-        ledger.log_flight("pp-user", dt.date(2026, 6, 8), None, "seg-2",
-                          segment={"origin": "羽田", "destination": "Atlantis", "fare": "standard"})
-    assert refused.value.reason == "unknown_route"
+    assert refused(ledger.log_flight, "pp-user", dt.date(2026, 6, 8), None, "seg-2",
+                   segment={"origin": "羽田", "destination": "Atlantis", "fare": "standard"}).reason == "unknown_route"
     assert ledger.status_start("pp-user", "bronze").pp == 1_774
