@@ -43,22 +43,11 @@ def flight_label(flight: dict, locale: str) -> str:
         names = [airports[c].name(locale) if c in airports else c for c in (flight["origin"], flight["destination"])]
         parts.append("→".join(names))
     if flight.get("fare"):
-        parts.append(_fare_name(flight["fare"], flight["flown_on"], locale))
+        parts.append(rules.fares.fare_name(flight["fare"], flight["flown_on"], locale))
     parts.append(t("pp_n", locale, pp=flight["pp"]))
     if not flight.get("ana_group", True):
         parts.append(t("partner_mark", locale))
     return " ".join(parts)
-
-
-def _fare_name(fare_id: str, flown_on: str | dt.date, locale: str) -> str:
-    fares = ledger().rules.fares
-    day = dt.date.fromisoformat(flown_on) if isinstance(flown_on, str) else flown_on
-    for table in fares.tables:
-        if table.applies_on(day):
-            fare = next((f for f in table.fares if f.id == fare_id), None)
-            if fare:
-                return fare.name(locale)
-    return fare_id
 
 
 def _status_hint(user_id: str, year: int, locale: str) -> str | None:

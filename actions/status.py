@@ -234,7 +234,7 @@ def _segments(tracker: Tracker, days: list[dt.date], locale: str) -> list[dict]:
         computed = ledger().compute_pp(origin, destination, day, fares[min(n, len(fares) - 1)], cabin)
         flights.append({"flown_on": day.isoformat(), "origin": origin, "destination": destination,
                         "fare": computed.fare_id,
-                        "fare_name": ledger().rules.fares.fare_name(computed.table_id, computed.fare_id, locale),
+                        "fare_name": ledger().rules.fares.fare_name(computed.fare_id, day, locale),
                         "pp": computed.pp, "ana_group": True, "pp_computed": computed.facts()})
     return flights
 
@@ -313,7 +313,7 @@ class ActionCheapest(StatusAction):
             for fare, yen in zip(fares, prices):
                 computed = the_ledger.compute_pp(airports[0], airports[1], day, fare,
                                                  (entity_values(tracker, "cabin") or [None])[0])
-                options.append((the_ledger.rules.fares.fare_name(computed.table_id, computed.fare_id, locale),
+                options.append((the_ledger.rules.fares.fare_name(computed.fare_id, day, locale),
                                 computed.pp, yen))
         else:
             amounts = _amounts(tracker)

@@ -134,11 +134,15 @@ class FareRules:
     formula_source: str
     rounding: str = "floor"
 
-    def fare_name(self, table_id: str, fare_id: str, locale: str) -> str:
-        """The fare's name in `locale` (e.g. スタンダード / Standard) as its table calls it."""
-        table = next((t for t in self.tables if t.id == table_id), None)
-        fare = next((f for f in table.fares if f.id == fare_id), None) if table else None
-        return fare.name(locale) if fare else fare_id
+    def fare_name(self, fare_id: str, flown_on: dt.date | str, locale: str) -> str:
+        """A fare's name in `locale` (スタンダード / Standard) as the table sold on `flown_on` calls it; the id
+        itself (or a partner's accrual rate like "125%") when no table has it."""
+        day = dt.date.fromisoformat(flown_on) if isinstance(flown_on, str) else flown_on
+        for table in self.tables:
+            fare = next((f for f in table.fares if f.id == fare_id), None) if table.applies_on(day) else None
+            if fare:
+                return fare.name(locale)
+        return fare_id
 
     def find_cabin(self, text: str | None) -> str | None:
         if not text:

@@ -203,3 +203,11 @@ def test_a_fare_with_a_higher_rate_and_no_fewer_boarding_points_never_earns_less
     result = pp(*route, NEW, a.id)
     exact = Decimal(result.segment_miles) * result.rate / 100 * result.multiplier
     assert exact - 1 < result.pp - result.boarding_points <= exact
+
+
+def test_a_fare_is_named_as_the_table_of_its_day_calls_it():
+    fares = default_rules().fares
+    assert fares.fare_name("standard", dt.date(2026, 6, 8), "ja") == "スタンダード"
+    assert fares.fare_name("standard", "2026-06-08", "en") == "Standard"
+    assert "VALUE" in fares.fare_name("old_fare5", dt.date(2026, 5, 18), "en")
+    assert fares.fare_name("125%", dt.date(2026, 6, 8), "en") == "125%"  # a partner flight's accrual rate
