@@ -29,29 +29,36 @@ class Ledger:
     clock: Clock
     gateway: PartnerGateway
     uow_factory: object
+    read_uow_factory: object = None   # sessions that only read: on SQLite a plain BEGIN, never the write lock
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.uow_factory)
 
+    def read_uow(self) -> UnitOfWork:
+        """For services that only read: they neither wait for writers nor hold them up (a status question or a
+        quote waiting on a slow partner API does not stop other users' writes on SQLite)."""
+        return UnitOfWork(self.read_uow_factory or self.uow_factory)
+
     # points
     def quote_conversion(self, user_id: str, partner: str, amount: int, destination: str | None = None):
-        return services.quote_conversion(user_id, partner, amount, uow=self.uow(), rules=self.rules,
+        return services.quote_conversion(user_id, partner, amount, uow=self.read_uow(), rules=self.rules,
                                          gateway=self.gateway, clock=self.clock, destination=destination)
 
     def convert_points(self, user_id: str, partner: str, amount: int, idempotency_key: str,
                        destination: str | None = None):
         return services.convert_points(user_id, partner, amount, idempotency_key, uow=self.uow(), rules=self.rules,
-                                       gateway=self.gateway, clock=self.clock, destination=destination)
+                                       gateway=self.gateway, clock=self.clock, destination=destination,
+                                       read_uow=self.read_uow())
 
     def balance(self, user_id: str):
-        return services.get_balance(user_id, uow=self.uow(), gateway=self.gateway)
+        return services.get_balance(user_id, uow=self.read_uow(), gateway=self.gateway)
 
     def best_route(self, user_id: str, partner: str, amount: int) -> dict:
-        return services.best_route(user_id, partner, amount, uow=self.uow(), rules=self.rules, gateway=self.gateway,
+        return services.best_route(user_id, partner, amount, uow=self.read_uow(), rules=self.rules, gateway=self.gateway,
                                    clock=self.clock)
 
     def history(self, user_id: str, limit: int = 10) -> list[dict]:
-        return services.history(user_id, uow=self.uow(), limit=limit)
+        return services.history(user_id, uow=self.read_uow(), limit=limit)
 
     # coupons
     def redeem_coupon(self, user_id: str, code: str, idempotency_key: str) -> dict:
@@ -96,7 +103,7 @@ class Ledger:
         services.remember_locale(user_id, locale, uow=self.uow(), clock=self.clock)
 
     def user_locale(self, user_id: str) -> str | None:
-        return services.user_locale(user_id, uow=self.uow())
+        return services.user_locale(user_id, uow=self.read_uow())
 
     # ID linkage
     def request_link(self, user_id: str, partner: str) -> dict:
@@ -106,7 +113,7 @@ class Ledger:
         return services.unlink(user_id, partner, uow=self.uow(), rules=self.rules, clock=self.clock)
 
     def link_statuses(self, user_id: str) -> dict[str, dict]:
-        return services.link_statuses(user_id, uow=self.uow(), rules=self.rules, clock=self.clock)
+        return services.link_statuses(user_id, uow=self.read_uow(), rules=self.rules, clock=self.clock)
 
     # status
     def log_flight(self, user_id: str, flown_on: dt.date, premium_points: int | None, idempotency_key: str,
@@ -118,16 +125,16 @@ class Ledger:
 
     def flights_for_year(self, user_id: str, year: int):
         """Plain `FlightPP` values (flown_on, premium_points, ana_group) for live flights flown in `year`."""
-        return services.flights_for_year(user_id, year, uow=self.uow())
+        return services.flights_for_year(user_id, year, uow=self.read_uow())
 
     def list_flights(self, user_id: str, year: int | None = None) -> list[dict]:
         """Live flights of `year` (default this year, Tokyo), oldest first: {"flight_id", "flown_on", "pp",
         "ana_group", "flight_number", "origin", "destination", "fare"}."""
-        return services.list_flights(user_id, year, uow=self.uow(), clock=self.clock)
+        return services.list_flights(user_id, year, uow=self.read_uow(), clock=self.clock)
 
     def find_flights(self, user_id: str, on: dt.date | None = None, flight_number: str | None = None) -> list[dict]:
         """Live flights flown on `on` and/or numbered `flight_number`, any year, newest first (same dicts)."""
-        return services.find_flights(user_id, on, flight_number, uow=self.uow(), rules=self.rules)
+        return services.find_flights(user_id, on, flight_number, uow=self.read_uow(), rules=self.rules)
 
     def delete_flight(self, user_id: str, flight_id: int, idempotency_key: str) -> dict:
         """{"kind": "flight_deleted", "flight", "year", "year_pp"}; Refusal flight_not_found."""
@@ -140,19 +147,19 @@ class Ledger:
                                     rules=self.rules, premium_points=premium_points, fare=fare, flown_on=flown_on)
 
     def status_start(self, user_id: str, tier: str | None, year: int | None = None):
-        return services.status_start(user_id, tier, uow=self.uow(), rules=self.rules, clock=self.clock, year=year)
+        return services.status_start(user_id, tier, uow=self.read_uow(), rules=self.rules, clock=self.clock, year=year)
 
     def status_now(self, user_id: str, on: dt.date | None = None):
-        return services.status_now(user_id, uow=self.uow(), rules=self.rules, clock=self.clock, on=on)
+        return services.status_now(user_id, uow=self.read_uow(), rules=self.rules, clock=self.clock, on=on)
 
     def status_end(self, user_id: str, tier: str | None = None, on: dt.date | None = None):
-        return services.status_end(user_id, tier, uow=self.uow(), rules=self.rules, clock=self.clock, on=on)
+        return services.status_end(user_id, tier, uow=self.read_uow(), rules=self.rules, clock=self.clock, on=on)
 
     def pp_to_go(self, user_id: str, tier: str | None = None, year: int | None = None) -> dict:
-        return services.pp_to_go(user_id, tier, uow=self.uow(), rules=self.rules, clock=self.clock, year=year)
+        return services.pp_to_go(user_id, tier, uow=self.read_uow(), rules=self.rules, clock=self.clock, year=year)
 
     def what_if(self, user_id: str, flights: list[tuple[dt.date, int, bool]], tier: str | None = None):
-        return services.what_if(user_id, flights, tier, uow=self.uow(), rules=self.rules, clock=self.clock)
+        return services.what_if(user_id, flights, tier, uow=self.read_uow(), rules=self.rules, clock=self.clock)
 
     def cheapest(self, options: list[tuple[str, int, int]]) -> dict:
         return services.cheapest(options)
@@ -162,7 +169,7 @@ class Ledger:
         return pp.compute_pp(origin, destination, flown_on, fare, cabin=cabin, rules=self.rules)
 
     def sfc_eligible_from(self, user_id: str, on: dt.date | None = None):
-        return services.sfc_eligible_from(user_id, uow=self.uow(), rules=self.rules, clock=self.clock, on=on)
+        return services.sfc_eligible_from(user_id, uow=self.read_uow(), rules=self.rules, clock=self.clock, on=on)
 
     def claim_request(self, key: str) -> bool:
         return services.claim_request(key, uow=self.uow(), clock=self.clock)
@@ -226,4 +233,4 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True, rules: 
 
     clock = Clock(frozen=frozen if settings.sandbox else None)
     return Ledger(settings=settings, engine=engine, rules=rules or default_rules(), clock=clock,
-                  gateway=gateway or make_gateway(settings), uow_factory=factory)
+                  gateway=gateway or make_gateway(settings), uow_factory=factory, read_uow_factory=read_only)

@@ -96,10 +96,11 @@ def quote_conversion(user_id: str, partner_id: str, amount: int, *, uow: UnitOfW
 
 def convert_points(user_id: str, partner_id: str, amount: int, idempotency_key: str, *, uow: UnitOfWork,
                    rules: Rules, gateway: PartnerGateway, clock: Clock,
-                   destination: str | None = None) -> tuple[Quote, bool]:
+                   destination: str | None = None, read_uow: UnitOfWork | None = None) -> tuple[Quote, bool]:
     """Debit the partner and credit reserved points (留保ポイント) — or a municipality's points at a
     campaign rate — as a saga (ledger.exchanges): each happens once, even across a partner timeout
-    or a process that dies in between.
+    or a process that dies in between. The quote is made on `read_uow` when given (reads only), so a slow
+    partner API is never waited on while holding the database's write lock.
 
     Returns the quote and whether this call did the work (False when the key was already used,
     e.g. a retried Telegram update or a double-pressed button). Raises ExchangePending (reason
@@ -108,17 +109,19 @@ def convert_points(user_id: str, partner_id: str, amount: int, idempotency_key: 
     """
     partner = _partner(rules, partner_id)
     now = clock.now()
-    with uow:
-        done = uow.journal.find(idempotency_key)
+    reader = read_uow or uow  # only reads here; the saga takes the per-user lock for each step
+    with reader:
+        done = reader.journal.find(idempotency_key)
         if done is not None:
             if done.user_id != user_id:
                 raise Refusal("idempotency_key_reused")
             return _stored_quote(done), False
-        started = uow.exchanges.get(idempotency_key)  # a retry of an unfinished exchange continues it
+        started = reader.exchanges.get(idempotency_key)  # a retry of an unfinished exchange continues it
         if started is not None and started.user_id != user_id:
             raise Refusal("idempotency_key_reused")
         quote = (exchanges.quote_from_json(started.quote) if started is not None else
-                 _quote(uow, user_id, partner, amount, rules=rules, gateway=gateway, now=now, destination=destination))
+                 _quote(reader, user_id, partner, amount, rules=rules, gateway=gateway, now=now,
+                        destination=destination))
     return exchanges.run_exchange(quote, idempotency_key, uow=uow, gateway=gateway, clock=clock)
 
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -265,6 +266,27 @@ def test_a_killed_process_after_the_partner_debit_is_finished_by_recovery(ledger
     assert credits(http, "ex-killed") == 1
     assert http.balance(USER).reserved == 1_000
     http.gateway.close()
+
+
+def test_a_quote_waiting_on_a_slow_partner_does_not_hold_up_other_users(ledger, fake):
+    """The quote reads the partner balance over HTTP; meanwhile another user's flight is logged (on SQLite the
+    quote used to hold the write lock for the whole HTTP call, and every writer waited behind it)."""
+    linked(ledger, fake, miles=2_000)
+    patient = HttpPartnerGateway(fake.base_url, timeout=httpx.Timeout(5.0), attempts=1)
+    slow = dataclasses.replace(ledger, gateway=patient)
+    fake.fail("balances", "slow", delay=2.0)
+    quotes = []
+    quoting = threading.Thread(target=lambda: quotes.append(slow.quote_conversion(USER, "jal", 2_000)))
+    quoting.start()
+    while fake.in_flight == 0 and quoting.is_alive():  # the partner has the balance request
+        time.sleep(0.01)
+
+    facts, created = ledger.log_flight("another-user", dt.date(2018, 1, 9), 1_000, "flight-during-quote")
+
+    assert created and quoting.is_alive(), "the flight was logged while the quote was still waiting on the partner"
+    quoting.join()
+    assert quotes and quotes[0].to_amount == 1_000
+    patient.close()
 
 
 # ---------------------------------------------------------------- refused, unreachable, reversed, expired
