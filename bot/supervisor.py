@@ -312,6 +312,11 @@ def _yaml_load(path: Path) -> dict:
     return yaml.safe_load(path.read_text()) or {}
 
 
+def _figures(summary: dict) -> dict:
+    """A report without when, where and how long it ran."""
+    return {k: v for k, v in summary.items() if k not in ("seconds", "cpu_count", "measured_at")}
+
+
 def evaluate_nlu(stack: "Stack", folds: int = NLU_FOLDS) -> dict:
     """Cross-validates the NLU unless a report for the current inputs exists; returns its summary.
 
@@ -346,9 +351,9 @@ def evaluate_nlu(stack: "Stack", folds: int = NLU_FOLDS) -> dict:
             work.rename(out)
             stack.progress.done(f"✓ NLU cross-validated in {summary['seconds']} s")
     NLU_REPORT_COPY.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(summary, ensure_ascii=False, indent=1) + "\n"
-    if not NLU_REPORT_COPY.exists() or NLU_REPORT_COPY.read_text() != text:
-        NLU_REPORT_COPY.write_text(text)
+    committed = json.loads(NLU_REPORT_COPY.read_text()) if NLU_REPORT_COPY.exists() else None
+    if committed is None or _figures(committed) != _figures(summary):  # the same figures re-run: leave the file
+        NLU_REPORT_COPY.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
     return summary
 
 
