@@ -312,7 +312,7 @@ def _yaml_load(path: Path) -> dict:
     return yaml.safe_load(path.read_text()) or {}
 
 
-def _without_run_details(summary: dict) -> dict:
+def without_run_details(summary: dict) -> dict:
     """A report without when, where and how long it ran."""
     return {k: v for k, v in summary.items() if k not in ("seconds", "cpu_count", "measured_at")}
 
@@ -352,7 +352,7 @@ def evaluate_nlu(stack: "Stack", folds: int = NLU_FOLDS) -> dict:
             stack.progress.done(f"✓ NLU cross-validated in {summary['seconds']} s")
     NLU_REPORT_COPY.parent.mkdir(parents=True, exist_ok=True)
     committed = json.loads(NLU_REPORT_COPY.read_text()) if NLU_REPORT_COPY.exists() else None
-    if committed is None or _without_run_details(committed) != _without_run_details(summary):  # else: leave it
+    if committed is None or without_run_details(committed) != without_run_details(summary):  # else: leave it
         NLU_REPORT_COPY.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
     return summary
 

@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from bot.supervisor import NLU_REPORT_COPY, Progress, Stack, evaluate_nlu, model_inputs_hash, nlu_report_dir
+from bot.supervisor import (NLU_REPORT_COPY, Progress, Stack, evaluate_nlu, model_inputs_hash, nlu_report_dir,
+                            without_run_details)
 from ledger.config import Settings
 
 pytestmark = pytest.mark.rasa
@@ -26,7 +27,9 @@ def report() -> dict:
 def test_the_report_is_for_the_current_training_data(report):
     assert report["inputs_hash"] == model_inputs_hash()
     on_disk = json.loads((nlu_report_dir(report["inputs_hash"]) / "summary.json").read_text())
-    assert on_disk == report == json.loads(NLU_REPORT_COPY.read_text())
+    assert on_disk == report
+    # the committed copy has this run's figures (it keeps its own timing when only that differs)
+    assert without_run_details(json.loads(NLU_REPORT_COPY.read_text())) == without_run_details(report)
     assert report["config"]["folds"] >= 3 and report["examples"] > 500
 
 
