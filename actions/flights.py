@@ -16,7 +16,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 
 from actions.actions import FLIGHT_CHANGE_SLOTS, FLIGHT_SLOTS, RejectOtherIntents, _key, _reset, _yes_no
 from actions.runtime import ledger, locale_of, refuse, say
-from actions.status import airports_of, entity_values
+from actions.status import _tier_name, airport_name, airports_of, entity_values
 from ledger.amounts import parse_amount
 from ledger.dates import parse_day
 from ledger.i18n import fmt_date, t
@@ -39,9 +39,7 @@ def flight_label(flight: dict, locale: str) -> str:
     if flight.get("flight_number"):
         parts.append(flight["flight_number"])
     if flight.get("origin") and flight.get("destination"):
-        airports = rules.segments.airports
-        names = [airports[c].name(locale) if c in airports else c for c in (flight["origin"], flight["destination"])]
-        parts.append("→".join(names))
+        parts.append(f'{airport_name(flight["origin"], locale)}→{airport_name(flight["destination"], locale)}')
     if flight.get("fare"):
         parts.append(rules.fares.fare_name(flight["fare"], flight["flown_on"], locale))
     parts.append(t("pp_n", locale, pp=flight["pp"]))
@@ -53,7 +51,7 @@ def flight_label(flight: dict, locale: str) -> str:
 def _status_hint(user_id: str, year: int, locale: str) -> str | None:
     """One line after a change: how far the next tier is, or that it is reached."""
     to_go = ledger().pp_to_go(user_id, None, year)
-    tier = ledger().rules.status.tier(to_go["tier"]).name(locale)
+    tier = _tier_name(to_go["tier"], locale)
     if to_go["reached"]:
         return t("hint_reached", locale, tier=tier, start=fmt_date(to_go["advance_service_from"], locale))
     return t("hint_to_go", locale, tier=tier, missing=to_go["pp_missing_on_ana_group_only"])
@@ -156,9 +154,7 @@ class ActionAskFare(Action):
 
     async def run(self, dispatcher, tracker, domain):
         locale = locale_of(tracker)
-        route = (tracker.get_slot("route") or "-").split("-")
-        airports = ledger().rules.segments.airports
-        names = [airports[c].name(locale) if c in airports else c for c in route]
+        origin, _, destination = (tracker.get_slot("route") or "").partition("-")
         buttons = []
         day = tracker.get_slot("flight_date")
         if day:  # the usual fares of the table sold on that day, as buttons
@@ -166,7 +162,8 @@ class ActionAskFare(Action):
                           if tb.scope == "domestic" and tb.applies_on(dt.date.fromisoformat(day))), None)
             buttons = [{"title": f.name(locale), "payload": '/inform{"fare":"%s"}' % f.id}
                        for f in (table.fares if table else ()) if f.id in COMMON_FARES]
-        say(dispatcher, locale, "ask_fare", origin=names[0], destination=names[-1], buttons=buttons)
+        say(dispatcher, locale, "ask_fare", origin=airport_name(origin, locale),
+            destination=airport_name(destination, locale), buttons=buttons)
         return []
 
 
@@ -284,11 +281,7 @@ class FlightChangeValidation(RejectOtherIntents, AsksOnlyWhatIsMissing, FormVali
 
 
 def _flight(user_id: str, flight_id: Any) -> dict | None:
-    try:
-        wanted = int(str(flight_id))
-    except ValueError:
-        return None
-    return next((f for f in ledger().find_flights(user_id) if f["flight_id"] == wanted), None)
+    return ledger().flight(user_id, flight_id)
 
 
 class ValidateDeleteFlightForm(FlightChangeValidation):

@@ -45,6 +45,12 @@ def airports_of(tracker: Tracker) -> list[str]:
     return [airport.code for airport in found if airport is not None]
 
 
+def airport_name(code: str, locale: str) -> str:
+    """羽田 / Tokyo Haneda for "HND" (the code itself when the rules do not know it)."""
+    airport = ledger().rules.segments.airports.get(code)
+    return airport.name(locale) if airport else code
+
+
 def tier_of(tracker: Tracker) -> str | None:
     values = entity_values(tracker, "tier")
     return (values[0] if values else tracker.get_slot("tier") or "").lower() or None
@@ -85,9 +91,10 @@ def _man_yen(text: str) -> int:
     return parse_amount(text)
 
 
-def _first_day(tracker: Tracker, today: dt.date, prefer: str) -> dt.date | None:
-    values = entity_values(tracker, "date")
-    return parse_day(values[0], today, prefer=prefer) if values else None
+def _days(tracker: Tracker, today: dt.date) -> list[dt.date]:
+    """The days said, in order, a date without a year being the next such day (a flight being planned);
+    today when none was said."""
+    return [parse_day(value, today, prefer="future") for value in entity_values(tracker, "date")] or [today]
 
 
 def _d(day: str | dt.date | None, locale: str) -> str:
@@ -250,7 +257,7 @@ class ActionWhatIf(StatusAction):
     def answer(self, dispatcher, tracker, locale):
         the_ledger = ledger()
         today = the_ledger.clock.today()
-        days = [parse_day(v, today, prefer="future") for v in entity_values(tracker, "date")] or [today]
+        days = _days(tracker, today)
         flights = _segments(tracker, days, locale)
         if not flights:
             partner = "partner" in [v.lower() for v in entity_values(tracker, "carrier")]
@@ -288,9 +295,8 @@ class ActionWhatIf(StatusAction):
 def _describe(flight: dict, locale: str) -> str:
     day = _d(flight["flown_on"], locale)
     if flight.get("origin"):
-        airports = ledger().rules.segments.airports  # codes, from airports_of
-        return t("what_if_leg", locale, day=day, origin=airports[flight["origin"]].name(locale),
-                 destination=airports[flight["destination"]].name(locale),
+        return t("what_if_leg", locale, day=day, origin=airport_name(flight["origin"], locale),
+                 destination=airport_name(flight["destination"], locale),
                  fare=flight["fare_name"], pp=flight["pp"])
     return t("what_if_pp", locale, day=day, pp=flight["pp"])
 
@@ -307,7 +313,7 @@ class ActionCheapest(StatusAction):
         the_ledger = ledger()
         prices = _yen(tracker)
         airports, fares = airports_of(tracker), entity_values(tracker, "fare")
-        day = _first_day(tracker, the_ledger.clock.today(), "future") or the_ledger.clock.today()
+        day = _days(tracker, the_ledger.clock.today())[0]
         options = []
         if len(airports) >= 2 and fares and len(fares) == len(prices):
             for fare, yen in zip(fares, prices):

@@ -132,6 +132,10 @@ class Ledger:
         "ana_group", "flight_number", "origin", "destination", "fare"}."""
         return services.list_flights(user_id, year, uow=self.read_uow(), clock=self.clock)
 
+    def flight(self, user_id: str, flight_id) -> dict | None:
+        """The user's live flight `flight_id` (same dict as list_flights), or None."""
+        return services.flight(user_id, flight_id, uow=self.read_uow())
+
     def find_flights(self, user_id: str, on: dt.date | None = None, flight_number: str | None = None) -> list[dict]:
         """Live flights flown on `on` and/or numbered `flight_number`, any year, newest first (same dicts)."""
         return services.find_flights(user_id, on, flight_number, uow=self.read_uow(), rules=self.rules)

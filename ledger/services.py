@@ -653,8 +653,7 @@ def log_flight(user_id: str, flown_on: dt.date, premium_points: int | None, idem
 def flights_for_year(user_id: str, year: int, *, uow: UnitOfWork) -> list[tiers.FlightPP]:
     """The user's live flights whose PP count toward `year` (flown that calendar year), oldest first."""
     with uow:
-        return tiers.year_flights(
-            (tiers.FlightPP(f.flown_on, f.premium_points, f.ana_group) for f in uow.flights.for_user(user_id)), year)
+        return [tiers.FlightPP(f.flown_on, f.premium_points, f.ana_group) for f in uow.flights.in_year(user_id, year)]
 
 
 def list_flights(user_id: str, year: int | None = None, *, uow: UnitOfWork, clock: Clock) -> list[dict]:
@@ -662,6 +661,14 @@ def list_flights(user_id: str, year: int | None = None, *, uow: UnitOfWork, cloc
     year = year or clock.today().year
     with uow:
         return [flight_facts(f) for f in uow.flights.in_year(user_id, year)]
+
+
+def flight(user_id: str, flight_id: int, *, uow: UnitOfWork) -> dict | None:
+    """The user's live flight `flight_id` as a flight dict, or None."""
+    wanted = _flight_id(flight_id)
+    with uow:
+        found = uow.flights.live(user_id, wanted) if wanted is not None else None
+        return flight_facts(found) if found is not None else None
 
 
 def find_flights(user_id: str, on: dt.date | None = None, flight_number: str | None = None, *, uow: UnitOfWork,
@@ -773,17 +780,10 @@ def status_start(user_id: str, tier_id: str | None, *, uow: UnitOfWork, rules: R
 
     Without a tier: the lowest one not yet reached that year (else the highest).
     """
-    try:
-        tier = rules.status.tier(tier_id) if tier_id else None
-    except KeyError:
-        raise Refusal("unknown_tier", given=tier_id, known=[t.id for t in rules.status.tiers]) from None
+    tier = _tier(rules, tier_id)
     year = year or clock.today().year
-    with uow:
-        flights = [tiers.FlightPP(f.flown_on, f.premium_points, f.ana_group) for f in uow.flights.for_user(user_id)]
-    if tier is not None:
-        return tiers.status_start(flights, tier, year, rules.status)
-    answers = [tiers.status_start(flights, t, year, rules.status) for t in rules.status.tiers]
-    return next((a for a in answers if not a.reached), answers[-1])
+    flights = _all_flights(user_id, uow)
+    return tiers.status_start(flights, tier or _next_tier(flights, year, rules), year, rules.status)
 
 
 def _tier(rules: Rules, tier_id: str | None) -> Tier | None:
