@@ -5,20 +5,20 @@ setup:
 	@bash scripts/setup.sh
 
 run: setup
-	@.venv/bin/python -m bot.supervisor run
+	@.venv/bin/python -m ops.supervisor run
 
 serve: setup
-	@.venv/bin/python -m bot.supervisor serve
+	@.venv/bin/python -m ops.supervisor serve
 
 train: setup
-	@.venv/bin/python -m bot.supervisor train
+	@.venv/bin/python -m ops.supervisor train
 
 # test and bench also install PostgreSQL if missing; scripts/pg.sh runs the command with a throwaway
 # cluster (var/pg) started for it and stopped after it.
 test:
 	@bash scripts/setup.sh --postgresql
-	@.venv/bin/python -m bot.supervisor train
-	@.venv/bin/python -m bot.supervisor test-nlu
+	@.venv/bin/python -m ops.supervisor train
+	@.venv/bin/python -m ops.supervisor test-nlu
 	@bash scripts/pg.sh run -- .venv/bin/python -m pytest -p no:cacheprovider -q -ra
 
 bench:

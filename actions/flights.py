@@ -8,19 +8,20 @@ none was named) and ask for confirmation before anything changes.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any, Dict, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import SlotSet
 
-from actions.actions import FLIGHT_CHANGE_SLOTS, FLIGHT_SLOTS, RejectOtherIntents, _key, _reset, _yes_no
+from actions.forms import (FLIGHT_CHANGE_SLOTS, FLIGHT_SLOTS, AsksOnlyWhatIsMissing, RejectOtherIntents,
+                           confirmation_key, entity_values, intent_of, message_key, reset, stop_form, yes_no)
 from actions.runtime import ledger, locale_of, refuse, say
-from actions.status import _tier_name, airport_name, airports_of, entity_values
-from ledger.amounts import parse_amount
-from ledger.dates import parse_day
-from ledger.i18n import fmt_date, t
-from ledger.model import Refusal
+from actions.status import airport_name, airports_of, tier_name
+from i18n import fmt_date, t
+from ledger.shared.amounts import parse_amount
+from ledger.shared.dates import parse_day
+from ledger.shared.refusals import Refusal
+from ledger.status.carriers import flight_number
 
 # Intents whose message may carry a flight's details (a question asked in between never does).
 _FLIGHT_MESSAGES = frozenset({"log_flight", "inform", "nlu_fallback", "edit_flight", "delete_flight"})
@@ -28,12 +29,8 @@ MAX_BUTTONS = 8
 COMMON_FARES = ("flex", "standard", "simple", "sale", "old_fare3", "old_fare5", "old_fare7")  # offered as buttons
 
 
-def _intent(tracker: Tracker) -> str | None:
-    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
-
-
 def flight_label(flight: dict, locale: str) -> str:
-    """"8 Jun 2026 NH123 HND→OKA Standard 1,774 PP" as the user reads it."""
+    """"8 Jun 2026 NH123 HND→OKA Standard 1,774 PP" as the user reads it (a flight's facts)."""
     rules = ledger().rules
     parts = [fmt_date(flight["flown_on"], locale)]
     if flight.get("flight_number"):
@@ -51,28 +48,10 @@ def flight_label(flight: dict, locale: str) -> str:
 def _status_hint(user_id: str, year: int, locale: str) -> str | None:
     """One line after a change: how far the next tier is, or that it is reached."""
     to_go = ledger().pp_to_go(user_id, None, year)
-    tier = _tier_name(to_go["tier"], locale)
-    if to_go["reached"]:
-        return t("hint_reached", locale, tier=tier, start=fmt_date(to_go["advance_service_from"], locale))
-    return t("hint_to_go", locale, tier=tier, missing=to_go["pp_missing_on_ana_group_only"])
-
-
-class AsksOnlyWhatIsMissing:
-    """A form validation that keeps and validates every slot in `kept` (the SDK drops any slot that is not
-    required) but asks only for `asked_slots(tracker)`, in order: a route, a flight number or the flight
-    found by its date are kept without ever being asked for."""
-
-    kept: tuple[str, ...] = ()
-
-    async def required_slots(self, domain_slots, dispatcher, tracker, domain):
-        return list(dict.fromkeys([*self.asked_slots(tracker), *self.kept]))
-
-    def asked_slots(self, tracker: Tracker) -> list[str]:
-        raise NotImplementedError
-
-    async def next_requested_slot(self, dispatcher, tracker, domain):
-        missing = next((s for s in self.asked_slots(tracker) if tracker.slots.get(s) is None), None)
-        return SlotSet("requested_slot", missing)
+    tier = tier_name(to_go.tier.id, locale)
+    if to_go.reached:
+        return t("hint_reached", locale, tier=tier, start=fmt_date(to_go.answer.advance_service_from, locale))
+    return t("hint_to_go", locale, tier=tier, missing=to_go.pp_missing_on_ana_group_only)
 
 
 # ---------------------------------------------------------------- logging a flight
@@ -92,7 +71,7 @@ class ValidateFlightForm(RejectOtherIntents, AsksOnlyWhatIsMissing, FormValidati
 
     async def get_extraction_events(self, dispatcher, tracker, domain):
         events = await super().get_extraction_events(dispatcher, tracker, domain)
-        codes = airports_of(tracker) if _intent(tracker) in _FLIGHT_MESSAGES else []
+        codes = airports_of(tracker) if intent_of(tracker) in _FLIGHT_MESSAGES else []
         if len(codes) >= 2 and codes[0] != codes[1]:
             route = f"{codes[0]}-{codes[1]}"
             tracker.slots["route"] = route
@@ -130,38 +109,43 @@ class ValidateFlightForm(RejectOtherIntents, AsksOnlyWhatIsMissing, FormValidati
         return {"fare": str(value)}
 
     def validate_flight_number(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        from ledger.flights import flight_number
         try:
-            number, carrier = flight_number(str(value), ledger().rules)
+            number, carrier = flight_number(str(value), ledger().rules.carriers)
         except Refusal as refusal:
             refuse(dispatcher, locale_of(tracker), refusal, "flight_logged")
             return {"flight_number": None}
         return {"flight_number": number, "carrier": carrier}
 
 
-class ActionAskFlightDate(Action):
+class ActionAskFlightFormFlightDate(Action):
     def name(self) -> Text:
-        return "action_ask_flight_date"
+        return "action_ask_flight_form_flight_date"
 
     async def run(self, dispatcher, tracker, domain):
         say(dispatcher, locale_of(tracker), "ask_flight_date")
         return []
 
 
-class ActionAskFare(Action):
+class ActionAskFlightFormAmount(Action):
     def name(self) -> Text:
-        return "action_ask_fare"
+        return "action_ask_flight_form_amount"
+
+    async def run(self, dispatcher, tracker, domain):
+        say(dispatcher, locale_of(tracker), "ask_pp")
+        return []
+
+
+class ActionAskFlightFormFare(Action):
+    def name(self) -> Text:
+        return "action_ask_flight_form_fare"
 
     async def run(self, dispatcher, tracker, domain):
         locale = locale_of(tracker)
         origin, _, destination = (tracker.get_slot("route") or "").partition("-")
-        buttons = []
         day = tracker.get_slot("flight_date")
-        if day:  # the usual fares of the table sold on that day, as buttons
-            table = next((tb for tb in ledger().rules.fares.tables
-                          if tb.scope == "domestic" and tb.applies_on(dt.date.fromisoformat(day))), None)
-            buttons = [{"title": f.name(locale), "payload": '/inform{"fare":"%s"}' % f.id}
-                       for f in (table.fares if table else ()) if f.id in COMMON_FARES]
+        on_sale = ledger().fares_on_sale(dt.date.fromisoformat(day)) if day else ()
+        buttons = [{"title": f.name(locale), "payload": '/inform{"fare":"%s"}' % f.id}  # the usual fares of that day
+                   for f in on_sale if f.id in COMMON_FARES]
         say(dispatcher, locale, "ask_fare", origin=airport_name(origin, locale),
             destination=airport_name(destination, locale), buttons=buttons)
         return []
@@ -175,7 +159,7 @@ class ActionLogFlight(Action):
         locale = locale_of(tracker)
         amount, route = tracker.get_slot("amount"), tracker.get_slot("route")
         if not tracker.get_slot("flight_date") or not (amount or (route and tracker.get_slot("fare"))):
-            return _reset(*FLIGHT_SLOTS)
+            return reset(*FLIGHT_SLOTS)
         flown_on = dt.date.fromisoformat(tracker.get_slot("flight_date"))
         segment = None
         if route:
@@ -184,13 +168,13 @@ class ActionLogFlight(Action):
                        "cabin": tracker.get_slot("cabin")}
         try:
             facts, created = ledger().log_flight(
-                tracker.sender_id, flown_on, parse_amount(amount) if amount else None, _key(tracker, "flight"),
+                tracker.sender_id, flown_on, parse_amount(amount) if amount else None, message_key(tracker, "flight"),
                 ana_group=tracker.get_slot("carrier") != "partner", segment=segment,
                 flight_number=tracker.get_slot("flight_number"))
         except Refusal as refusal:
             refuse(dispatcher, locale, refusal, "flight_logged")
-            return _reset(*FLIGHT_SLOTS)
-        lines = [t("flight_line", locale, flight=flight_label(_as_flight(facts), locale))]
+            return reset(*FLIGHT_SLOTS)
+        lines = [t("flight_line", locale, flight=flight_label(facts, locale))]
         computed = facts.get("pp_computed")
         if computed:
             lines.append(t("flight_pp_why", locale, miles=computed["segment_miles"], rate=computed["rate"],
@@ -203,13 +187,7 @@ class ActionLogFlight(Action):
         say(dispatcher, locale, "flight_logged" if created else "flight_already", facts=facts | {"status": "done"},
             extra=lines, date=fmt_date(flown_on, locale), pp=facts["pp"], year=str(facts["year"]),
             year_pp=facts["year_pp"], group=t("ana_group" if facts["ana_group"] else "partner_flight", locale))
-        return _reset(*FLIGHT_SLOTS)
-
-
-def _as_flight(facts: dict) -> dict:
-    return {"flown_on": facts["flown_on"], "pp": facts["pp"], "ana_group": facts["ana_group"],
-            "flight_number": facts.get("flight_number"), "origin": facts.get("origin"),
-            "destination": facts.get("destination"), "fare": facts.get("fare")}
+        return reset(*FLIGHT_SLOTS)
 
 
 class ActionListFlights(Action):
@@ -221,7 +199,7 @@ class ActionListFlights(Action):
     async def run(self, dispatcher, tracker, domain):
         locale = locale_of(tracker)
         year = ledger().clock.today().year
-        flights = ledger().list_flights(tracker.sender_id, year)
+        flights = [f.facts() for f in ledger().list_flights(tracker.sender_id, year)]
         total = sum(f["pp"] for f in flights)
         facts = {"kind": "flights", "year": year, "flights": flights, "year_pp": total}
         if not flights:
@@ -233,6 +211,12 @@ class ActionListFlights(Action):
 
 
 # ---------------------------------------------------------------- editing and deleting a flight
+
+def _flight(user_id: str, flight_id: Any) -> dict | None:
+    """The user's live flight `flight_id` as its facts, or None."""
+    found = ledger().flight(user_id, flight_id)
+    return found.facts() if found is not None else None
+
 
 class FlightChangeValidation(RejectOtherIntents, AsksOnlyWhatIsMissing, FormValidationAction):
     """Which flight (by date or flight number, or a button), then — for an edit — the new PP or fare, then yes/no."""
@@ -246,7 +230,7 @@ class FlightChangeValidation(RejectOtherIntents, AsksOnlyWhatIsMissing, FormVali
         return "validate_flight_change_base"
 
     def extract_flight_id(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("flight_id") or _intent(tracker) not in _FLIGHT_MESSAGES:
+        if tracker.get_slot("flight_id") or intent_of(tracker) not in _FLIGHT_MESSAGES:
             return {}
         days, numbers = entity_values(tracker, "date"), entity_values(tracker, "flight_number")
         if not days and not numbers:
@@ -254,13 +238,11 @@ class FlightChangeValidation(RejectOtherIntents, AsksOnlyWhatIsMissing, FormVali
         said = (days or numbers)[0]
         try:
             on = parse_day(days[0], ledger().clock.today()) if days else None
-            number = None
-            if numbers:
-                from ledger.flights import flight_number
-                number = flight_number(numbers[0], ledger().rules)[0]
+            number = flight_number(numbers[0], ledger().rules.carriers)[0] if numbers else None
         except Refusal:
             return {"flight_lookup": {"not_found": True, "said": said}}
-        matches = self.narrow(ledger().find_flights(tracker.sender_id, on=on, flight_number=number), tracker)
+        found = [f.facts() for f in ledger().find_flights(tracker.sender_id, on=on, flight_number=number)]
+        matches = self.narrow(found, tracker)
         if len(matches) == 1:
             return {"flight_id": str(matches[0]["flight_id"]), "flight_lookup": None}
         if not matches:
@@ -278,10 +260,6 @@ class FlightChangeValidation(RejectOtherIntents, AsksOnlyWhatIsMissing, FormVali
 
     def validate_confirm(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         return {"confirm": bool(value)}
-
-
-def _flight(user_id: str, flight_id: Any) -> dict | None:
-    return ledger().flight(user_id, flight_id)
 
 
 class ValidateDeleteFlightForm(FlightChangeValidation):
@@ -317,18 +295,18 @@ class ValidateEditFlightForm(FlightChangeValidation):
         return {"fare": str(value)}
 
 
-class ActionAskFlightId(Action):
+class AskFlightId(Action):
     """Which flight: buttons for the ones that matched, or for the latest ones when none was named or found."""
 
-    def name(self) -> Text:
-        return "action_ask_flight_id"
+    def name(self) -> Text:  # the SDK registers every subclass by name; this base is never called
+        return "action_ask_flight_id_base"
 
     async def run(self, dispatcher, tracker, domain):
         locale = locale_of(tracker)
-        flights = ledger().find_flights(tracker.sender_id)
+        flights = [f.facts() for f in ledger().find_flights(tracker.sender_id)]
         if not flights:
             refuse(dispatcher, locale, Refusal("no_flights_logged"), "flight")
-            return [ActiveLoop(None), *_reset(*FLIGHT_CHANGE_SLOTS)]
+            return stop_form(*FLIGHT_CHANGE_SLOTS)
         lookup = tracker.get_slot("flight_lookup") or {}
         matches = lookup.get("matches") or []
         shown = [f for f in flights if f["flight_id"] in matches] if matches else flights[:MAX_BUTTONS]
@@ -341,35 +319,74 @@ class ActionAskFlightId(Action):
         return [SlotSet("flight_lookup", None)]
 
 
-def ask_confirm_flight_change(dispatcher, tracker: Tracker, locale: str) -> list:
-    """The last question of the edit and delete forms: what will change, yes or no (nothing changes before)."""
-    flight = _flight(tracker.sender_id, tracker.get_slot("flight_id"))
-    if flight is None:
-        refuse(dispatcher, locale, Refusal("flight_not_found", flight_id=str(tracker.get_slot("flight_id"))), "flight")
-        return [ActiveLoop(None), *_reset(*FLIGHT_CHANGE_SLOTS)]
-    label = flight_label(flight, locale)
-    key = SlotSet("quote_key", f"flight-change:{tracker.sender_id}:{uuid.uuid4().hex}")
-    if tracker.active_loop_name == "delete_flight_form":
-        say(dispatcher, locale, "confirm_delete_flight", buttons=_yes_no(locale, "yes_delete"), flight=label,
+class ActionAskEditFlightFormFlightId(AskFlightId):
+    def name(self) -> Text:
+        return "action_ask_edit_flight_form_flight_id"
+
+
+class ActionAskDeleteFlightFormFlightId(AskFlightId):
+    def name(self) -> Text:
+        return "action_ask_delete_flight_form_flight_id"
+
+
+class ActionAskEditFlightFormAmount(Action):
+    def name(self) -> Text:
+        return "action_ask_edit_flight_form_amount"
+
+    async def run(self, dispatcher, tracker, domain):
+        say(dispatcher, locale_of(tracker), "ask_flight_change")
+        return []
+
+
+class ActionAskDeleteFlightFormConfirm(Action):
+    """The last question of the delete form: which flight goes, yes or no (nothing changes before)."""
+
+    def name(self) -> Text:
+        return "action_ask_delete_flight_form_confirm"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        flight = _flight(tracker.sender_id, tracker.get_slot("flight_id"))
+        if flight is None:
+            refuse(dispatcher, locale, Refusal("flight_not_found", flight_id=str(tracker.get_slot("flight_id"))),
+                   "flight")
+            return stop_form(*FLIGHT_CHANGE_SLOTS)
+        say(dispatcher, locale, "confirm_delete_flight", buttons=yes_no(locale, "yes_delete"),
+            flight=flight_label(flight, locale),
             facts={"kind": "flight_deleted", "flight": flight, "status": "needs_confirmation"})
-        return [key]
-    after = dict(flight)
-    try:
-        if tracker.get_slot("amount"):
-            after["pp"] = parse_amount(tracker.get_slot("amount"))
-        else:
-            if not flight.get("origin"):
-                raise Refusal("route_unknown", flight_id=flight["flight_id"])
-            computed = ledger().compute_pp(flight["origin"], flight["destination"],
-                                           dt.date.fromisoformat(flight["flown_on"]), tracker.get_slot("fare"))
-            after.update(pp=computed.pp, fare=computed.fare_id)
-    except Refusal as refusal:
-        refuse(dispatcher, locale, refusal, "flight_edited")
-        return [ActiveLoop(None), *_reset(*FLIGHT_CHANGE_SLOTS)]
-    say(dispatcher, locale, "confirm_edit_flight", buttons=_yes_no(locale, "yes_change"), flight=label,
-        after=flight_label(after, locale),
-        facts={"kind": "flight_edited", "before": flight, "after": after, "status": "needs_confirmation"})
-    return [key]
+        return [confirmation_key(tracker, "flight-change")]
+
+
+class ActionAskEditFlightFormConfirm(Action):
+    """The last question of the edit form: the flight before and after, yes or no (nothing changes before)."""
+
+    def name(self) -> Text:
+        return "action_ask_edit_flight_form_confirm"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        flight = _flight(tracker.sender_id, tracker.get_slot("flight_id"))
+        if flight is None:
+            refuse(dispatcher, locale, Refusal("flight_not_found", flight_id=str(tracker.get_slot("flight_id"))),
+                   "flight")
+            return stop_form(*FLIGHT_CHANGE_SLOTS)
+        after = dict(flight)
+        try:
+            if tracker.get_slot("amount"):
+                after["pp"] = parse_amount(tracker.get_slot("amount"))
+            else:
+                if not flight.get("origin"):
+                    raise Refusal("route_unknown", flight_id=flight["flight_id"])
+                computed = ledger().compute_pp(flight["origin"], flight["destination"],
+                                               dt.date.fromisoformat(flight["flown_on"]), tracker.get_slot("fare"))
+                after.update(pp=computed.pp, fare=computed.fare_id)
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "flight_edited")
+            return stop_form(*FLIGHT_CHANGE_SLOTS)
+        say(dispatcher, locale, "confirm_edit_flight", buttons=yes_no(locale, "yes_change"),
+            flight=flight_label(flight, locale), after=flight_label(after, locale),
+            facts={"kind": "flight_edited", "before": flight, "after": after, "status": "needs_confirmation"})
+        return [confirmation_key(tracker, "flight-change")]
 
 
 class FlightChangeAction(Action):
@@ -383,22 +400,22 @@ class FlightChangeAction(Action):
         locale = locale_of(tracker)
         flight_id = tracker.get_slot("flight_id")
         if not flight_id or tracker.get_slot("confirm") is None:
-            return _reset(*FLIGHT_CHANGE_SLOTS)
+            return reset(*FLIGHT_CHANGE_SLOTS)
         if not tracker.get_slot("confirm"):
             say(dispatcher, locale, "flight_unchanged", facts={"kind": self.kind, "status": "cancelled"})
-            return _reset(*FLIGHT_CHANGE_SLOTS)
-        key = tracker.get_slot("quote_key") or _key(tracker, self.kind)
+            return reset(*FLIGHT_CHANGE_SLOTS)
+        key = tracker.get_slot("quote_key") or message_key(tracker, self.kind)
         try:
             facts = self.change(tracker, int(flight_id), key)
         except Refusal as refusal:
             refuse(dispatcher, locale, refusal, self.kind)
-            return _reset(*FLIGHT_CHANGE_SLOTS)
+            return reset(*FLIGHT_CHANGE_SLOTS)
         lines = [line for line in [_status_hint(tracker.sender_id, facts["year"], locale)] if line]
         say(dispatcher, locale, self.done_key, facts=facts | {"status": "done"}, extra=lines,
             flight=flight_label(facts.get("flight") or facts["before"], locale),
             after=flight_label(facts["after"], locale) if "after" in facts else "",
             year=str(facts["year"]), year_pp=facts["year_pp"])
-        return _reset(*FLIGHT_CHANGE_SLOTS)
+        return reset(*FLIGHT_CHANGE_SLOTS)
 
     def change(self, tracker: Tracker, flight_id: int, key: str) -> dict:
         raise NotImplementedError

@@ -1,4 +1,5 @@
-"""The action server's access to the ledger, built on first use (no engine at import time)."""
+"""What every action needs: the ledger (built on first use, no engine at import time), the reply language of
+the turn, and saying a catalogue message — or a refusal — with its facts."""
 from __future__ import annotations
 
 import re
@@ -8,20 +9,28 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from i18n import detect_locale, fmt_date, fmt_moment, normalize_locale, t
 from ledger.bootstrap import Ledger, bootstrap
-from ledger.i18n import detect_locale, fmt_date, fmt_moment, normalize_locale, t
-from ledger.model import Refusal
+from ledger.shared.refusals import Refusal
 
 _lock = threading.Lock()
 _ledger: Ledger | None = None
 
 
 def ledger() -> Ledger:
+    """The action server's ledger: `bootstrap()` from the environment on first use, or the one `use_ledger` gave."""
     global _ledger
     with _lock:
         if _ledger is None:
             _ledger = bootstrap()
         return _ledger
+
+
+def use_ledger(the_ledger: Ledger | None) -> None:
+    """Serve actions from `the_ledger` (tests run actions on a ledger of their own); None: bootstrap again."""
+    global _ledger
+    with _lock:
+        _ledger = the_ledger
 
 
 _WORDS = re.compile(r"[A-Za-z\u3040-\u30ff\u3400-\u9fff]")
@@ -83,9 +92,8 @@ def refusal_values(refusal: Refusal, locale: str) -> dict[str, Any]:
         values["partner"] = partner.name(locale)
         values.setdefault("unit", partner.unit(locale))
     values.setdefault("unit", "")
-    if "known" in values:
-        names = [rules.partners[p].name(locale) if p in rules.partners else p for p in values["known"]]
-        values["known"] = ("、" if locale == "ja" else ", ").join(names)
+    if isinstance(values.get("known"), list):  # partner ids as names (fare refusals carry names already)
+        values["known"] = [rules.partners[p].name(locale) if p in rules.partners else p for p in values["known"]]
     municipality = rules.municipalities.get(values.get("municipality") or "")
     if municipality:
         values["municipality"] = municipality.name(locale)

@@ -3,7 +3,8 @@ what if I fly these, which fare is cheapest per PP, when can I apply for SFC.
 
 Each action reads the entities of the message, asks one ledger service, and says the answer with the
 reason and its facts. Origin and destination, fares and prices are paired by where they stand in the
-message ("羽田-那覇 バリュー23,000円とスタンダード30,000円": 羽田 first, バリュー with 23,000円).
+message ("羽田-那覇 シンプル23,000円とスタンダード30,000円": 羽田 first, シンプル with 23,000円); the ledger
+builds the trips and computes their PP (`what_if_trip`, `cheapest_fares`).
 """
 from __future__ import annotations
 
@@ -14,28 +15,14 @@ from typing import Any, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 
+from actions.forms import entity_values
 from actions.runtime import ledger, locale_of, refuse, say
-from ledger.amounts import parse_amount
-from ledger.dates import parse_day
-from ledger.i18n import fmt_date, t
-from ledger.model import Refusal
+from i18n import fmt_date, list_separator, t
+from ledger.shared.amounts import parse_amount, parse_yen
+from ledger.shared.dates import parse_day
+from ledger.shared.refusals import Refusal
 
 _ROUND_TRIP = re.compile(r"往復|round[- ]?trip|(?<![a-z])and back(?![a-z])|there and back|return flight", re.I)
-
-
-def entity_values(tracker: Tracker, name: str) -> list[str]:
-    """The values of entity `name` in the latest message, in the order they stand in the text (duplicates of the
-    same span, from a lookup and a regex, counted once)."""
-    seen, found = set(), []
-    for entity in (tracker.latest_message or {}).get("entities") or []:
-        if entity.get("entity") != name:
-            continue
-        span = (entity.get("start"), entity.get("end"))
-        if span in seen:
-            continue
-        seen.add(span)
-        found.append((entity.get("start") or 0, str(entity.get("value"))))
-    return [value for _, value in sorted(found, key=lambda pair: pair[0])]
 
 
 def airports_of(tracker: Tracker) -> list[str]:
@@ -56,7 +43,7 @@ def tier_of(tracker: Tracker) -> str | None:
     return (values[0] if values else tracker.get_slot("tier") or "").lower() or None
 
 
-def _tier_name(tier_id: str | None, locale: str) -> str:
+def tier_name(tier_id: str | None, locale: str) -> str:
     return ledger().rules.status.tier(tier_id).name(locale) if tier_id else "—"
 
 
@@ -74,21 +61,11 @@ def _yen(tracker: Tracker) -> list[int]:
     """Prices said in yen ("23,000円", "¥23,000", "2万3000円", "3万円")."""
     prices = []
     for value in entity_values(tracker, "yen"):
-        text = re.sub(r"[円¥￥]|yen|jpy", "", value, flags=re.I).strip()
         try:
-            prices.append(_man_yen(text))
+            prices.append(parse_yen(value))
         except Refusal:
             continue
     return prices
-
-
-def _man_yen(text: str) -> int:
-    """"2万3000" → 23,000; "3万" → 30,000; everything else by `parse_amount`."""
-    match = re.fullmatch(r"([0-9０-９]+)万([0-9０-９,，]*)", text.strip())
-    if match:
-        rest = match.group(2)
-        return parse_amount(match.group(1)) * 10_000 + (parse_amount(rest) if rest else 0)
-    return parse_amount(text)
 
 
 def _days(tracker: Tracker, today: dt.date) -> list[dt.date]:
@@ -99,10 +76,6 @@ def _days(tracker: Tracker, today: dt.date) -> list[dt.date]:
 
 def _d(day: str | dt.date | None, locale: str) -> str:
     return fmt_date(day, locale) if day else "—"
-
-
-def _list_sep(locale: str) -> str:
-    return "、" if locale == "ja" else ", "
 
 
 class StatusAction(Action):
@@ -125,6 +98,53 @@ class StatusAction(Action):
         raise NotImplementedError
 
 
+class ActionStatusStart(StatusAction):
+    """When does Bronze/Platinum/Diamond start — with the reason, to the day."""
+
+    kind = "status_start"
+
+    def name(self) -> Text:
+        return "action_status_start"
+
+    def answer(self, dispatcher, tracker, locale):
+        the_ledger = ledger()
+        tier_id = (tracker.get_slot("tier") or "").lower() or None
+        today = the_ledger.clock.today()
+        answer = the_ledger.status_start(tracker.sender_id, tier_id)
+        tier = answer.tier.name(locale)
+        if not answer.reached:
+            missing_group = (t("status_missing_group", locale, n=answer.ana_group_pp_missing)
+                             if answer.ana_group_pp_missing and answer.ana_group_pp_missing != answer.pp_missing else "")
+            say(dispatcher, locale, "status_not_yet", facts=answer.facts(), tier=tier, pp=answer.pp,
+                year=str(answer.year), group_pp=answer.ana_group_pp, need=answer.tier.pp,
+                need_group=answer.tier.ana_group_pp, missing=max(answer.pp_missing, answer.ana_group_pp_missing),
+                missing_group=missing_group)
+            return
+        lines = []
+        partner_window = answer.pp_credited_by != answer.pp_credited_on
+        if partner_window:
+            lines.append(t("status_why_partner", locale, flight_on=_d(answer.flight_on, locale), pp=answer.pp,
+                           year=str(answer.year), credited=_d(answer.pp_credited_on, locale),
+                           credited_by=_d(answer.pp_credited_by, locale),
+                           advance_from=_d(answer.advance_service_from, locale),
+                           advance_by=_d(answer.advance_service_by, locale)))
+        else:
+            lines.append(t("status_why", locale, flight_on=_d(answer.flight_on, locale), pp=answer.pp,
+                           year=str(answer.year), group_pp=answer.ana_group_pp, tier=tier, need=answer.tier.pp,
+                           need_group=answer.tier.ana_group_pp, credited=_d(answer.pp_credited_on, locale)))
+        if answer.pp_credited_on <= today < answer.advance_service_from and not answer.early_months_rule \
+                and not partner_window:
+            lines.append(t("status_today_gap", locale))
+        if answer.early_months_rule:
+            lines.append(t("status_early_months", locale))
+        lines.append(t("status_main", locale, main_from=_d(answer.main_status_from, locale),
+                       main_until=_d(answer.main_status_until, locale)))
+        key = "status_started" if answer.advance_service_from <= today else "status_will_start"
+        say(dispatcher, locale, key, facts=answer.facts(), extra=lines, tier=tier,
+            advance_from=_d(answer.advance_service_from, locale),
+            advance_until=_d(answer.advance_service_until, locale))
+
+
 class ActionStatusNow(StatusAction):
     """What is my status today — with the one-day gap, the April wait and partner windows explained."""
 
@@ -140,20 +160,20 @@ class ActionStatusNow(StatusAction):
         lines = []
         if facts["tier"]:
             key = "now_held_advance" if facts["basis"] == "advance_service" else "now_held_main"
-            lines.append(t(key, locale, tier=_tier_name(facts["tier"], locale), since=_d(facts["status_from"], locale),
+            lines.append(t(key, locale, tier=tier_name(facts["tier"], locale), since=_d(facts["status_from"], locale),
                            until=_d(facts["status_until"], locale), earned=str(facts["earned_year"]),
                            main_from=_d(facts["main_status_from"], locale)))
         else:
             lines.append(t("now_none", locale, **values))
         if facts["reason"] == "credited_today":
-            lines.append(t("now_credited_today", locale, tier=_tier_name(facts["next_tier"], locale),
+            lines.append(t("now_credited_today", locale, tier=tier_name(facts["next_tier"], locale),
                            credited=_d(facts["pp_credited_on"], locale), start=_d(facts["next_tier_from"], locale)))
         elif facts["reason"] == "waiting_for_april":
-            lines.append(t("now_waiting_april", locale, tier=_tier_name(facts["next_tier"], locale),
+            lines.append(t("now_waiting_april", locale, tier=tier_name(facts["next_tier"], locale),
                            start=_d(facts["next_tier_from"], locale)))
         elif facts["reason"] == "partner_credit_window":
             first, last = facts["advance_service_between"]
-            lines.append(t("now_partner_window", locale, tier=_tier_name(facts["maybe_tier"], locale),
+            lines.append(t("now_partner_window", locale, tier=tier_name(facts["maybe_tier"], locale),
                            start=_d(first, locale), start_by=_d(last, locale)))
         lines.append(t("now_pp", locale, **values))
         say(dispatcher, locale, "now_title", facts=facts, extra=lines, today=values["today"])
@@ -170,17 +190,17 @@ class ActionStatusEnd(StatusAction):
     def answer(self, dispatcher, tracker, locale):
         end = ledger().status_end(tracker.sender_id, tier_of(tracker))
         facts = end.facts()
-        tier = _tier_name(facts["tier"], locale)
+        tier = tier_name(facts["tier"], locale)
         if not facts["reached"]:
             to_go = ledger().pp_to_go(tracker.sender_id, facts["tier"])
-            say(dispatcher, locale, "end_not_held", facts=facts, tier=tier, missing=to_go["pp_missing_on_ana_group_only"],
-                year=str(to_go["year"]))
+            say(dispatcher, locale, "end_not_held", facts=facts, tier=tier, missing=to_go.pp_missing_on_ana_group_only,
+                year=str(to_go.year))
             return
         key = "end_ended" if facts["ended"] else "end_until"
         lines = [t("end_why", locale, tier=tier, earned=str(facts["earned_year"]),
                    main_from=_d(facts["main_status_from"], locale), until=_d(facts["main_status_until"], locale))]
         if facts.get("replaced_by"):
-            lines.append(t("end_replaced", locale, tier=tier, higher=_tier_name(facts["replaced_by"], locale),
+            lines.append(t("end_replaced", locale, tier=tier, higher=tier_name(facts["replaced_by"], locale),
                            start=_d(facts["replaced_from"], locale)))
         say(dispatcher, locale, key, facts=facts, extra=lines, tier=tier, until=_d(facts["main_status_until"], locale))
 
@@ -194,8 +214,8 @@ class ActionPpToGo(StatusAction):
         return "action_pp_to_go"
 
     def answer(self, dispatcher, tracker, locale):
-        facts = ledger().pp_to_go(tracker.sender_id, tier_of(tracker))
-        tier = _tier_name(facts["tier"], locale)
+        facts = ledger().pp_to_go(tracker.sender_id, tier_of(tracker)).facts()
+        tier = tier_name(facts["tier"], locale)
         values = dict(tier=tier, year=str(facts["year"]), pp=facts["pp"], group_pp=facts["ana_group_pp"],
                       need=facts["pp_needed"], need_group=facts["ana_group_pp_needed"])
         if facts["reached"]:
@@ -212,40 +232,6 @@ class ActionPpToGo(StatusAction):
             **values)
 
 
-def _legs(airports: list[str], round_trip: bool) -> list[tuple[str, str]]:
-    """Segments from the airports in the order said: "HND-OKA" one, "HND-OKA-ISG" a chain of two,
-    "HND-OKA, OKA-HND" (an even count of four or more) pairs; round trip adds the way back of each."""
-    if len(airports) >= 4 and len(airports) % 2 == 0:
-        legs = list(zip(airports[0::2], airports[1::2]))
-    else:
-        legs = list(zip(airports, airports[1:]))
-    legs = [(a, b) for a, b in legs if a != b]
-    if round_trip:
-        legs += [(b, a) for a, b in reversed(legs)]
-    return legs
-
-
-def _segments(tracker: Tracker, days: list[dt.date], locale: str) -> list[dict]:
-    """The flights named by route and fare, each with its PP computed from the fare table of its day.
-    The n-th segment takes the n-th fare and the n-th date said (or the last one said)."""
-    airports, fares = airports_of(tracker), entity_values(tracker, "fare")
-    legs = _legs(airports, bool(_ROUND_TRIP.search((tracker.latest_message or {}).get("text") or "")))
-    if not legs:
-        return []
-    if not fares:
-        raise Refusal("fare_needed", origin=legs[0][0], destination=legs[0][1])
-    cabin = (entity_values(tracker, "cabin") or [None])[0]
-    flights = []
-    for n, (origin, destination) in enumerate(legs):
-        day = days[min(n, len(days) - 1)]
-        computed = ledger().compute_pp(origin, destination, day, fares[min(n, len(fares) - 1)], cabin)
-        flights.append({"flown_on": day.isoformat(), "origin": origin, "destination": destination,
-                        "fare": computed.fare_id,
-                        "fare_name": ledger().rules.fares.fare_name(computed.fare_id, day, locale),
-                        "pp": computed.pp, "ana_group": True, "pp_computed": computed.facts()})
-    return flights
-
-
 class ActionWhatIf(StatusAction):
     """"What if I fly HND–OKA in Standard on 12/10" — the status answer with those flights added; nothing is stored."""
 
@@ -256,24 +242,24 @@ class ActionWhatIf(StatusAction):
 
     def answer(self, dispatcher, tracker, locale):
         the_ledger = ledger()
-        today = the_ledger.clock.today()
-        days = _days(tracker, today)
-        flights = _segments(tracker, days, locale)
-        if not flights:
+        days = _days(tracker, the_ledger.clock.today())
+        tier = tier_of(tracker)
+        text = (tracker.latest_message or {}).get("text") or ""
+        answer = the_ledger.what_if_trip(tracker.sender_id, airports_of(tracker), days, entity_values(tracker, "fare"),
+                                         round_trip=bool(_ROUND_TRIP.search(text)), tier_id=tier,
+                                         cabin=(entity_values(tracker, "cabin") or [None])[0])
+        if answer is None:
             partner = "partner" in [v.lower() for v in entity_values(tracker, "carrier")]
-            flights = [{"flown_on": days[min(n, len(days) - 1)].isoformat(), "pp": pp, "ana_group": not partner}
-                       for n, pp in enumerate(_amounts(tracker))]
-        if not flights:
-            say(dispatcher, locale, "what_if_ask", facts={"kind": self.kind, "status": "needs_input"})
-            return
-        answer = the_ledger.what_if(tracker.sender_id,
-                                    [(dt.date.fromisoformat(f["flown_on"]), f["pp"], f["ana_group"]) for f in flights],
-                                    tier_of(tracker))
-        facts = answer.facts() | {"flights": flights}
+            flights = [(days[min(n, len(days) - 1)], pp, not partner) for n, pp in enumerate(_amounts(tracker))]
+            if not flights:
+                say(dispatcher, locale, "what_if_ask", facts={"kind": self.kind, "status": "needs_input"})
+                return
+            answer = the_ledger.what_if(tracker.sender_id, flights, tier)
+        facts = answer.facts()
         after, before = answer.after, answer.before
         tier = answer.tier.name(locale)
-        added = sum(f["pp"] for f in flights)
-        described = _list_sep(locale).join(_describe(f, locale) for f in flights)
+        added = answer.added_pp
+        described = list_separator(locale).join(_describe(f, locale) for f in answer.flights)
         lines = [t("what_if_total", locale, added=added, pp=after.pp, group_pp=after.ana_group_pp, year=str(answer.year))]
         if after.reached:
             lines.append(t("what_if_reached", locale, tier=tier, credited=_d(after.pp_credited_on, locale),
@@ -292,13 +278,15 @@ class ActionWhatIf(StatusAction):
         say(dispatcher, locale, "what_if_title", facts=facts, extra=lines, flights=described)
 
 
-def _describe(flight: dict, locale: str) -> str:
-    day = _d(flight["flown_on"], locale)
-    if flight.get("origin"):
-        return t("what_if_leg", locale, day=day, origin=airport_name(flight["origin"], locale),
-                 destination=airport_name(flight["destination"], locale),
-                 fare=flight["fare_name"], pp=flight["pp"])
-    return t("what_if_pp", locale, day=day, pp=flight["pp"])
+def _describe(flight, locale: str) -> str:
+    """A planned flight as the user reads it: "HND→OKA (Standard, 1,774 PP) on 2026-12-10 (Thu)"."""
+    day = _d(flight.flown_on, locale)
+    computed = flight.computed
+    if computed is not None:
+        return t("what_if_leg", locale, day=day, origin=airport_name(computed.origin, locale),
+                 destination=airport_name(computed.destination, locale),
+                 fare=ledger().rules.fares.fare_name(computed.fare_id, flight.flown_on, locale), pp=flight.pp)
+    return t("what_if_pp", locale, day=day, pp=flight.pp)
 
 
 class ActionCheapest(StatusAction):
@@ -314,28 +302,22 @@ class ActionCheapest(StatusAction):
         prices = _yen(tracker)
         airports, fares = airports_of(tracker), entity_values(tracker, "fare")
         day = _days(tracker, the_ledger.clock.today())[0]
-        options = []
         if len(airports) >= 2 and fares and len(fares) == len(prices):
-            for fare, yen in zip(fares, prices):
-                computed = the_ledger.compute_pp(airports[0], airports[1], day, fare,
-                                                 (entity_values(tracker, "cabin") or [None])[0])
-                options.append((the_ledger.rules.fares.fare_name(computed.fare_id, day, locale),
-                                computed.pp, yen))
+            ranked = the_ledger.cheapest_fares(airports[0], airports[1], day, list(zip(fares, prices)),
+                                               (entity_values(tracker, "cabin") or [None])[0])
         else:
             amounts = _amounts(tracker)
-            if len(amounts) == len(prices) >= 2:
-                labels = fares if len(fares) == len(prices) else [t("cheapest_option", locale, n=i + 1)
-                                                                  for i in range(len(prices))]
-                options = list(zip(labels, amounts, prices))
-        if len(options) < 1:
-            say(dispatcher, locale, "cheapest_ask", facts={"kind": self.kind, "status": "needs_input"})
-            return
-        facts = the_ledger.cheapest(options)
-        if len(airports) >= 2:
-            facts |= {"origin": airports[0], "destination": airports[1], "flown_on": day.isoformat()}
-        lines = [t("cheapest_row", locale, n=i + 1, label=row["label"], pp=row["pp"], yen=row["yen"],
-                   per=f"{row['yen_per_pp']:.2f}") for i, row in enumerate(facts["options"])]
-        say(dispatcher, locale, "cheapest_title", facts=facts, extra=lines, best=facts["best"])
+            if not len(amounts) == len(prices) >= 2:
+                say(dispatcher, locale, "cheapest_ask", facts={"kind": self.kind, "status": "needs_input"})
+                return
+            labels = fares if len(fares) == len(prices) else [t("cheapest_option", locale, n=i + 1)
+                                                              for i in range(len(prices))]
+            ranked = the_ledger.cheapest(list(zip(labels, amounts, prices)))
+        named = {o.label: the_ledger.rules.fares.fare_name(o.fare, day, locale) if o.fare else o.label
+                 for o in ranked.options}
+        lines = [t("cheapest_row", locale, n=i + 1, label=named[o.label], pp=o.pp, yen=o.yen,
+                   per=f"{o.yen / o.pp:.2f}") for i, o in enumerate(ranked.options)]
+        say(dispatcher, locale, "cheapest_title", facts=ranked.facts(), extra=lines, best=named[ranked.best.label])
 
 
 class ActionSfc(StatusAction):
@@ -349,7 +331,7 @@ class ActionSfc(StatusAction):
     def answer(self, dispatcher, tracker, locale):
         answer = ledger().sfc_eligible_from(tracker.sender_id)
         facts = answer.facts()
-        tier = _tier_name(facts["tier"] or facts["from_tier"], locale)
+        tier = tier_name(facts["tier"] or facts["from_tier"], locale)
         if facts["eligible_now"]:
             say(dispatcher, locale, "sfc_now", facts=facts, tier=tier, since=_d(facts["sfc_from"], locale),
                 until=_d(facts["sfc_until"], locale))

@@ -38,7 +38,7 @@ def run_import(var: Path, path: Path) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POINTSBOT_", "TELEGRAM_"))}
     env["POINTSBOT_VAR_DIR"] = str(var)
     began = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "flights", "import", str(path), "--user", "bench"],
+    done = subprocess.run([sys.executable, "-m", "ops.cli", "flights", "import", str(path), "--user", "bench"],
                           cwd=REPO, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - began
     if done.returncode != 0:

@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from ledger.bootstrap import bootstrap  # noqa: E402
 from ledger.config import Settings  # noqa: E402
-from ledger.exchanges import recover_exchanges, run_exchange  # noqa: E402
-from ledger.http_partner import HttpPartnerGateway  # noqa: E402
+from ledger.points.exchanges import recover_exchanges, run_exchange  # noqa: E402
+from ledger.points.http_partner import HttpPartnerGateway  # noqa: E402
 from tests.fake_partner import FakePartner  # noqa: E402
 
 

@@ -20,7 +20,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.supervisor import Progress, Stack, isolated_settings  # noqa: E402
+from ops.model_cache import ensure_model
+from ops.processes import Stack, isolated_settings
+from ops.progress import Progress  # noqa: E402
 from ledger.bootstrap import bootstrap  # noqa: E402
 
 MIX = [
@@ -52,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = isolated_settings(Path(tempfile.mkdtemp(prefix="pointsbot-bench-")))
     stack = Stack(settings, progress=Progress())
-    model = stack.ensure_model()
+    model = ensure_model(settings, stack.progress)
     started = time.monotonic()
     stack.start(model)
     try:

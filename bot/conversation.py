@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from bot.nlu_client import NluUnavailable, RasaClient
-from ledger.i18n import normalize_locale, script_locale, t
+from i18n import normalize_locale, script_locale, t
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class Conversation:
     async def handle(self, user_id: str, text: str, locale_hint: str | None = None) -> list[Reply]:
         cleaned = _clean(text or "")
         script, hint = script_locale(cleaned), normalize_locale(locale_hint)
-        locale = script or hint or "en"  # ledger.i18n.detect_locale, with its parts kept for locale_source
+        locale = script or hint or "en"  # i18n.detect_locale, with its parts kept for locale_source
         if len(cleaned) > MAX_TEXT:
             return [Reply(t("too_long", locale, length=len(cleaned), limit=MAX_TEXT),
                           facts={"kind": "error", "status": "rejected", "reason": "text_too_long"})]

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.conversation import Conversation, Reply
-from ledger.i18n import detect_locale, normalize_locale, t
+from i18n import detect_locale, normalize_locale, t
 
 log = logging.getLogger(__name__)
 

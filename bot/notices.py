@@ -15,14 +15,14 @@ from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 
 from ledger.bootstrap import Ledger
-from ledger.i18n import notice_text
+from i18n import notice_text
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LOCALE = "ja"  # a user who never wrote a word (only buttons) gets Japanese
 DISPATCH_EVERY_SECONDS = 15
 AUTO_MOVE_EVERY_SECONDS = 300  # the job is idempotent; running it often only moves points on time
-RECOVER_EXCHANGES_EVERY_SECONDS = 60  # takes over exchanges untouched for a minute (ledger.exchanges.RECOVER_AFTER)
+RECOVER_EXCHANGES_EVERY_SECONDS = 60  # takes over exchanges untouched for a minute (ledger.points.exchanges.RECOVER_AFTER)
 
 
 def render(ledger: Ledger, notice: dict) -> str:

@@ -24,7 +24,7 @@ from telegram.ext import (
 from bot.conversation import Conversation, Reply
 from ledger.bootstrap import Ledger
 from ledger.config import Settings
-from ledger.i18n import normalize_locale
+from i18n import normalize_locale
 
 log = logging.getLogger(__name__)
 

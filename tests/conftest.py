@@ -19,12 +19,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-from bot.supervisor import Progress, Stack, isolated_settings
-from ledger import db
+from ops.model_cache import ensure_model
+from ops.processes import Stack, isolated_settings
+from ops.progress import Progress
+from ledger.storage import db
 from ledger.bootstrap import Ledger, bootstrap
 from ledger.config import Settings
-from ledger.model import Refusal
-from ledger.orm import Base
+from ledger.shared.refusals import Refusal
+from ledger.storage.orm import Base
 
 PG_URL_ENV = "POINTSBOT_TEST_PG_URL"
 
@@ -135,7 +137,7 @@ class RunningStack:
 def stack(tmp_path_factory) -> RunningStack:
     settings = isolated_settings(tmp_path_factory.mktemp("stack"))
     running = Stack(settings, progress=Progress())
-    model = running.ensure_model()
+    model = ensure_model(settings, running.progress)
     running.start(model)
     try:
         running.wait_healthy(timeout=400)

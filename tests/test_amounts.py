@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.amounts import parse_amount
-from ledger.model import MAX_AMOUNT, InvalidAmount
+from ledger.shared.amounts import parse_amount
+from ledger.shared.amounts import MAX_AMOUNT
+from ledger.shared.refusals import InvalidAmount
 
 
 @pytest.mark.parametrize(

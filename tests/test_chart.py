@@ -14,10 +14,10 @@ from bot.chart import chart_values, japanese_font, progress_chart, render_progre
 from bot.conversation import Conversation
 from bot.http_api import create_api
 from bot.nlu_client import RasaClient
-from bot.supervisor import free_port
+from ops.processes import free_port
 from bot.telegram_bot import build_application
 from fake_telegram import FakeBotApi, user
-from ledger.clock import TOKYO
+from ledger.shared.clock import TOKYO
 
 TOKEN = "123:ABC"
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")

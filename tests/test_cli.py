@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from ledger.bootstrap import bootstrap
-from ledger.clock import TOKYO
+from ledger.shared.clock import TOKYO
 from ledger.config import Settings
-from ledger.model import Refusal
+from ledger.shared.refusals import Refusal
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = REPO / ".venv" / "bin" / "python"
@@ -27,7 +27,7 @@ def pointsbot(var_dir: Path, *args: str, **env: str) -> subprocess.CompletedProc
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("POINTSBOT_", "TELEGRAM_"))}
     environment.update({"POINTSBOT_VAR_DIR": str(var_dir)}, **env)
     python = str(PYTHON) if PYTHON.exists() else sys.executable
-    return subprocess.run([python, "-m", "bot.cli", *args], cwd=REPO, env=environment,
+    return subprocess.run([python, "-m", "ops.cli", *args], cwd=REPO, env=environment,
                           capture_output=True, text=True, timeout=120)
 
 

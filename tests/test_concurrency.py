@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
-from ledger.clock import parse_moment
+from ledger.shared.clock import parse_moment
 
 
 def all_at_once(call, workers: int = 8) -> list:
@@ -22,9 +22,9 @@ def test_one_flight_logged_by_eight_redeliveries(ledger):
 
 def test_one_link_request_from_eight_taps(ledger):
     ledger.set_test_clock(parse_moment("2018-05-01T10:00"))
-    results = all_at_once(lambda: ledger.request_link("u", "jal"))
+    results = all_at_once(lambda: ledger.request_link("u", "jal").facts())
     assert {r["active_from"] for r in results} == {"2018-05-08"}
-    assert ledger.link_statuses("u")["jal"]["status"] == "pending"
+    assert ledger.link_statuses("u")["jal"].status == "pending"
 
 
 def test_home_municipality_and_locale_set_at_once(ledger):

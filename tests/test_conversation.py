@@ -6,7 +6,7 @@ import datetime as dt
 import httpx
 import pytest
 
-from ledger.clock import parse_moment
+from ledger.shared.clock import parse_moment
 from tests.conftest import facts_of, new_user, text_of
 
 pytestmark = pytest.mark.rasa

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.clock import parse_moment
-from ledger.coupons import ALPHABET, new_code
+from ledger.shared.clock import parse_moment
+from ledger.points.coupon_codes import ALPHABET, new_code
 from tests.conftest import facts_of, new_user, text_of
 from tests.test_conversation import has_japanese
 
@@ -95,7 +95,7 @@ def test_unlinking_asks_first_and_then_shows_not_set(stack, clock, locale):
     asked = stack.say(user, "unlink my Saison account" if en else "セゾンとの連携をやめたい")
     assert facts_of(asked, "link")["status"] == "needs_confirmation"
     assert [b["payload"] for b in buttons_of(asked)] == ["/affirm", "/deny"]
-    assert stack.ledger.link_statuses(user)["saison"]["status"] == "active", "nothing changes before yes"
+    assert stack.ledger.link_statuses(user)["saison"].status == "active", "nothing changes before yes"
 
     done = stack.say(user, "yes" if en else "はい")
     assert facts_of(done, "link") == {"kind": "link", "partner": "saison", "status": "not_linked", "active_from": None}
@@ -127,7 +127,7 @@ def _typo(code: str) -> str:
 @pytest.mark.parametrize("locale", [EN, JA])
 def test_a_coupon_is_redeemed_once_and_a_typo_is_caught(stack, locale):
     user = new_user("coupon")
-    issued = stack.ledger.sandbox_issue_coupon("ponta", 2000)
+    issued = stack.ledger.sandbox_issue_coupon("ponta", 2000).facts()
     code = issued["code"]
     en = locale == EN
 
@@ -149,7 +149,7 @@ def test_a_coupon_is_redeemed_once_and_a_typo_is_caught(stack, locale):
 
 def test_the_form_asks_for_a_missing_code(stack):
     user = new_user("ask-code")
-    code = stack.ledger.sandbox_issue_coupon("ponta", 1000)["code"]
+    code = stack.ledger.sandbox_issue_coupon("ponta", 1000).facts()["code"]
     asked = stack.say(user, "クーポンコードを登録したい")
     assert "クーポンコードを入力してください" in text_of(asked)
     redeemed = stack.say(user, code)
@@ -161,7 +161,7 @@ def test_the_form_asks_for_a_missing_code(stack):
 def test_guessing_codes_locks_redeeming_in_plain_words(stack, clock, locale):
     user = new_user("guess")
     clock("2018-06-01T10:00")
-    good = stack.ledger.sandbox_issue_coupon("ponta", 1000)["code"]
+    good = stack.ledger.sandbox_issue_coupon("ponta", 1000).facts()["code"]
     en = locale == EN
     answers = []
     for _ in range(5):
@@ -326,7 +326,7 @@ def test_history_lists_conversions_coupons_and_moves(stack, clock, locale):
     user = new_user("history")
     clock("2018-06-01T10:00")
     with_reserved(stack, user, 4000)
-    stack.ledger.redeem_coupon(user, stack.ledger.sandbox_issue_coupon("ponta", 1000)["code"], f"h:{user}")
+    stack.ledger.redeem_coupon(user, stack.ledger.sandbox_issue_coupon("ponta", 1000).facts()["code"], f"h:{user}")
     stack.ledger.move_reserved(user, "kasama", 700, f"m:{user}")
     en = locale == EN
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from ledger.clock import parse_moment
+from ledger.shared.clock import parse_moment
 from tests.conftest import facts_of, new_user, text_of
 
 pytestmark = pytest.mark.rasa
@@ -28,7 +28,7 @@ def on_day(stack):
 
 
 def flights_of(stack, user, year=2026):
-    return stack.ledger.list_flights(user, year)
+    return [f.facts() for f in stack.ledger.list_flights(user, year)]
 
 
 # ---------------------------------------------------------------- logging flights
@@ -86,7 +86,7 @@ def test_a_partner_flight_number_counts_toward_the_total_only(stack, on_day):
     on_day("2026-06-09T10:00")
     facts = facts_of(stack.say(user, "flew UA837 on June 3, 2,687 PP"), "flight_logged")
     assert facts["flight_number"] == "UA837" and facts["ana_group"] is False
-    to_go = stack.ledger.pp_to_go(user, "bronze", 2026)
+    to_go = stack.ledger.pp_to_go(user, "bronze", 2026).facts()
     assert to_go["pp"] == 2687 and to_go["ana_group_pp"] == 0
 
 

@@ -33,7 +33,7 @@ def state(stack, user) -> tuple:
     """Everything a user could lose: balances of every kind, linkages and the history."""
     balance = stack.ledger.balance(user)
     return (balance.reserved, balance.municipal, balance.events, balance.partners,
-            {p: s["status"] for p, s in stack.ledger.link_statuses(user).items()}, len(stack.ledger.history(user)))
+            {p: s.status for p, s in stack.ledger.link_statuses(user).items()}, len(stack.ledger.history(user)))
 
 
 def ask_jal_amount(stack, user, locale) -> None:
@@ -147,7 +147,7 @@ def test_no_where_a_number_is_asked_stops_the_form(stack, jal_user, no):
 
 @pytest.mark.parametrize("locale", [EN, JA])
 def test_coupon_mid_conversion_leaves_the_conversion_and_redeems(stack, jal_user, locale):
-    code = stack.ledger.sandbox_issue_coupon("ponta", 2000)["code"]
+    code = stack.ledger.sandbox_issue_coupon("ponta", 2000).facts()["code"]
     ask_jal_amount(stack, jal_user, locale)
 
     answer = stack.say(jal_user, f"redeem coupon {code}" if locale == EN else f"クーポン{code}を使いたい")
@@ -207,7 +207,7 @@ def test_home_municipality_mid_link_leaves_the_linkage_in_japanese(stack):
     assert facts_of(answer, "form_left")["form"] == "link_form"
     assert facts_of(answer, "home_municipality")["municipality"] == "kasama"
     assert "どの提携先のIDを連携しますか" not in text_of(answer)
-    assert all(s["status"] == "not_linked" for s in stack.ledger.link_statuses(user).values())
+    assert all(s.status == "not_linked" for s in stack.ledger.link_statuses(user).values())
 
 
 def test_goodbye_mid_form_leaves_it(stack, jal_user):

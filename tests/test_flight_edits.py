@@ -9,8 +9,9 @@ import datetime as dt
 
 import pytest
 
-from ledger.clock import TOKYO
-from ledger.flights import flight_number
+from ledger.rules import default_rules
+from ledger.shared.clock import TOKYO
+from ledger.status.carriers import flight_number
 from tests.conftest import refused
 
 U = "flyer"
@@ -63,7 +64,7 @@ def test_deleting_the_flight_that_reached_bronze_leaves_it_not_reached(on_2026_1
 
     answer = ledger.status_start(U, "bronze")
     assert not answer.reached and answer.pp == 29_000
-    assert ledger.pp_to_go(U, "bronze")["pp_missing"] == 1_000
+    assert ledger.pp_to_go(U, "bronze").facts()["pp_missing"] == 1_000
     assert ledger.status_now(U).tier is None
 
 
@@ -101,14 +102,14 @@ def test_deleted_and_replaced_flights_vanish_from_the_lists(on_2026_11_25):
     ledger.delete_flight(U, ids[15_000], "del")
     edited = ledger.edit_flight(U, ids[14_000], "edit", premium_points=14_500)
 
-    listed = ledger.list_flights(U)                                # this year on the clock, oldest first
+    listed = [f.facts() for f in ledger.list_flights(U)]                                # this year on the clock, oldest first
     assert [(f["flown_on"], f["pp"]) for f in listed] == [("2026-05-20", 14_500), ("2026-06-08", 2_342),
                                                           ("2026-07-01", 2_000)]
     assert listed[0]["flight_id"] == edited["after"]["flight_id"] != ids[14_000]
-    assert [f["pp"] for f in ledger.list_flights(U, 2025)] == [800]
-    assert ledger.find_flights(U, on=D(2026, 4, 10)) == []
-    assert [f["pp"] for f in ledger.find_flights(U, on=D(2026, 5, 20))] == [14_500]
-    assert [f["flown_on"] for f in ledger.find_flights(U)] == ["2026-07-01", "2026-06-08", "2026-05-20",
+    assert [f["pp"] for f in [f.facts() for f in ledger.list_flights(U, 2025)]] == [800]
+    assert [f.facts() for f in ledger.find_flights(U, on=D(2026, 4, 10))] == []
+    assert [f["pp"] for f in [f.facts() for f in ledger.find_flights(U, on=D(2026, 5, 20))]] == [14_500]
+    assert [f["flown_on"] for f in [f.facts() for f in ledger.find_flights(U)]] == ["2026-07-01", "2026-06-08", "2026-05-20",
                                                                "2025-12-31"]   # any year, newest first
     # the replaced flight can no longer be changed; its replacement can
     assert refused(ledger.edit_flight, U, ids[14_000], "edit-2", premium_points=1).reason == "flight_not_found"
@@ -150,7 +151,7 @@ def test_a_redelivered_edit_acts_once_and_gives_the_same_answer(on_2026_11_25):
 
     assert again == first
     assert ledger.status_start(U, "bronze").pp == 34_000
-    assert len(ledger.list_flights(U)) == 4
+    assert len([f.facts() for f in ledger.list_flights(U)]) == 4
     assert refused(ledger.edit_flight, U, ids[2_000], "chat:edit:1", premium_points=1).reason == \
         "idempotency_key_reused"
 
@@ -173,7 +174,7 @@ def test_a_new_fare_recomputes_the_pp_from_the_route(on_2026_11_25):
     assert value["after"]["pp"] == 1_876                         # floor(984 × 75% × 2) + 400 (old fare 5)
     assert refused(ledger.edit_flight, U, value["after"]["flight_id"], "e4", fare="first-class-ish").reason == \
         "unknown_fare"
-    assert [f["pp"] for f in ledger.list_flights(U)] == [1_876]
+    assert [f["pp"] for f in [f.facts() for f in ledger.list_flights(U)]] == [1_876]
 
 
 def test_a_fare_change_without_a_route_is_refused(on_2026_11_25):
@@ -183,7 +184,7 @@ def test_a_fare_change_without_a_route_is_refused(on_2026_11_25):
     refusal = refused(ledger.edit_flight, U, facts["flight_id"], "e1", fare="standard")
 
     assert refusal.reason == "route_unknown" and refusal.details["fare"] == "standard"
-    assert [f["pp"] for f in ledger.list_flights(U)] == [1_342]
+    assert [f["pp"] for f in [f.facts() for f in ledger.list_flights(U)]] == [1_342]
 
 
 def test_an_edit_is_checked_like_a_new_flight(on_2026_11_25):
@@ -197,11 +198,11 @@ def test_an_edit_is_checked_like_a_new_flight(on_2026_11_25):
     assert refused(ledger.edit_flight, U, flight_id, "e4", flown_on=D(2007, 12, 31)).reason == "flight_too_old"
     assert refused(ledger.edit_flight, U, flight_id, "e5", premium_points=0).reason == "pp_out_of_range"
     assert refused(ledger.edit_flight, U, flight_id, "e6", premium_points=100_001).reason == "pp_out_of_range"
-    assert ledger.list_flights(U) == [facts_flight(facts)]
+    assert [f.facts() for f in ledger.list_flights(U)] == [facts_flight(facts)]
     # across the turn of the year: the year's PP are the new year's
     moved = ledger.edit_flight(U, flight_id, "e7", flown_on=D(2025, 12, 31))
     assert (moved["year"], moved["year_pp"]) == (2025, 1_342)
-    assert ledger.list_flights(U) == [] and ledger.status_start(U, "bronze", year=2025).pp == 1_342
+    assert [f.facts() for f in ledger.list_flights(U)] == [] and ledger.status_start(U, "bronze", year=2025).pp == 1_342
 
 
 def facts_flight(facts: dict) -> dict:
@@ -218,7 +219,7 @@ def facts_flight(facts: dict) -> dict:
     ("lh0716", ("LH716", "partner")), ("BR 197", ("BR197", "partner")),
 ])
 def test_flight_numbers_are_normalized_with_their_carrier(text, expected):
-    assert flight_number(text) == expected
+    assert flight_number(text, default_rules().carriers) == expected
 
 
 @pytest.mark.parametrize("text, reason", [
@@ -228,7 +229,7 @@ def test_flight_numbers_are_normalized_with_their_carrier(text, expected):
     ("XYZ12", "unknown_carrier"),
 ])
 def test_not_a_flight_number_or_no_pp_carrier_is_refused(text, reason):
-    assert refused(flight_number, text).reason == reason
+    assert refused(flight_number, text, default_rules().carriers).reason == reason
 
 
 def test_a_flight_number_decides_ana_group_or_partner(on_2026_11_25):
@@ -240,9 +241,9 @@ def test_a_flight_number_decides_ana_group_or_partner(on_2026_11_25):
     assert (ana["flight_number"], ana["ana_group"]) == ("NH123", True)
     answer = ledger.status_start(U, "bronze")
     assert answer.reached and answer.ana_group_pp == 16_000
-    assert [f["pp"] for f in ledger.find_flights(U, flight_number="nh123")] == [16_000]
-    assert [f["pp"] for f in ledger.find_flights(U, on=D(2026, 6, 1), flight_number="UA 837")] == [15_000]
-    assert ledger.find_flights(U, on=D(2026, 6, 2), flight_number="UA837") == []
+    assert [f["pp"] for f in [f.facts() for f in ledger.find_flights(U, flight_number="nh123")]] == [16_000]
+    assert [f["pp"] for f in [f.facts() for f in ledger.find_flights(U, on=D(2026, 6, 1), flight_number="UA 837")]] == [15_000]
+    assert [f.facts() for f in ledger.find_flights(U, on=D(2026, 6, 2), flight_number="UA837")] == []
 
 
 def test_a_bad_or_unknown_flight_number_logs_nothing(on_2026_11_25):
@@ -253,7 +254,7 @@ def test_a_bad_or_unknown_flight_number_logs_nothing(on_2026_11_25):
     refusal = refused(ledger.log_flight, U, D(2026, 6, 1), None, "f3", flight_number="UA 837",
                       segment={"origin": "NRT", "destination": "SFO"})
     assert refusal.reason == "partner_rate_needed"
-    assert ledger.list_flights(U) == []
+    assert [f.facts() for f in ledger.list_flights(U)] == []
 
 
 def test_a_partner_flight_by_number_and_route_gets_its_pp_from_the_accrual_rate(on_2026_11_25):

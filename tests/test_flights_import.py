@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from ledger.flights_csv import parse_flights_csv
+from ledger.rules import default_rules
+from ledger.status.flights_csv import parse_flights_csv
 from test_cli import open_ledger, pointsbot
 
 TODAY = dt.date(2026, 11, 25)
+RULES = default_rules()
 
 
 def year_pp(var_dir: Path, user: str, year: int) -> list[tuple[dt.date, int, bool]]:
@@ -92,7 +94,7 @@ def test_rows_with_a_route_and_fare_get_their_pp_computed(tmp_path, var_dir):
                                               (dt.date(2026, 6, 9), 1774, True), (dt.date(2026, 7, 1), 2000, False)]
     the_ledger = open_ledger(var_dir)
     try:
-        listed = the_ledger.list_flights("tg:7", 2026)
+        listed = [f.facts() for f in the_ledger.list_flights("tg:7", 2026)]
     finally:
         the_ledger.dispose()
     assert [(f["flight_number"], f["origin"], f["destination"], f["fare"]) for f in listed] == [
@@ -127,7 +129,7 @@ def test_a_reimport_does_not_bring_back_a_flight_deleted_since(tmp_path, var_dir
     assert pointsbot(var_dir, "flights", "import", str(csv_file), "--user", "tg:7").returncode == 0
     the_ledger = open_ledger(var_dir)
     try:
-        wrong = the_ledger.find_flights("tg:7", on=dt.date(2026, 6, 9))[0]
+        wrong = [f.facts() for f in the_ledger.find_flights("tg:7", on=dt.date(2026, 6, 9))][0]
         the_ledger.delete_flight("tg:7", wrong["flight_id"], "chat:delete:1")
     finally:
         the_ledger.dispose()
@@ -171,20 +173,38 @@ def test_large_files_show_progress(tmp_path, var_dir):
 
 def test_keys_depend_on_the_row_content_and_its_repeat_number():
     text = "date,pp,ana_group\n2026-06-08,1342,yes\n2026-06-08,1342,yes\n2026-06-08,1342,no\n"
-    plan = parse_flights_csv(text, "u", TODAY)
+    plan = parse_flights_csv(text, "u", TODAY, RULES)
     keys = [row.idempotency_key for row in plan.rows]
     assert len(set(keys)) == 3
-    reordered = parse_flights_csv("date,ana_group,pp\n2026-06-08,no,1342\n2026-06-08,yes,1342\n", "u", TODAY)
+    reordered = parse_flights_csv("date,ana_group,pp\n2026-06-08,no,1342\n2026-06-08,yes,1342\n", "u", TODAY, RULES)
     assert {r.idempotency_key for r in reordered.rows} == {keys[0], keys[2]}  # column order does not matter
-    assert parse_flights_csv(text, "v", TODAY).rows[0].idempotency_key != keys[0]
+    assert parse_flights_csv(text, "v", TODAY, RULES).rows[0].idempotency_key != keys[0]
 
 
 def test_imported_rows_are_flights_in_the_ledger(ledger):
     ledger.set_test_clock(dt.datetime(2026, 11, 25, 3, tzinfo=dt.timezone.utc))
-    plan = parse_flights_csv("date,pp,ana_group\n2026-06-08,1342,yes\n2026-06-08,1342,yes\n", "u", TODAY)
+    plan = parse_flights_csv("date,pp,ana_group\n2026-06-08,1342,yes\n2026-06-08,1342,yes\n", "u", TODAY, RULES)
     assert plan.ok
     for _ in range(2):
         created = [ledger.log_flight("u", r.flown_on, r.premium_points, r.idempotency_key, ana_group=r.ana_group)[1]
                    for r in plan.rows]
     assert created == [False, False]
     assert sum(f.premium_points for f in ledger.flights_for_year("u", 2026)) == 2684
+
+
+def test_a_failure_half_way_through_an_import_leaves_nothing(ledger):
+    """The file is logged in one unit of work: stopped at row 5 of 10 (Ctrl-C, a crash), none of it is stored;
+    the same file again then imports whole."""
+    ledger.set_test_clock(dt.datetime(2026, 11, 25, 3, tzinfo=dt.timezone.utc))
+    text = "date,pp,ana_group\n" + "".join(f"2026-06-{day:02d},{1000 + day},yes\n" for day in range(1, 11))
+
+    def stop_at_five(done: int, total: int) -> None:
+        if done == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ledger.import_flights("u", text, progress=stop_at_five)
+    assert ledger.flights_for_year("u", 2026) == []
+    result = ledger.import_flights("u", text)
+    assert (result.added, result.already, result.year_pp) == (10, 0, {2026: 10_055})
+    assert len(ledger.flights_for_year("u", 2026)) == 10

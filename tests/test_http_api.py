@@ -6,7 +6,7 @@ import httpx
 from bot.conversation import Conversation
 from bot.http_api import create_api
 from bot.nlu_client import RasaClient
-from bot.supervisor import free_port
+from ops.processes import free_port
 
 
 async def _up() -> bool:

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-import ledger as ledger_package
+import string
 
-from ledger.i18n import CATALOG, detect_locale, fmt_date, script_locale, t
+from i18n import CATALOG, detect_locale, fmt_date, script_locale, t
+
+REPO = Path(__file__).resolve().parent.parent
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
@@ -67,12 +69,31 @@ def test_every_refusal_reason_has_an_answer_in_both_languages(reason):
     assert entry["en"] and entry["en"] != entry["ja"]
 
 
-def test_no_reason_raised_by_the_ledger_is_missing_from_the_catalogue():
-    raised = set()
-    for source in (Path(ledger_package.__file__).parent).glob("*.py"):
-        raised |= set(re.findall(r'(?:Refusal|InvalidAmount)\(\s*"([a-z_]+)"', source.read_text(encoding="utf-8")))
-    assert raised >= {"not_linked", "not_positive", "unknown_tier"}   # the scan itself works
+def _codes(pattern: str, *folders: str) -> set[str]:
+    found = set()
+    for folder in folders:
+        for source in (REPO / folder).rglob("*.py"):
+            found |= set(re.findall(pattern, source.read_text(encoding="utf-8")))
+    return found
+
+
+def test_no_reason_raised_anywhere_is_missing_from_the_catalogue():
+    """Every refusal reason raised in the ledger or in an action, and every CSV problem code, has words."""
+    raised = _codes(r'(?:Refusal|InvalidAmount)\(\s*"([a-z_]+)"', "ledger", "actions", "bot", "ops")
+    assert raised >= {"not_linked", "not_positive", "unknown_tier", "one_way", "nothing_reserved"}  # the scan works
     assert sorted(r for r in raised if f"refusal.{r}" not in CATALOG) == []
+    problems = _codes(r'Problem\(\s*"([a-z_]+)"', "ledger")
+    assert problems >= {"bad_date", "no_pp", "route_refused"}
+    assert sorted(p for p in problems if f"csv.{p}" not in CATALOG) == []
+
+
+@pytest.mark.parametrize("key", sorted(CATALOG))
+def test_every_message_has_the_same_placeholders_in_both_languages(key):
+    """A value said in one language is said in the other (e.g. the lower tier a higher one replaces)."""
+    fields = {locale: {name for _, name, _, _ in string.Formatter().parse(text) if name}
+              for locale, text in CATALOG[key].items()}
+    assert set(CATALOG[key]) == {"en", "ja"}
+    assert fields["en"] == fields["ja"]
 
 
 def test_numbers_are_shown_with_thousands_separators():

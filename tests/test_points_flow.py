@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import threading
 
-from ledger.clock import parse_moment
-from ledger.coupons import read_code
-from ledger.model import Refusal
+from ledger.shared.clock import parse_moment
+from ledger.points.coupon_codes import read_code
+from ledger.shared.refusals import Refusal
 from tests.conftest import refused
 
 A, B = "user-a", "user-b"
@@ -91,14 +91,14 @@ def test_docomo_minimum_of_5000(ledger):
 # ---------------------------------------------------------------- coupons
 
 def issue(ledger, points=2_000, partner="ponta") -> str:
-    return ledger.sandbox_issue_coupon(partner, points)["code"]
+    return ledger.sandbox_issue_coupon(partner, points).facts()["code"]
 
 
 def test_coupon_redeems_once_for_reserved_points(ledger):
     at(ledger, "2018-06-01T10:00")
     code = issue(ledger, 2_000)
 
-    facts = ledger.redeem_coupon(A, code, "r-1")
+    facts = ledger.redeem_coupon(A, code, "r-1").facts()
     assert (facts["to"], facts["to_amount"], facts["partner"]) == ("reserved", 2_000, "ponta")
     assert ledger.balance(A).reserved == 2_000
 
@@ -107,7 +107,7 @@ def test_coupon_redeems_once_for_reserved_points(ledger):
     assert ledger.balance(B).reserved == 0
     assert ledger.balance(A).reserved == 2_000
     # the same request again (a retried update) answers the same and credits nothing more
-    assert ledger.redeem_coupon(A, code, "r-1")["to_amount"] == 2_000
+    assert ledger.redeem_coupon(A, code, "r-1").facts()["to_amount"] == 2_000
     assert ledger.balance(A).reserved == 2_000
 
 
@@ -115,7 +115,7 @@ def test_coupon_typed_in_full_width_lower_case_without_hyphens(ledger):
     code = issue(ledger)
     typed = code.replace("-", " ").lower().translate(str.maketrans("0123456789abcdefghijklmnopqrstuvwxyz ",
                                                                     "０１２３４５６７８９ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ　"))
-    assert ledger.redeem_coupon(A, typed, "r-1")["code"] == code
+    assert ledger.redeem_coupon(A, typed, "r-1").facts()["code"] == code
 
 
 def test_one_mistyped_character_is_caught_by_the_check_character(ledger):
@@ -138,7 +138,7 @@ def test_expired_coupon_is_refused_with_its_date(ledger):
 
 
 def well_formed_wrong_code(prefix="PON") -> str:
-    from ledger.coupons import new_code
+    from ledger.points.coupon_codes import new_code
     return str(new_code(prefix))  # a valid check character, but never issued
 
 
@@ -157,7 +157,7 @@ def test_guessing_locks_the_user_after_five_failures_then_opens_again(ledger):
     assert refused(ledger.redeem_coupon, B, well_formed_wrong_code(), "b-1").reason == "coupon_unknown"
 
     at(ledger, "2018-06-01T10:31")
-    assert ledger.redeem_coupon(A, good, "r-2")["to_amount"] == 2_000
+    assert ledger.redeem_coupon(A, good, "r-2").facts()["to_amount"] == 2_000
 
 
 def test_attempts_left_are_told(ledger):
@@ -186,7 +186,7 @@ def test_two_users_racing_for_one_coupon_only_one_gets_it(ledger):
 
 
 def test_coupon_codes_read_back_what_was_printed():
-    from ledger.coupons import new_code
+    from ledger.points.coupon_codes import new_code
     for _ in range(200):
         code = new_code("ANA")
         assert read_code(str(code)) == code and code.check_ok
@@ -213,17 +213,17 @@ def test_municipalities_found_by_prefecture_or_name(ledger):
 def test_move_reserved_points_to_a_municipality_one_way(ledger):
     reserved_user(ledger)  # 2,000 reserved
 
-    facts = ledger.move_reserved(A, "笠間市", 500, "m-1")
+    facts = ledger.move_reserved(A, "笠間市", 500, "m-1").facts()
     assert (facts["to"], facts["amount"]) == ("municipal:kasama", 500)
     assert ledger.balance(A).reserved == 1_500
     assert ledger.balance(A).municipal == {"kasama": 500}
 
-    assert ledger.move_reserved(A, "笠間市", 500, "m-1")["amount"] == 500  # same key: once
+    assert ledger.move_reserved(A, "笠間市", 500, "m-1").facts()["amount"] == 500  # same key: once
     assert ledger.balance(A).reserved == 1_500
 
     refusal = refused(ledger.move_reserved, A, "kasama", 1_501, "m-2")
     assert refusal.reason == "not_enough_reserved" and refusal.details["available"] == 1_500
-    ledger.move_reserved(A, "いたみんポイント", None, "m-3")  # all the rest
+    ledger.move_reserved(A, "いたみんポイント", None, "m-3").facts()  # all the rest
     assert ledger.balance(A).facts() | {"partners": None} == {
         "kind": "balance", "reserved": 0, "municipal": {"kasama": 500, "itami": 1_500}, "events": {}, "partners": None}
     assert refused(ledger.move_reserved, A, "kasama", None, "m-4").reason == "nothing_reserved"
@@ -232,7 +232,7 @@ def test_move_reserved_points_to_a_municipality_one_way(ledger):
 def test_move_to_a_support_event_only_while_it_runs(ledger):
     at(ledger, "2019-01-10T10:00")
     reserved_user(ledger)
-    facts = ledger.move_reserved(A, "被災地応援イベント", 1_000, "e-1")
+    facts = ledger.move_reserved(A, "被災地応援イベント", 1_000, "e-1").facts()
     assert facts["to"] == "event:sandbox-disaster-support"
     assert ledger.balance(A).events == {"sandbox-disaster-support": 1_000}
 
@@ -248,7 +248,7 @@ def test_unmoved_reserved_points_move_home_after_14_days_announced_first(ledger)
     ledger.set_home_municipality(A, "笠間市")
     at(ledger, "2018-06-05T10:00")
     reserved_user(ledger, miles=2_000)          # 1,000 more on June 5
-    ledger.move_reserved(A, "itami", 500, "m-1")  # takes the oldest first
+    ledger.move_reserved(A, "itami", 500, "m-1").facts()  # takes the oldest first
 
     assert [lot["moves_on"] for lot in ledger.reserved_schedule(A)["lots"]] == ["2018-06-15", "2018-06-19"]
 
@@ -299,7 +299,7 @@ def test_best_route_prefers_the_campaign_while_it_runs(ledger):
     at(ledger, "2018-06-01T10:00")
     saison_user(ledger, points=20_000)
 
-    advice = ledger.best_route(A, "saison", 10_050)
+    advice = ledger.best_route(A, "saison", 10_050).facts()
     by_to = {r["to"]: r for r in advice["routes"]}
     assert by_to["reserved"]["to_amount"] == 45_000
     assert by_to["municipal:kasama"]["to_amount"] == 55_000
@@ -308,7 +308,7 @@ def test_best_route_prefers_the_campaign_while_it_runs(ledger):
     assert advice["access"] == "linked"
 
     at(ledger, "2018-08-01T10:00")
-    advice = ledger.best_route(A, "saison", 10_000)
+    advice = ledger.best_route(A, "saison", 10_000).facts()
     by_to = {r["to"]: r for r in advice["routes"]}
     assert by_to["municipal:kasama"]["open"] is False
     assert by_to["municipal:kasama"]["why_closed"] == "campaign_ended"
@@ -316,7 +316,7 @@ def test_best_route_prefers_the_campaign_while_it_runs(ledger):
 
 
 def test_best_route_below_the_minimum_has_no_open_route(ledger):
-    advice = ledger.best_route(A, "docomo", 4_000)
+    advice = ledger.best_route(A, "docomo", 4_000).facts()
     assert advice["best"] is None
     assert all(r["why_closed"] == "below_minimum" for r in advice["routes"])
     assert advice["access"] == "not_linked"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.model import Refusal
-from ledger.pp import compute_pp
+from ledger.shared.refusals import Refusal
+from ledger.status.pp import compute_pp
 from ledger.rules import default_rules, load_rules
 
 RULES = load_rules()
@@ -159,7 +159,7 @@ def test_every_route_names_known_airports_and_sources():
 
 
 def test_refusal_texts_read_in_both_languages():
-    from ledger.i18n import t
+    from i18n import t
 
     unknown = refusal("HND", "OKA", NEW, "super duper saver")
     details = {**unknown.details, "known": ", ".join(unknown.details["known"])}

@@ -21,11 +21,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.supervisor import free_port
-from ledger import exchanges
-from ledger.exchanges import ExchangePending, find_exchange, recover_exchanges, run_exchange
-from ledger.http_partner import HttpPartnerGateway
-from ledger.model import Refusal
+from ops.processes import free_port
+from ledger.points import exchanges
+from ledger.points.exchanges import ExchangePending, find_exchange, recover_exchanges, run_exchange
+from ledger.points.http_partner import HttpPartnerGateway
+from ledger.shared.refusals import Refusal
 from tests.fake_partner import FakePartner
 
 REPO = Path(__file__).resolve().parent.parent
@@ -230,7 +230,7 @@ def test_sandbox_process_dies_between_steps_and_recovery_finishes_once(ledger, s
 CHILD = textwrap.dedent("""
     import os, signal, sys
     from ledger.bootstrap import bootstrap
-    from ledger.exchanges import run_exchange
+    from ledger.points.exchanges import run_exchange
 
     step = sys.argv[1]
     ledger = bootstrap(migrate=False)          # POINTSBOT_PARTNER_URL picks the HTTP partner
@@ -474,7 +474,7 @@ def test_pointsbot_exchanges_recover_finishes_what_a_dead_process_left(ledger, t
             "POINTSBOT_DATABASE_URL": ledger.settings.database_url}
 
     def pointsbot(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot.cli", "exchanges", "recover", *args], cwd=REPO, env=env,
+        return subprocess.run([sys.executable, "-m", "ops.cli", "exchanges", "recover", *args], cwd=REPO, env=env,
                               capture_output=True, text=True, timeout=120)
 
     waiting = pointsbot()

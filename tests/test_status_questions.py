@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from ledger.clock import TOKYO
+from ledger.shared.clock import TOKYO
 from ledger.rules import default_rules
-from ledger.tiers import FlightPP, cheapest, pp_to_go, sfc_eligibility, status_end, status_now, status_start
+from ledger.status.answers import cheapest, pp_to_go, sfc_eligibility, status_end, status_now
+from ledger.status.tiers import FlightPP, status_start
 from tests.conftest import refused
 
 RULES = default_rules().status
@@ -171,13 +172,13 @@ def test_status_end_names_the_main_status_year():
 
 def test_pp_to_go_partner_pp_count_toward_the_total_only():
     flights = [FlightPP(D(2016, 3, 1), 20_000, ana_group=False), FlightPP(D(2016, 4, 1), 10_000)]
-    bronze = pp_to_go(flights, BRONZE, 2016, RULES)
+    bronze = pp_to_go(flights, BRONZE, 2016, RULES).facts()
     assert (bronze["pp_missing"], bronze["ana_group_pp_missing"]) == (0, 5_000)
     assert bronze["pp_missing_on_ana_group_only"] == 5_000
-    platinum = pp_to_go(flights, PLATINUM, 2016, RULES)
+    platinum = pp_to_go(flights, PLATINUM, 2016, RULES).facts()
     assert (platinum["pp_missing"], platinum["ana_group_pp_missing"]) == (20_000, 15_000)
     assert platinum["partner_pp_may_cover"] == 5_000
-    assert pp_to_go(flights, PLATINUM, 2017, RULES)["pp_missing"] == 50_000    # calendar-year reset
+    assert pp_to_go(flights, PLATINUM, 2017, RULES).facts()["pp_missing"] == 50_000    # calendar-year reset
 
 
 def test_card_expected_two_to_three_weeks_after_the_status_change():
@@ -191,7 +192,7 @@ def test_card_expected_two_to_three_weeks_after_the_status_change():
 # ---------------------------------------------------------------- cheapest, SFC
 
 def test_cheapest_ranks_by_yen_per_pp():
-    facts = cheapest([("HND-OKA Flex", 2_368, 45_000), ("HND-OKA Standard", 1_774, 20_000), ("same", 1_774, 20_000)])
+    facts = cheapest([("HND-OKA Flex", 2_368, 45_000), ("HND-OKA Standard", 1_774, 20_000), ("same", 1_774, 20_000)]).facts()
     assert facts["best"] == "HND-OKA Standard"
     assert [o["label"] for o in facts["options"]] == ["HND-OKA Standard", "same", "HND-OKA Flex"]
     assert facts["options"][0]["yen_per_pp"] == 11.27
@@ -241,9 +242,9 @@ def test_status_now_through_the_facade_uses_the_tokyo_day(flyer):
 def test_status_end_and_pp_to_go_through_the_facade(flyer):
     assert flyer.status_end(U, "bronze").facts()["main_status_until"] == "2018-03-31"
     assert flyer.status_end(U).facts()["tier"] == "bronze"
-    facts = flyer.pp_to_go(U, "platinum")
+    facts = flyer.pp_to_go(U, "platinum").facts()
     assert (facts["kind"], facts["pp_missing"], facts["year"]) == ("pp_to_go", 18_658, 2016)
-    assert flyer.pp_to_go(U)["tier"] == "platinum"          # the next tier not yet reached
+    assert flyer.pp_to_go(U).facts()["tier"] == "platinum"          # the next tier not yet reached
     assert refused(flyer.pp_to_go, U, "gold").reason == "unknown_tier"
     assert refused(flyer.status_end, U, "gold").reason == "unknown_tier"
 
@@ -269,7 +270,7 @@ def test_what_if_refusals(flyer, flights, reason):
 
 
 def test_cheapest_and_its_refusals(flyer):
-    assert flyer.cheapest([("a", 1_000, 30_000), ("b", 1_000, 20_000)])["best"] == "b"
+    assert flyer.cheapest([("a", 1_000, 30_000), ("b", 1_000, 20_000)]).facts()["best"] == "b"
     assert refused(flyer.cheapest, []).reason == "no_fares_given"
     assert refused(flyer.cheapest, [("a", 1_000, 0)]).reason == "yen_out_of_range"
     assert refused(flyer.cheapest, [("a", -5, 1_000)]).reason == "pp_out_of_range"

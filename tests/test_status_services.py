@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from ledger.clock import TOKYO
+from ledger.shared.clock import TOKYO
 from tests.conftest import refused
 
 U = "flyer"
@@ -109,7 +109,7 @@ def test_unknown_tier_is_refused_with_the_known_ones(ledger):
 
 
 def test_a_flight_logged_by_route_and_fare_gets_its_pp_computed(ledger):
-    from ledger.clock import parse_moment
+    from ledger.shared.clock import parse_moment
 
     ledger.set_test_clock(parse_moment("2026-06-09T10:00"))
     facts, created = ledger.log_flight("pp-user", dt.date(2026, 6, 8), None, "seg-1",

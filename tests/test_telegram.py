@@ -267,7 +267,7 @@ async def test_a_redelivered_update_is_handled_once(stack, fake, conversation, s
     """Telegram redelivers an update when it did not see our 200; the flight must be logged once."""
     import datetime as dt
 
-    from ledger.clock import TOKYO
+    from ledger.shared.clock import TOKYO
 
     app = build_application(settings, conversation, webhook=True, base_url=fake.base_url, ledger=stack.ledger)
 

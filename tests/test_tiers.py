@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.rules import default_rules
-from ledger.tiers import FlightPP, sfc_eligibility, status_now, status_start
+from ledger.status.answers import sfc_eligibility, status_now
+from ledger.status.tiers import FlightPP, status_start
 
 RULES = default_rules().status
 BRONZE = RULES.tier("bronze")

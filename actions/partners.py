@@ -1,0 +1,191 @@
+"""How points get from a partner, by chat: ID linkage (移行用のサービスID設定) — link, unlink, the status of every
+link — and coupon codes (クーポンコード) from partners without linkage."""
+from __future__ import annotations
+
+from typing import Any, Dict, Text
+
+from rasa_sdk import Action, FormValidationAction
+
+from actions.forms import COUPON_SLOTS, LINK_SLOTS, RejectOtherIntents, message_key, reset, yes_no
+from actions.points import partner_buttons, partner_names
+from actions.runtime import ledger, locale_of, refuse, say
+from i18n import fmt_date, t
+from ledger.shared.refusals import Refusal
+
+
+def _validated_link_partner(value: Any, dispatcher, tracker, kind: str) -> Dict[Text, Any]:
+    """A partner reached by ID linkage, or the reason it isn't (the form stops for a coupon partner)."""
+    locale = locale_of(tracker)
+    rules = ledger().rules
+    partner = rules.find_partner(str(value))
+    if partner is None:
+        known = [p.id for p in rules.link_partners()]
+        refuse(dispatcher, locale, Refusal("unknown_partner", given=str(value)[:40], known=known), kind)
+        return {"partner": None}
+    if partner.transfer != "link":
+        refuse(dispatcher, locale, Refusal("coupon_partner", partner=partner.id), kind)
+        return {"partner": None, "requested_slot": None}
+    return {"partner": partner.id}
+
+
+# ---------------------------------------------------------------- linking
+
+class ActionAskLinkFormPartner(Action):
+    def name(self) -> Text:
+        return "action_ask_link_form_partner"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        say(dispatcher, locale, "ask_partner_link", buttons=partner_buttons(locale, ledger().rules.link_partners()))
+        return []
+
+
+class ValidateLinkForm(RejectOtherIntents, FormValidationAction):
+    def name(self) -> Text:
+        return "validate_link_form"
+
+    def validate_partner(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return _validated_link_partner(value, dispatcher, tracker, "link")
+
+
+class ActionLinkPartner(Action):
+    """Asks the partner to link; the answer names the day exchanges should work."""
+
+    def name(self) -> Text:
+        return "action_link_partner"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        if not tracker.get_slot("partner"):
+            return reset(*LINK_SLOTS)
+        try:
+            link = ledger().request_link(tracker.sender_id, tracker.get_slot("partner"))
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "link")
+            return reset(*LINK_SLOTS)
+        say(dispatcher, locale, "link_already_active" if link.status == "active" else "link_requested",
+            facts=link.facts(), active_from=fmt_date(link.active_from, locale), **partner_names(locale, link.partner))
+        return reset(*LINK_SLOTS)
+
+
+# ---------------------------------------------------------------- unlinking
+
+class ActionAskUnlinkFormPartner(Action):
+    def name(self) -> Text:
+        return "action_ask_unlink_form_partner"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        say(dispatcher, locale, "ask_partner_unlink", buttons=partner_buttons(locale, ledger().rules.link_partners()))
+        return []
+
+
+class ValidateUnlinkForm(RejectOtherIntents, FormValidationAction):
+    def name(self) -> Text:
+        return "validate_unlink_form"
+
+    def validate_partner(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        checked = _validated_link_partner(value, dispatcher, tracker, "link")
+        if checked.get("partner"):
+            link = ledger().link_statuses(tracker.sender_id)[checked["partner"]]
+            if link.status == "not_linked":  # nothing to unlink: say so before asking to confirm
+                refuse(dispatcher, locale_of(tracker), Refusal("not_linked", partner=checked["partner"]), "link")
+                return {"partner": None, "requested_slot": None}
+        return checked
+
+    def validate_confirm(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return {"confirm": bool(value)}
+
+
+class ActionAskUnlinkFormConfirm(Action):
+    """The last question of the unlink form: which link ends, yes or no."""
+
+    def name(self) -> Text:
+        return "action_ask_unlink_form_confirm"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        say(dispatcher, locale, "confirm_unlink", buttons=yes_no(locale, "yes_unlink"),
+            facts={"kind": "link", "partner": tracker.get_slot("partner"), "status": "needs_confirmation"},
+            **partner_names(locale, tracker.get_slot("partner")))
+        return []
+
+
+class ActionUnlinkPartner(Action):
+    def name(self) -> Text:
+        return "action_unlink_partner"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        partner = tracker.get_slot("partner")
+        if not partner or tracker.get_slot("confirm") is None:
+            return reset(*LINK_SLOTS)
+        names = partner_names(locale, partner)
+        if not tracker.get_slot("confirm"):
+            say(dispatcher, locale, "not_unlinked", facts={"kind": "link", "partner": partner, "status": "cancelled"},
+                **names)
+            return reset(*LINK_SLOTS)
+        try:
+            link = ledger().unlink(tracker.sender_id, partner)
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "link")
+            return reset(*LINK_SLOTS)
+        say(dispatcher, locale, "unlinked", facts=link.facts(), **names)
+        return reset(*LINK_SLOTS)
+
+
+class ActionLinkStatus(Action):
+    """Every linkage partner as the platform shows it: (設定済み), 手続き中 with its date, or 未設定."""
+
+    def name(self) -> Text:
+        return "action_link_status"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        statuses = ledger().link_statuses(tracker.sender_id)
+        lines = [t(f"link_status_{link.status}", locale, active_from=fmt_date(link.active_from, locale),
+                   **partner_names(locale, pid)) for pid, link in statuses.items()]
+        say(dispatcher, locale, "link_status", extra=lines,
+            facts={"kind": "link_status", "links": {pid: link.facts() for pid, link in statuses.items()}})
+        return []
+
+
+# ---------------------------------------------------------------- coupon codes (クーポンコード)
+
+class ActionAskCouponFormCouponCode(Action):
+    def name(self) -> Text:
+        return "action_ask_coupon_form_coupon_code"
+
+    async def run(self, dispatcher, tracker, domain):
+        say(dispatcher, locale_of(tracker), "ask_coupon_code")
+        return []
+
+
+class ValidateCouponForm(RejectOtherIntents, FormValidationAction):
+    def name(self) -> Text:
+        return "validate_coupon_form"
+
+    def validate_coupon_code(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return {"coupon_code": str(value).strip()[:60] or None}
+
+
+class ActionRedeemCoupon(Action):
+    """One service call: the ledger checks shape, check character, expiry, single use and the lockout."""
+
+    def name(self) -> Text:
+        return "action_redeem_coupon"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        code = tracker.get_slot("coupon_code")
+        if not code:
+            return reset(*COUPON_SLOTS)
+        try:
+            redeemed = ledger().redeem_coupon(tracker.sender_id, code, message_key(tracker, "coupon"))
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "coupon")
+            return reset(*COUPON_SLOTS)
+        say(dispatcher, locale, "coupon_redeemed", facts=redeemed.facts(), code=redeemed.code,
+            from_amount=redeemed.from_amount, to_amount=redeemed.to_amount,
+            **partner_names(locale, redeemed.partner))
+        return reset(*COUPON_SLOTS)

@@ -1,0 +1,347 @@
+"""Points by chat (マイキープラットフォーム): converting partner points, the balance, the history, the best use of
+points, and the one-way rule. Each action reads slots, asks one ledger service, and says the result with facts."""
+from __future__ import annotations
+
+from typing import Any, Dict, Text
+
+from rasa_sdk import Action, FormValidationAction
+from rasa_sdk.events import SlotSet
+
+from actions.forms import (CONVERSION_SLOTS, ROUTE_SLOTS, RejectOtherIntents, confirmation_key, is_all, reset,
+                           stop_form, yes_no)
+from actions.runtime import ledger, locale_of, refuse, say
+from i18n import fmt_date, fmt_moment, t
+from ledger.shared.amounts import parse_amount
+from ledger.shared.refusals import Refusal
+
+
+def place_name(to: str | None, locale: str) -> str:
+    """"reserved", "municipal:kasama", "event:<id>" (or a bare id) as the user reads it."""
+    rules = ledger().rules
+    kind, _, ident = (to or "").rpartition(":")
+    if (to or "") == "reserved":
+        return t("place_reserved", locale)
+    if kind in ("", "municipal") and ident in rules.municipalities:
+        m = rules.municipalities[ident]
+        return t("place_municipal", locale, service=m.point_service(locale), name=m.name(locale))
+    if kind in ("", "event") and ident in rules.events:
+        return rules.events[ident].name(locale)
+    return to or "—"
+
+
+def partner_names(locale: str, partner_id: str | None) -> dict[str, str]:
+    """{"partner": its name, "unit": what its points are called} in `locale`."""
+    partner = ledger().rules.partners.get(partner_id or "")
+    return {"partner": partner.name(locale) if partner else (partner_id or ""),
+            "unit": partner.unit(locale) if partner else ""}
+
+
+def partner_buttons(locale: str, partners) -> list[dict]:
+    return [{"title": p.name(locale), "payload": f'/inform{{"partner":"{p.id}"}}'} for p in partners]
+
+
+# ---------------------------------------------------------------- conversion (交換)
+
+class ActionAskConversionFormPartner(Action):
+    def name(self) -> Text:
+        return "action_ask_conversion_form_partner"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        say(dispatcher, locale, "ask_partner", buttons=partner_buttons(locale, ledger().rules.link_partners()))
+        return []
+
+
+class ActionAskConversionFormAmount(Action):
+    def name(self) -> Text:
+        return "action_ask_conversion_form_amount"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        the_ledger = ledger()
+        partner = the_ledger.rules.find_partner(tracker.get_slot("partner"))
+        rate = partner.rate_on(the_ledger.clock.today()) if partner else None
+        if partner is None or rate is None:
+            say(dispatcher, locale, "ask_amount_any")
+        else:
+            say(dispatcher, locale, "ask_amount", partner=partner.name(locale), unit=partner.unit(locale),
+                unit_size=rate.unit)
+        return []
+
+
+class ActionAskConversionFormConfirmConversion(Action):
+    """States what will happen and asks yes/no; facts carry `"status": "needs_confirmation"`."""
+
+    def name(self) -> Text:
+        return "action_ask_conversion_form_confirm_conversion"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        the_ledger = ledger()
+        try:
+            quote = the_ledger.quote_conversion(tracker.sender_id, tracker.get_slot("partner"),
+                                                parse_amount(tracker.get_slot("amount")),
+                                                destination=tracker.get_slot("municipality"))
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "conversion")
+            return stop_form(*CONVERSION_SLOTS)
+        partner = the_ledger.rules.partners[quote.partner]
+        unit = partner.unit(locale)
+        extra = [t("wallet_first", locale, wallet_used=quote.wallet_used, points_used=quote.points_debited, unit=unit)
+                 ] if quote.wallet_used else []
+        if not quote.verified:
+            extra.append(t("unverified_rate", locale, source=quote.source))
+        template = "confirm_conversion_municipal" if quote.campaign else "confirm_conversion"
+        say(dispatcher, locale, template, facts=quote.facts("needs_confirmation"), extra=extra,
+            buttons=yes_no(locale), partner=partner.name(locale), unit=unit, from_amount=quote.from_amount,
+            to_amount=quote.to_amount, rate_unit=quote.rate_unit, rate_per_unit=quote.rate_per_unit,
+            place=place_name(quote.to, locale), until=fmt_date(quote.campaign_until, locale))
+        return [confirmation_key(tracker, "conversion")]
+
+
+class ValidateConversionForm(RejectOtherIntents, FormValidationAction):
+    """Checks program and amount as soon as they are known, so the user hears why at once."""
+
+    def name(self) -> Text:
+        return "validate_conversion_form"
+
+    @staticmethod
+    def _stop(dispatcher, locale: str, refusal: Refusal) -> Dict[Text, Any]:
+        refuse(dispatcher, locale, refusal, "conversion")
+        return {"partner": None, "amount": None, "confirm_conversion": None, "requested_slot": None}
+
+    def validate_partner(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        locale = locale_of(tracker)
+        partner = ledger().rules.find_partner(str(value))
+        if partner is None:
+            known = [p.id for p in ledger().rules.link_partners()]
+            refuse(dispatcher, locale, Refusal("unknown_partner", given=str(value)[:40], known=known), "conversion")
+            return {"partner": None}
+        if partner.transfer == "coupon":
+            return self._stop(dispatcher, locale, Refusal("coupon_partner", partner=partner.id))
+        return {"partner": partner.id}
+
+    def validate_amount(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        locale = locale_of(tracker)
+        try:
+            amount = parse_amount(value)
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "conversion")
+            return {"amount": None}
+        partner = ledger().rules.find_partner(tracker.get_slot("partner"))
+        if partner is None:
+            return {"amount": str(amount)}
+        destination = tracker.get_slot("municipality")
+        try:
+            try:
+                ledger().quote_conversion(tracker.sender_id, partner.id, amount, destination=destination)
+            except Refusal as refusal:
+                if refusal.reason not in ("no_campaign", "unknown_municipality"):
+                    raise
+                # No campaign straight to that municipality today: say so, and offer reserved points instead.
+                refuse(dispatcher, locale, refusal, "conversion")
+                ledger().quote_conversion(tracker.sender_id, partner.id, amount)
+                return {"amount": str(amount), "municipality": None}
+        except Refusal as refusal:
+            if refusal.reason in {"not_linked", "link_pending", "no_rate", "coupon_partner"} or (
+                refusal.reason == "insufficient_balance" and not refusal.details.get("available")
+            ):
+                return self._stop(dispatcher, locale, refusal)
+            refuse(dispatcher, locale, refusal, "conversion")
+            return {"amount": None}
+        return {"amount": str(amount)}
+
+    def validate_confirm_conversion(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return {"confirm_conversion": bool(value)}
+
+
+class ActionConvertPoints(Action):
+    """Runs after the form: converts on yes (idempotent by the quote's key), says so on no."""
+
+    def name(self) -> Text:
+        return "action_convert_points"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        confirmed = tracker.get_slot("confirm_conversion")
+        if confirmed is None:  # the form stopped early; the reason was already said
+            return reset(*CONVERSION_SLOTS)
+        if not confirmed:
+            say(dispatcher, locale, "not_converted", facts={"kind": "conversion", "status": "cancelled"})
+            return reset(*CONVERSION_SLOTS)
+        the_ledger = ledger()
+        key = tracker.get_slot("quote_key") or confirmation_key(tracker, "conversion").value
+        try:
+            quote, done_now = the_ledger.convert_points(tracker.sender_id, tracker.get_slot("partner"),
+                                                        parse_amount(tracker.get_slot("amount")), key,
+                                                        destination=tracker.get_slot("municipality"))
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "conversion")
+            return reset(*CONVERSION_SLOTS)
+        partner = the_ledger.rules.partners[quote.partner]
+        balance = the_ledger.balance(tracker.sender_id)
+        facts = quote.facts("done") | {"reserved_balance": balance.reserved,
+                                       "partner_balance": balance.partners.get(quote.partner, 0)}
+        template = "already_converted" if not done_now else "converted_municipal" if quote.campaign else "converted"
+        say(dispatcher, locale, template, facts=facts,
+            partner=partner.name(locale), unit=partner.unit(locale), from_amount=quote.from_amount,
+            to_amount=quote.to_amount, reserved=balance.reserved, left=balance.partners.get(quote.partner, 0),
+            place=place_name(quote.to, locale))
+        return reset(*CONVERSION_SLOTS)
+
+
+class ActionConvertBack(Action):
+    """Conversions are one-way: 自治体ポイント and 留保ポイント never go back to miles or partner points.
+
+    Says so, with what the user can do instead (use municipal points at their municipality, move reserved
+    points while they are still reserved — with a button when there are some); changes nothing.
+    """
+
+    def name(self) -> Text:
+        return "action_convert_back"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        reserved = ledger().balance(tracker.sender_id).reserved
+        buttons = ([{"title": t("move_reserved_button", locale, n=reserved), "payload": "/move_points"}]
+                   if reserved else None)
+        refuse(dispatcher, locale, Refusal("one_way"), "conversion", buttons=buttons)
+        return []
+
+
+# ---------------------------------------------------------------- balance and history
+
+class ActionShowBalance(Action):
+    def name(self) -> Text:
+        return "action_show_balance"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        balance = ledger().balance(tracker.sender_id)
+        lines = [t("balance_reserved", locale, n=balance.reserved)]
+        lines += [t("balance_municipal", locale, name=place_name(f"municipal:{ident}", locale), n=n)
+                  for ident, n in balance.municipal.items()]
+        lines += [t("balance_municipal", locale, name=place_name(f"event:{ident}", locale), n=n)
+                  for ident, n in balance.events.items()]
+        lines += [t("balance_partner", locale, n=n, **partner_names(locale, pid)) for pid, n in balance.partners.items()]
+        if not balance.partners:
+            lines.append(t("balance_empty", locale))
+        say(dispatcher, locale, "balance", facts=balance.facts(), extra=lines)
+        return []
+
+
+class ActionShowHistory(Action):
+    def name(self) -> Text:
+        return "action_show_history"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        items = ledger().history(tracker.sender_id)
+        facts = {"kind": "history", "items": items}
+        if not items:
+            say(dispatcher, locale, "history_empty", facts=facts)
+            return []
+        lines = []
+        for item in items:
+            what = item.get("what") if item.get("what") in ("conversion", "coupon", "move", "auto_move") else "move"
+            lines.append(t(f"history_{what}", locale, at=fmt_moment(item["at"], locale),
+                           place=place_name(item.get("to"), locale), code=item.get("code", ""),
+                           amount=item.get("amount", 0), from_amount=item.get("from_amount", 0),
+                           to_amount=item.get("to_amount", 0), **partner_names(locale, item.get("partner"))))
+        say(dispatcher, locale, "history", facts=facts, extra=lines)
+        return []
+
+
+# ---------------------------------------------------------------- the best use of points (使い道の比較)
+
+class ActionAskRouteFormPartner(Action):
+    def name(self) -> Text:
+        return "action_ask_route_form_partner"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        say(dispatcher, locale, "ask_partner_route",
+            buttons=partner_buttons(locale, ledger().rules.partners.values()))
+        return []
+
+
+class ActionAskRouteFormAmount(Action):
+    def name(self) -> Text:
+        return "action_ask_route_form_amount"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        say(dispatcher, locale, "ask_route_amount", **partner_names(locale, tracker.get_slot("partner")))
+        return []
+
+
+class ValidateRouteForm(RejectOtherIntents, FormValidationAction):
+    def name(self) -> Text:
+        return "validate_route_form"
+
+    def validate_partner(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        partner = ledger().rules.find_partner(str(value))
+        if partner is None:
+            known = list(ledger().rules.partners)
+            refuse(dispatcher, locale_of(tracker), Refusal("unknown_partner", given=str(value)[:40], known=known),
+                   "route_advice")
+            return {"partner": None}
+        return {"partner": partner.id}
+
+    def validate_amount(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if is_all(value) and tracker.get_slot("partner"):
+            held = ledger().balance(tracker.sender_id).partners.get(tracker.get_slot("partner"), 0)
+            if held > 0:
+                return {"amount": str(held)}
+        try:
+            return {"amount": str(parse_amount(value))}
+        except Refusal as refusal:
+            refuse(dispatcher, locale_of(tracker), refusal, "route_advice")
+            return {"amount": None}
+
+
+class ActionBestRoute(Action):
+    """Every route open on the (test-clock) date with its numbers, and the one to pick — like ポイ探, in chat."""
+
+    def name(self) -> Text:
+        return "action_best_route"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        if not tracker.get_slot("partner") or not tracker.get_slot("amount"):
+            return reset(*ROUTE_SLOTS)
+        try:
+            advice = ledger().best_route(tracker.sender_id, tracker.get_slot("partner"),
+                                         parse_amount(tracker.get_slot("amount")))
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "route_advice")
+            return reset(*ROUTE_SLOTS)
+        names = partner_names(locale, advice.partner)
+        lines = []
+        for route in advice.routes:
+            place = place_name(route.to, locale)
+            if not route.open:
+                why = t(f"why_{route.why_closed}", locale, minimum=advice.minimum,
+                        until=fmt_date(route.campaign_until, locale))
+                lines.append(t("route_closed", locale, place=place, why=why))
+                continue
+            lines.append(t(
+                "route_line", locale, place=place, to_amount=route.to_amount, units=route.units,
+                unit_size=route.unit, per_unit=route.per_unit,
+                until=t("route_until", locale, until=fmt_date(route.campaign_until, locale)) if route.campaign else "",
+                remainder=t("route_remainder", locale, n=route.remainder, unit=names["unit"]) if route.remainder else "",
+                unverified="" if route.verified else t("route_unverified", locale)))
+        best = advice.best
+        if best:
+            lines.append(t("route_best", locale, place=place_name(best.to, locale), to_amount=best.to_amount,
+                           used=best.used, unit=names["unit"]))
+        else:
+            lines.append(t("route_none", locale))
+        access = {"not_linked": "route_not_linked", "link_pending": "route_link_pending", "coupon": "route_coupon"}
+        if advice.access in access:
+            lines.append(t(access[advice.access], locale, active_from=fmt_date(advice.active_from, locale), **names))
+        if advice.access != "coupon" and advice.held < advice.amount:
+            lines.append(t("route_held", locale, held=advice.held, **names))
+        say(dispatcher, locale, "route_header", facts=advice.facts(), extra=lines, amount=advice.amount,
+            on=fmt_date(advice.on, locale), **names)
+        return reset(*ROUTE_SLOTS)

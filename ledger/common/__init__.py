@@ -1,0 +1,14 @@
+"""Services both domains' front ends use, over storage: the notices outbox, the language a user writes in,
+deliveries already handled (a redelivered update acts once), and the sandbox test clock.
+
+Nothing here imports `ledger.points` or `ledger.status`.
+"""
+from ledger.common import deliveries, notices, profiles, sandbox_clock
+
+SERVICES = (
+    notices.notices_for, notices.claim_due_notices, notices.mark_notice_sent, notices.take_notices,
+    profiles.remember_locale, profiles.user_locale,
+    deliveries.claim_request,
+    sandbox_clock.set_test_clock, sandbox_clock.read_test_clock,
+)
+"""The services of this package, bound to their dependencies by `ledger.bootstrap`."""

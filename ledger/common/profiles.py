@@ -1,0 +1,22 @@
+"""What the assistant remembers of a user beside the domains: the language they last wrote in (for notices)."""
+from __future__ import annotations
+
+from ledger.shared.clock import Clock
+from ledger.storage.unit_of_work import UnitOfWork, reads_only
+
+
+def remember_locale(user_id: str, locale: str, *, uow: UnitOfWork, clock: Clock) -> None:
+    """The language the user last wrote in, so notices reach them in it. Writes only on a change."""
+    with uow:
+        uow.lock_user(user_id)
+        if uow.profiles.locale(user_id) == locale:
+            return
+        uow.profiles.update(user_id, clock.now(), locale=locale)
+        uow.commit()
+
+
+@reads_only
+def user_locale(user_id: str, *, uow: UnitOfWork) -> str | None:
+    """The language the user last wrote in (None when they never wrote)."""
+    with uow:
+        return uow.profiles.locale(user_id)

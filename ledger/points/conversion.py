@@ -1,0 +1,137 @@
+"""Exchanging partner points (ポイント交換): the quote told before the user confirms, the exchange itself, the
+balance and the history.
+
+Partner points go to reserved points (留保ポイント) at the normal rate, or straight to a municipality's points
+(自治体ポイント) at a campaign rate while the campaign runs. The exchange runs as a saga (`exchanges`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from ledger.points import exchanges
+from ledger.points.model import RESERVED, Balance, Quote
+from ledger.points.partners import PartnerGateway
+from ledger.points.rules import Partner, PointsRules
+from ledger.shared.clock import TOKYO, Clock, as_utc
+from ledger.shared.refusals import Refusal
+from ledger.storage.unit_of_work import UnitOfWork, reads_only
+
+
+def make_quote(uow: UnitOfWork, user_id: str, partner: Partner, amount: int, *, rules: PointsRules,
+               gateway: PartnerGateway, now: dt.datetime, destination: str | None = None) -> Quote:
+    """What exchanging `amount` gives, read inside the caller's unit of work. Raises a Refusal naming what is wrong:
+    a coupon partner, an unknown municipality, no linkage yet, no rate or campaign today, not whole units, or
+    more than the user holds."""
+    today = now.astimezone(TOKYO).date()
+    if partner.transfer == "coupon":
+        raise Refusal("coupon_partner", partner=partner.id)
+    municipality = None
+    if destination is not None:
+        municipality = rules.find_municipality(destination)
+        if municipality is None:
+            raise Refusal("unknown_municipality", given=destination)
+    active_from = uow.links.active_from(uow.links.get(user_id, partner.id))
+    if active_from is None:
+        raise Refusal("not_linked", partner=partner.id)
+    if now < active_from:
+        raise Refusal("link_pending", partner=partner.id, active_from=active_from.astimezone(TOKYO).date().isoformat())
+    rate = partner.rate_on(today)
+    if rate is None:
+        raise Refusal("no_rate", partner=partner.id, on=today.isoformat())
+    campaign = partner.campaign_on(today, municipality.id) if municipality else None
+    if municipality is not None and campaign is None:
+        ended = [c for c in partner.campaigns if municipality.id in c.municipalities and c.valid_until < today]
+        raise Refusal("no_campaign", partner=partner.id, municipality=municipality.id, on=today.isoformat(),
+                      ended_on=max(c.valid_until for c in ended).isoformat() if ended else None,
+                      reserved_per_unit=rate.reserved_per_unit, unit_size=rate.unit)
+    unit = campaign.unit if campaign else rate.unit
+    per_unit = campaign.municipal_per_unit if campaign else rate.reserved_per_unit
+    units = partner.whole_units(amount, unit, rate.minimum)
+    held = gateway.balance(uow, user_id, partner.id)
+    wallet_units = partner.wallet_units(units, held.wallet)
+    points_used = (units - wallet_units) * unit
+    if points_used > held.points:
+        raise Refusal("insufficient_balance", partner=partner.id, available=held.points, given=points_used)
+    return Quote(
+        user_id=user_id, partner=partner.id, from_amount=amount, wallet_used=wallet_units * partner.wallet_first,
+        points_used=points_used, to=f"municipal:{municipality.id}" if campaign else RESERVED,
+        to_amount=units * per_unit, units=units, rate_unit=unit, rate_per_unit=per_unit,
+        verified=(campaign or rate).verified, source=(campaign or rate).source, quoted_on=today,
+        campaign=campaign.id if campaign else None, campaign_until=campaign.valid_until if campaign else None,
+    )
+
+
+@reads_only
+def quote_conversion(user_id: str, partner_id: str, amount: int, destination: str | None = None, *,
+                     uow: UnitOfWork, rules: PointsRules, gateway: PartnerGateway, clock: Clock) -> Quote:
+    """What converting `amount` partner points would give, without changing anything."""
+    partner = rules.known_partner(partner_id)
+    now = clock.now()
+    with uow:
+        return make_quote(uow, user_id, partner, amount, rules=rules, gateway=gateway, now=now, destination=destination)
+
+
+def convert_points(user_id: str, partner_id: str, amount: int, idempotency_key: str, destination: str | None = None,
+                   *, uow: UnitOfWork, read_uow: UnitOfWork, rules: PointsRules, gateway: PartnerGateway,
+                   clock: Clock) -> tuple[Quote, bool]:
+    """Debit the partner and credit reserved points (留保ポイント) — or a municipality's points at a
+    campaign rate — as a saga (`ledger.points.exchanges`): each happens once, even across a partner timeout
+    or a process that dies in between. The quote is made on `read_uow` (reads only), so a slow partner API is
+    never waited on while holding the database's write lock.
+
+    Returns the quote and whether this call did the work (False when the key was already used,
+    e.g. a retried Telegram update or a double-pressed button). Raises ExchangePending (reason
+    `exchange_pending`, status `pending`) when the partner did not answer; a retry with the same key
+    or the recovery job finishes it.
+    """
+    partner = rules.known_partner(partner_id)
+    now = clock.now()
+    with read_uow:  # only reads here; the saga takes the per-user lock for each step
+        done = read_uow.journal.find(idempotency_key)
+        if done is not None:
+            if done.user_id != user_id:
+                raise Refusal("idempotency_key_reused")
+            return _stored_quote(done), False
+        started = read_uow.exchanges.get(idempotency_key)  # a retry of an unfinished exchange continues it
+        if started is not None and started.user_id != user_id:
+            raise Refusal("idempotency_key_reused")
+        quote = (exchanges.quote_from_json(started.quote) if started is not None else
+                 make_quote(read_uow, user_id, partner, amount, rules=rules, gateway=gateway, now=now,
+                            destination=destination))
+    return exchanges.run_exchange(quote, idempotency_key, uow=uow, gateway=gateway, clock=clock)
+
+
+def _stored_quote(txn) -> Quote:
+    """The quote an earlier call with the same idempotency key carried out."""
+    d = json.loads(txn.details)
+    until = d.get("campaign_until")
+    return Quote(
+        user_id=txn.user_id, partner=d["partner"], from_amount=d["from_amount"], wallet_used=d.get("wallet_used", 0),
+        points_used=d.get("points_used"), to=d["to"], to_amount=d["to_amount"], units=d["units"],
+        rate_unit=d["rate"]["unit"], rate_per_unit=d["rate"]["per_unit"], verified=d["rate"]["verified"], source="",
+        quoted_on=dt.date.fromisoformat(d["quoted_on"]), campaign=d.get("campaign"),
+        campaign_until=dt.date.fromisoformat(until) if until else None,
+    )
+
+
+@reads_only
+def balance(user_id: str, *, uow: UnitOfWork, gateway: PartnerGateway) -> Balance:
+    """Reserved points, each municipality's points, event points, and partner balances."""
+    with uow:
+        accounts = uow.journal.balances(user_id)
+        partners = {p: b.points for p, b in sorted(gateway.balances(uow, user_id).items())}
+    return Balance(
+        reserved=accounts.get(RESERVED, 0),
+        municipal={k.split(":", 1)[1]: v for k, v in accounts.items() if k.startswith("municipal:")},
+        events={k.split(":", 1)[1]: v for k, v in accounts.items() if k.startswith("event:")},
+        partners=partners,
+    )
+
+
+@reads_only
+def history(user_id: str, limit: int = 10, *, uow: UnitOfWork) -> list[dict]:
+    """The user's latest changes, newest first: conversions, coupons, moves (automatic ones too)."""
+    with uow:
+        rows = uow.journal.history(user_id, limit)
+        return [json.loads(txn.details) | {"what": txn.kind, "at": as_utc(txn.created_at).isoformat()} for txn in rows]

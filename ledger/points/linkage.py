@@ -1,0 +1,61 @@
+"""ID linkage (移行用のサービスID設定): a partner reached by linkage exchanges only once the link is active —
+at once for docomo, up to a week for JAL (the delay is the partner's, from the rules data)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from ledger.points.model import LinkStatus
+from ledger.points.rules import PointsRules
+from ledger.shared.clock import TOKYO, Clock
+from ledger.shared.refusals import Refusal
+from ledger.storage.unit_of_work import UnitOfWork, reads_only
+
+
+def _status(partner_id: str, active_from: dt.datetime | None, now: dt.datetime) -> LinkStatus:
+    if active_from is None:
+        return LinkStatus(partner=partner_id, status="not_linked")
+    return LinkStatus(partner=partner_id, status="active" if now >= active_from else "pending",
+                      active_from=active_from.astimezone(TOKYO).date())
+
+
+def request_link(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: PointsRules, clock: Clock) -> LinkStatus:
+    """Ask the partner to link the user's ID; active after the partner's delay (JAL: up to a week).
+
+    Asking again while pending or active changes nothing (the date is never pushed back).
+    """
+    partner = rules.known_partner(partner_id)
+    if partner.transfer != "link":
+        raise Refusal("coupon_partner", partner=partner.id)
+    now = clock.now()
+    with uow:
+        uow.lock_user(user_id)
+        link = uow.links.get(user_id, partner.id)
+        active_from = uow.links.active_from(link)
+        if active_from is None:
+            active_from = now + dt.timedelta(days=partner.link_activation_days)
+            uow.links.upsert(user_id, partner.id, requested_at=now, active_from=active_from)
+            uow.commit()
+        return _status(partner.id, active_from, now)
+
+
+def unlink(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: PointsRules, clock: Clock) -> LinkStatus:
+    """End an ID linkage; exchanges from that partner need a new one."""
+    partner = rules.known_partner(partner_id)
+    now = clock.now()
+    with uow:
+        uow.lock_user(user_id)
+        link = uow.links.get(user_id, partner.id)
+        if uow.links.active_from(link) is None:
+            raise Refusal("not_linked", partner=partner.id)
+        link.unlinked_at = now
+        uow.commit()
+    return _status(partner.id, None, now)
+
+
+@reads_only
+def link_statuses(user_id: str, *, uow: UnitOfWork, rules: PointsRules, clock: Clock) -> dict[str, LinkStatus]:
+    """Every ID-linkage partner with its state: active (設定済み), pending, or not_linked."""
+    now = clock.now()
+    with uow:
+        links = {link.partner: uow.links.active_from(link) for link in uow.links.for_user(user_id)}
+    return {p.id: _status(p.id, links.get(p.id), now) for p in rules.link_partners()}

@@ -1,0 +1,218 @@
+"""The points side's values (マイキープラットフォーム): what services return, each with its `facts()`.
+
+Plain Python: no database, no framework. Facts are the contract's machine-readable answer (DESIGN.md),
+with ISO dates and integers.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+RESERVED = "reserved"  # 留保ポイント
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What an exchange will do, told to the user before they confirm."""
+
+    user_id: str
+    partner: str
+    from_amount: int        # partner points or miles the user asked to exchange
+    wallet_used: int        # Saison 永久不滅ウォレット used first (450 for a unit)
+    to: str                 # "reserved" or "municipal:<id>"
+    to_amount: int
+    units: int
+    rate_unit: int
+    rate_per_unit: int
+    verified: bool
+    source: str
+    quoted_on: dt.date
+    points_used: int | None = None  # partner points actually debited (from_amount less the units paid from the wallet)
+    campaign: str | None = None     # campaign id when the rate is a campaign's (直接 to a municipality)
+    campaign_until: dt.date | None = None
+
+    @property
+    def points_debited(self) -> int:
+        return self.from_amount if self.points_used is None else self.points_used
+
+    def entries(self) -> list[tuple[str, int]]:
+        """The journal entries this exchange writes: one credit, to reserved points or to a municipality."""
+        return [(self.to, self.to_amount)]
+
+    def facts(self, status: str) -> dict[str, Any]:
+        return {
+            "kind": "conversion",
+            "partner": self.partner,
+            "from_amount": self.from_amount,
+            "points_used": self.points_debited,
+            "wallet_used": self.wallet_used,
+            "to": self.to,
+            "to_amount": self.to_amount,
+            "units": self.units,
+            "rate": {"unit": self.rate_unit, "per_unit": self.rate_per_unit, "verified": self.verified},
+            "campaign": self.campaign,
+            "campaign_until": _iso(self.campaign_until),
+            "status": status,
+        }
+
+
+@dataclass(frozen=True)
+class Balance:
+    reserved: int
+    municipal: dict[str, int] = field(default_factory=dict)
+    events: dict[str, int] = field(default_factory=dict)
+    partners: dict[str, int] = field(default_factory=dict)
+
+    def facts(self) -> dict[str, Any]:
+        return {
+            "kind": "balance",
+            "reserved": self.reserved,
+            "municipal": dict(self.municipal),
+            "events": dict(self.events),
+            "partners": dict(self.partners),
+        }
+
+
+@dataclass(frozen=True)
+class Route:
+    """One way partner points can go today: to reserved points at the normal rate, or to a municipality at a
+    campaign rate; closed routes say why (`why_closed`: campaign_ended, campaign_not_started, below_minimum)."""
+
+    to: str
+    unit: int
+    per_unit: int
+    units: int
+    remainder: int             # partner points left over: not a whole unit
+    wallet_used: int
+    verified: bool
+    campaign: str | None = None
+    campaign_until: dt.date | None = None
+    why_closed: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.why_closed is None
+
+    @property
+    def to_amount(self) -> int:
+        return self.units * self.per_unit
+
+    @property
+    def used(self) -> int:
+        return self.units * self.unit
+
+    def facts(self) -> dict[str, Any]:
+        return {"to": self.to, "unit": self.unit, "per_unit": self.per_unit, "units": self.units,
+                "to_amount": self.to_amount, "used": self.used, "remainder": self.remainder,
+                "wallet_used": self.wallet_used, "campaign": self.campaign,
+                "campaign_until": _iso(self.campaign_until), "verified": self.verified, "open": self.open,
+                "why_closed": self.why_closed}
+
+
+@dataclass(frozen=True)
+class RouteAdvice:
+    """Every route `amount` partner points can take on `on`, and the best one (like ポイ探, in chat)."""
+
+    partner: str
+    amount: int
+    on: dt.date
+    minimum: int
+    held: int
+    wallet: int
+    access: str                    # linked | link_pending | not_linked | coupon
+    active_from: dt.date | None
+    routes: tuple[Route, ...]
+    best: Route | None
+
+    def facts(self) -> dict[str, Any]:
+        return {"kind": "route_advice", "partner": self.partner, "amount": self.amount, "on": self.on.isoformat(),
+                "minimum": self.minimum, "held": self.held, "wallet": self.wallet, "access": self.access,
+                "active_from": _iso(self.active_from), "routes": [r.facts() for r in self.routes],
+                "best": self.best.facts() if self.best else None}
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    """One partner's ID linkage (移行用のサービスID設定) as the platform shows it: active (設定済み), pending or
+    not_linked."""
+
+    partner: str
+    status: str
+    active_from: dt.date | None = None
+
+    def facts(self) -> dict[str, Any]:
+        return {"kind": "link", "partner": self.partner, "status": self.status, "active_from": _iso(self.active_from)}
+
+
+@dataclass(frozen=True)
+class Move:
+    """Reserved points (留保ポイント) moved — or, before the user confirms, to be moved — to a municipality's
+    points or a 特定支援イベント. One-way."""
+
+    to: str                        # municipal:<id> | event:<id>
+    amount: int
+    verified: bool
+    municipality: str | None = None
+    event: str | None = None
+    automatic: bool = False        # the 14-day move to the home municipality (基本自治体)
+
+    def facts(self, status: str = "done") -> dict[str, Any]:
+        facts: dict[str, Any] = {"kind": "move", "from": RESERVED, "to": self.to, "amount": self.amount,
+                                 "status": status}
+        if self.automatic:
+            facts["automatic"] = True
+        if self.municipality:
+            facts["municipality"] = self.municipality
+        if self.event:
+            facts["event"] = self.event
+        if not self.automatic:
+            facts["verified"] = self.verified
+        return facts
+
+    @classmethod
+    def from_facts(cls, facts: dict[str, Any]) -> "Move":
+        """The move a journal transaction recorded (its details are these facts)."""
+        return cls(to=facts["to"], amount=facts["amount"], verified=facts.get("verified", True),
+                   municipality=facts.get("municipality"), event=facts.get("event"),
+                   automatic=bool(facts.get("automatic")))
+
+
+@dataclass(frozen=True)
+class CouponIssued:
+    """A coupon code (クーポンコード) a partner without ID linkage issued for reserved points."""
+
+    code: str
+    partner: str
+    partner_points: int
+    reserved_points: int
+    expires_on: dt.date
+    verified: bool
+
+    def facts(self) -> dict[str, Any]:
+        return {"kind": "coupon_issued", "code": self.code, "partner": self.partner,
+                "partner_points": self.partner_points, "reserved_points": self.reserved_points,
+                "expires_on": self.expires_on.isoformat(), "verified": self.verified}
+
+
+@dataclass(frozen=True)
+class CouponRedeemed:
+    """A coupon code redeemed for reserved points."""
+
+    code: str
+    partner: str
+    from_amount: int
+    to_amount: int
+
+    def facts(self) -> dict[str, Any]:
+        return {"kind": "coupon", "code": self.code, "partner": self.partner, "from_amount": self.from_amount,
+                "to": RESERVED, "to_amount": self.to_amount, "status": "done"}
+
+    @classmethod
+    def from_facts(cls, facts: dict[str, Any]) -> "CouponRedeemed":
+        return cls(code=facts["code"], partner=facts["partner"], from_amount=facts["from_amount"],
+                   to_amount=facts["to_amount"])

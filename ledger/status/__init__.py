@@ -1,0 +1,24 @@
+"""ANA premium status (プレミアムメンバー / SFC修行).
+
+- `rules`: tiers and timing (`StatusRules`), and the bundle `PremiumRules` with `fares` (fare tables, segment
+  miles) and `carriers` (flight numbers: ANA group or partner)
+- `pp`: PP for one flight (segment miles × fare rate × route multiplier + boarding points)
+- `tiers`: the crossing engine (when a tier starts); `answers`: now, end, PP to go, what-if, cheapest, SFC
+- `model`: a logged `Flight`; `trips`: planned flights for what-if questions
+- `flights`: log, list, find, edit and delete flights; `flights_csv`: the CSV import
+- `questions`: every status question over the user's logged flights
+
+Nothing here imports `ledger.points`.
+"""
+from ledger.status import flights, flights_csv, pp, questions
+
+SERVICES = (
+    flights.log_flight, flights.flights_for_year, flights.list_flights, flights.flight, flights.find_flights,
+    flights.delete_flight, flights.edit_flight,
+    flights_csv.import_flights,
+    questions.status_start, questions.status_now, questions.status_end, questions.pp_to_go, questions.what_if,
+    questions.what_if_trip, questions.cheapest, questions.cheapest_fares, questions.fares_on_sale,
+    questions.sfc_eligible_from,
+    pp.compute_pp,
+)
+"""The services of this domain, bound to their dependencies by `ledger.bootstrap`."""

@@ -1,0 +1,382 @@
+"""Repositories: the only code that builds queries. Services see plain values."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ledger.storage import orm
+from ledger.shared.clock import as_utc
+
+
+class JournalRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def balances(self, user_id: str) -> dict[str, int]:
+        rows = self.session.execute(
+            select(orm.JournalEntry.account, func.sum(orm.JournalEntry.amount))
+            .where(orm.JournalEntry.user_id == user_id)
+            .group_by(orm.JournalEntry.account)
+        )
+        return {account: int(total) for account, total in rows if total}
+
+    def account_entries(self, user_id: str, account: str) -> list[tuple[int, dt.datetime, int]]:
+        """(transaction id, when, signed amount) of every entry on one account, oldest first."""
+        rows = self.session.execute(
+            select(orm.LedgerTransaction.id, orm.LedgerTransaction.created_at, orm.JournalEntry.amount)
+            .join(orm.JournalEntry.transaction)
+            .where(orm.JournalEntry.user_id == user_id, orm.JournalEntry.account == account)
+            .order_by(orm.LedgerTransaction.created_at, orm.LedgerTransaction.id)
+        )
+        return [(tid, as_utc(at), int(amount)) for tid, at, amount in rows]
+
+    def users_with_balance(self, account: str) -> list[str]:
+        rows = self.session.execute(
+            select(orm.JournalEntry.user_id)
+            .where(orm.JournalEntry.account == account)
+            .group_by(orm.JournalEntry.user_id)
+            .having(func.sum(orm.JournalEntry.amount) > 0)
+        )
+        return [user for (user,) in rows]
+
+    def history(self, user_id: str, limit: int) -> list[orm.LedgerTransaction]:
+        return list(self.session.scalars(
+            select(orm.LedgerTransaction).where(orm.LedgerTransaction.user_id == user_id)
+            .order_by(orm.LedgerTransaction.created_at.desc(), orm.LedgerTransaction.id.desc()).limit(limit)
+        ))
+
+    def find(self, idempotency_key: str) -> orm.LedgerTransaction | None:
+        return self.session.scalar(
+            select(orm.LedgerTransaction).where(orm.LedgerTransaction.idempotency_key == idempotency_key)
+        )
+
+    def add(self, *, user_id: str, kind: str, idempotency_key: str, at: dt.datetime,
+            details: dict, entries: list[tuple[str, int]]) -> orm.LedgerTransaction:
+        txn = orm.LedgerTransaction(
+            user_id=user_id, kind=kind, idempotency_key=idempotency_key, created_at=at,
+            details=json.dumps(details, ensure_ascii=False, sort_keys=True),
+        )
+        self.session.add(txn)
+        for account, amount in entries:
+            txn.entries.append(orm.JournalEntry(user_id=user_id, account=account, amount=int(amount)))
+        self.session.flush()
+        return txn
+
+
+class LinkRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, user_id: str, partner: str) -> orm.PartnerLink | None:
+        return self.session.scalar(
+            select(orm.PartnerLink).where(orm.PartnerLink.user_id == user_id, orm.PartnerLink.partner == partner)
+        )
+
+    def upsert(self, user_id: str, partner: str, requested_at: dt.datetime, active_from: dt.datetime) -> orm.PartnerLink:
+        link = self.get(user_id, partner)
+        if link is None:
+            link = orm.PartnerLink(user_id=user_id, partner=partner, requested_at=requested_at, active_from=active_from)
+            self.session.add(link)
+        else:
+            link.requested_at, link.active_from, link.unlinked_at = requested_at, active_from, None
+        self.session.flush()
+        return link
+
+    def for_user(self, user_id: str) -> list[orm.PartnerLink]:
+        return list(self.session.scalars(select(orm.PartnerLink).where(orm.PartnerLink.user_id == user_id)))
+
+    @staticmethod
+    def active_from(link: orm.PartnerLink | None) -> dt.datetime | None:
+        if link is None or link.unlinked_at is not None:
+            return None
+        return as_utc(link.active_from)
+
+
+class FlightRepository:
+    """Flights are a history: only live rows (not deleted, not replaced by an edit) count or are listed."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @staticmethod
+    def _live(user_id: str):
+        return (orm.Flight.user_id == user_id, orm.Flight.deleted_at.is_(None))
+
+    def for_user(self, user_id: str) -> list[orm.Flight]:
+        """The user's live flights, oldest first."""
+        return list(self.session.scalars(
+            select(orm.Flight).where(*self._live(user_id)).order_by(orm.Flight.flown_on, orm.Flight.id)
+        ))
+
+    def in_year(self, user_id: str, year: int) -> list[orm.Flight]:
+        """Live flights flown in calendar `year`, oldest first."""
+        return list(self.session.scalars(
+            select(orm.Flight).where(*self._live(user_id), orm.Flight.flown_on >= dt.date(year, 1, 1),
+                                     orm.Flight.flown_on <= dt.date(year, 12, 31))
+            .order_by(orm.Flight.flown_on, orm.Flight.id)
+        ))
+
+    def matching(self, user_id: str, on: dt.date | None = None, flight_number: str | None = None) -> list[orm.Flight]:
+        """Live flights flown on `on` and/or with `flight_number` (any year), newest first."""
+        query = select(orm.Flight).where(*self._live(user_id))
+        if on is not None:
+            query = query.where(orm.Flight.flown_on == on)
+        if flight_number is not None:
+            query = query.where(orm.Flight.flight_number == flight_number)
+        return list(self.session.scalars(query.order_by(orm.Flight.flown_on.desc(), orm.Flight.id.desc())))
+
+    def live(self, user_id: str, flight_id: int) -> orm.Flight | None:
+        """The user's flight `flight_id` if it is still live."""
+        return self.session.scalar(select(orm.Flight).where(*self._live(user_id), orm.Flight.id == flight_id))
+
+    def find(self, idempotency_key: str) -> orm.Flight | None:
+        """The flight logged (or written by an edit) with this key, live or not."""
+        return self.session.scalar(select(orm.Flight).where(orm.Flight.idempotency_key == idempotency_key))
+
+    def find_deleted(self, deleted_key: str) -> orm.Flight | None:
+        """The flight a delete with this key retired."""
+        return self.session.scalar(select(orm.Flight).where(orm.Flight.deleted_key == deleted_key))
+
+    def replaced(self, flight_id: int) -> orm.Flight | None:
+        """The flight an edit replaced with `flight_id`."""
+        return self.session.scalar(select(orm.Flight).where(orm.Flight.replaced_by == flight_id))
+
+    def year_total(self, user_id: str, year: int) -> int:
+        """PP of the user's live flights flown in calendar `year` (one SUM, not every flight read back)."""
+        return int(self.session.scalar(
+            select(func.coalesce(func.sum(orm.Flight.premium_points), 0))
+            .where(*self._live(user_id), orm.Flight.flown_on >= dt.date(year, 1, 1),
+                   orm.Flight.flown_on <= dt.date(year, 12, 31))
+        ))
+
+    def add(self, **fields) -> orm.Flight:
+        flight = orm.Flight(**fields)
+        self.session.add(flight)
+        self.session.flush()
+        return flight
+
+    def retire(self, flight: orm.Flight, at: dt.datetime, *, deleted_key: str | None = None,
+               replaced_by: int | None = None) -> None:
+        """Take a flight out of every count: deleted (with the delete's key) or replaced by an edit."""
+        flight.deleted_at, flight.deleted_key, flight.replaced_by = at, deleted_key, replaced_by
+        self.session.flush()
+
+
+class SandboxPartnerRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def balances(self, user_id: str) -> dict[str, dict[str, int]]:
+        rows = self.session.execute(
+            select(orm.SandboxPartnerEntry.partner, orm.SandboxPartnerEntry.bucket, func.sum(orm.SandboxPartnerEntry.amount))
+            .where(orm.SandboxPartnerEntry.user_id == user_id)
+            .group_by(orm.SandboxPartnerEntry.partner, orm.SandboxPartnerEntry.bucket)
+        )
+        result: dict[str, dict[str, int]] = defaultdict(dict)
+        for partner, bucket, total in rows:
+            result[partner][bucket] = int(total or 0)
+        return dict(result)
+
+    def has_key(self, idempotency_key: str) -> bool:
+        return self.session.scalar(
+            select(func.count()).select_from(orm.SandboxPartnerEntry)
+            .where(orm.SandboxPartnerEntry.idempotency_key == idempotency_key)
+        ) > 0
+
+    def entry(self, idempotency_key: str) -> orm.SandboxPartnerEntry | None:
+        return self.session.scalar(
+            select(orm.SandboxPartnerEntry).where(orm.SandboxPartnerEntry.idempotency_key == idempotency_key)
+        )
+
+    def add(self, **fields) -> None:
+        self.session.add(orm.SandboxPartnerEntry(**fields))
+        self.session.flush()
+
+
+class ClockRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def frozen_at(self) -> dt.datetime | None:
+        row = self.session.get(orm.TestClock, 1)
+        return as_utc(row.frozen_at) if row and row.frozen_at else None
+
+    def set(self, moment: dt.datetime | None) -> None:
+        row = self.session.get(orm.TestClock, 1)
+        if row is None:
+            row = orm.TestClock(id=1)
+            self.session.add(row)
+        row.frozen_at = as_utc(moment) if moment else None
+        self.session.flush()
+
+
+class RequestRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, key: str, at: dt.datetime) -> None:
+        self.session.add(orm.ProcessedRequest(key=key, created_at=at))
+        self.session.flush()
+
+
+class CouponRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, **fields) -> orm.Coupon:
+        coupon = orm.Coupon(**fields)
+        self.session.add(coupon)
+        self.session.flush()
+        return coupon
+
+    def get(self, code: str) -> orm.Coupon | None:
+        return self.session.scalar(select(orm.Coupon).where(orm.Coupon.code == code))
+
+    def claim(self, code: str, user_id: str, at: dt.datetime) -> bool:
+        """Mark the coupon redeemed by `user_id` unless someone already did (one UPDATE: safe under concurrency)."""
+        result = self.session.execute(
+            update(orm.Coupon).where(orm.Coupon.code == code, orm.Coupon.redeemed_by.is_(None))
+            .values(redeemed_by=user_id, redeemed_at=at)
+        )
+        return result.rowcount == 1
+
+    def record_attempt(self, user_id: str, at: dt.datetime, ok: bool) -> None:
+        self.session.add(orm.CouponAttempt(user_id=user_id, at=at, ok=ok))
+        self.session.flush()
+
+    def recent_attempts(self, user_id: str, since: dt.datetime) -> list[tuple[dt.datetime, bool]]:
+        """Attempts since `since`, newest first."""
+        rows = self.session.execute(
+            select(orm.CouponAttempt.at, orm.CouponAttempt.ok)
+            .where(orm.CouponAttempt.user_id == user_id, orm.CouponAttempt.at >= since)
+            .order_by(orm.CouponAttempt.at.desc(), orm.CouponAttempt.id.desc())
+        )
+        return [(as_utc(at), ok) for at, ok in rows]
+
+
+class ProfileRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def home_municipality(self, user_id: str) -> str | None:
+        profile = self.session.get(orm.UserProfile, user_id)
+        return profile.home_municipality if profile else None
+
+    def locale(self, user_id: str) -> str | None:
+        profile = self.session.get(orm.UserProfile, user_id)
+        return profile.locale if profile else None
+
+    def update(self, user_id: str, at: dt.datetime, **fields) -> None:
+        profile = self.session.get(orm.UserProfile, user_id)
+        if profile is None:
+            profile = orm.UserProfile(user_id=user_id, updated_at=at)
+            self.session.add(profile)
+        for name, value in fields.items():
+            setattr(profile, name, value)
+        profile.updated_at = at
+        self.session.flush()
+
+    def set_home_municipality(self, user_id: str, municipality: str, at: dt.datetime) -> None:
+        self.update(user_id, at, home_municipality=municipality)
+
+
+class NoticeRepository:
+    """The notices outbox (通知): one row per thing to tell a user, never written twice (dedupe key)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_once(self, *, user_id: str, kind: str, dedupe_key: str, payload: dict, due_at: dt.datetime,
+                 at: dt.datetime) -> bool:
+        exists = self.session.scalar(select(orm.Notice.id).where(orm.Notice.dedupe_key == dedupe_key))
+        if exists is not None:
+            return False
+        self.session.add(orm.Notice(user_id=user_id, kind=kind, dedupe_key=dedupe_key, due_at=due_at, created_at=at,
+                                    payload=json.dumps(payload, ensure_ascii=False, sort_keys=True)))
+        self.session.flush()
+        return True
+
+    def for_user(self, user_id: str) -> list[orm.Notice]:
+        return list(self.session.scalars(
+            select(orm.Notice).where(orm.Notice.user_id == user_id).order_by(orm.Notice.due_at, orm.Notice.id)
+        ))
+
+    def claim_due(self, now: dt.datetime, limit: int, lease: dt.timedelta, user_prefix: str = "") -> list[orm.Notice]:
+        """Due, unsent notices nobody else holds, leased to this dispatcher until `now + lease`.
+
+        PostgreSQL skips rows another dispatcher has locked (FOR UPDATE SKIP LOCKED); SQLite has one writer.
+        """
+        query = (
+            select(orm.Notice)
+            .where(orm.Notice.sent_at.is_(None), orm.Notice.due_at <= now,
+                   (orm.Notice.claimed_until.is_(None)) | (orm.Notice.claimed_until < now))
+            .order_by(orm.Notice.due_at, orm.Notice.id).limit(limit)
+        )
+        if user_prefix:
+            query = query.where(orm.Notice.user_id.startswith(user_prefix))
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        notices = list(self.session.scalars(query))
+        for notice in notices:
+            notice.claimed_until = now + lease
+        self.session.flush()
+        return notices
+
+    def unsent_for(self, user_id: str, now: dt.datetime) -> list[orm.Notice]:
+        return list(self.session.scalars(
+            select(orm.Notice).where(orm.Notice.user_id == user_id, orm.Notice.sent_at.is_(None),
+                                     orm.Notice.due_at <= now).order_by(orm.Notice.due_at, orm.Notice.id)
+        ))
+
+    def mark_sent(self, notice_id: int, at: dt.datetime) -> None:
+        self.session.execute(update(orm.Notice).where(orm.Notice.id == notice_id).values(sent_at=at))
+
+
+class ExchangeRepository:
+    """Exchange saga rows (ledger.points.exchanges). State changes are compare-and-set: one UPDATE … WHERE state."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, idempotency_key: str) -> orm.Exchange | None:
+        return self.session.scalar(select(orm.Exchange).where(orm.Exchange.idempotency_key == idempotency_key))
+
+    def add(self, **fields) -> orm.Exchange:
+        row = orm.Exchange(**fields)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def move(self, idempotency_key: str, from_states: tuple[str, ...], to_state: str, at: dt.datetime,
+             **changes) -> bool:
+        """Move the row to `to_state` only if it is in one of `from_states`; False if someone else moved it."""
+        result = self.session.execute(
+            update(orm.Exchange)
+            .where(orm.Exchange.idempotency_key == idempotency_key, orm.Exchange.state.in_(from_states))
+            .values(state=to_state, updated_at=at, **changes)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    def note_attempt(self, idempotency_key: str, at: dt.datetime, error: str) -> None:
+        self.session.execute(
+            update(orm.Exchange).where(orm.Exchange.idempotency_key == idempotency_key)
+            .values(attempts=orm.Exchange.attempts + 1, last_error=error[:2000], updated_at=at)
+            .execution_options(synchronize_session=False)
+        )
+
+    def unfinished(self, untouched_since: dt.datetime, limit: int) -> list[orm.Exchange]:
+        """Pending or debited rows nobody has touched since `untouched_since`, oldest first."""
+        return list(self.session.scalars(
+            select(orm.Exchange)
+            .where(orm.Exchange.state.in_(("pending", "debited")), orm.Exchange.updated_at <= untouched_since)
+            .order_by(orm.Exchange.updated_at, orm.Exchange.id).limit(limit)
+        ))
+
+    def count_by_state(self) -> dict[str, int]:
+        rows = self.session.execute(select(orm.Exchange.state, func.count()).group_by(orm.Exchange.state))
+        return {state: int(n) for state, n in rows}

@@ -1,0 +1,116 @@
+"""The running assistant: the action server, the Rasa server and the bot as child processes, each in its own
+session (so Ctrl-C reaches only the supervisor, which then stops them all), with logs in `var/log/`."""
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+from ledger.config import REPO_ROOT, Settings
+from ledger.storage import db
+from ops.progress import Progress
+from ops.rasa_cli import RASA_BIN, child_env, die_with_parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def isolated_settings(var_dir: Path) -> Settings:
+    """Settings for a stack of its own (tests, benchmarks): own var dir and database, free ports,
+    a random API token, sandbox on."""
+    return Settings.from_env({
+        "POINTSBOT_VAR_DIR": str(var_dir),
+        "POINTSBOT_SANDBOX": "1",
+        "POINTSBOT_HTTP_PORT": str(free_port()),
+        "POINTSBOT_ACTION_PORT": str(free_port()),
+        "RASA_URL": f"http://127.0.0.1:{free_port()}",
+        "POINTSBOT_API_TOKEN": secrets.token_hex(16),
+    })
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    progress: Progress = field(default_factory=Progress)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def rasa_port(self) -> int:
+        return urlparse(self.settings.rasa_url).port or 5005
+
+    @property
+    def log_dir(self) -> Path:
+        path = self.settings.var_dir / "log"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        out = (self.log_dir / f"{name}.log").open("a")
+        self.processes[name] = subprocess.Popen(
+            argv, cwd=REPO_ROOT, env=child_env(self.settings), stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent,
+        )
+
+    def start(self, model: Path) -> None:
+        db.migrate(self.settings.database_url)
+        endpoints = self.settings.var_dir / "run" / "endpoints.yml"
+        endpoints.parent.mkdir(parents=True, exist_ok=True)
+        endpoints.write_text(f'action_endpoint:\n  url: "{self.settings.action_url}/webhook"\n')
+        python = sys.executable
+        self._spawn("actions", [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.settings.action_port)])
+        self._spawn("rasa", [str(RASA_BIN), "run", "--model", str(model), "--enable-api", "-i", "127.0.0.1",
+                             "--port", str(self.rasa_port), "--credentials", "nlu/credentials.yml",
+                             "--endpoints", str(endpoints)])
+        self._spawn("bot", [python, "-m", "bot.serve"])
+
+    def health(self) -> tuple[int, dict]:
+        try:
+            response = httpx.get(f"http://127.0.0.1:{self.settings.http_port}/healthz", timeout=5)
+            return response.status_code, response.json()
+        except (httpx.HTTPError, ValueError):
+            return 0, {"down": ["bot"]}
+
+    def wait_healthy(self, timeout: float = 300) -> None:
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            for name, proc in self.processes.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.log_dir / (name + '.log')}")
+            status, body = self.health()
+            if status == 200:
+                self.progress.done(f"✓ All services up in {time.monotonic() - started:.0f} s")
+                return
+            waiting = ", ".join(body.get("down", [])) or "bot"
+            self.progress.update(f"Starting services ({int(time.monotonic() - started)} s; Rasa needs about 50 s): "
+                                 f"waiting for {waiting}")
+            time.sleep(1)
+        raise RuntimeError(f"services not healthy after {timeout:.0f} s; logs in {self.log_dir}")
+
+    def stop(self) -> None:
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for proc in self.processes.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.processes.clear()
