@@ -102,7 +102,7 @@ class ValidateFlightForm(RejectOtherIntents, AsksOnlyWhatIsMissing, FormValidati
             origin, destination = route.split("-")
             try:
                 ledger().compute_pp(origin, destination, dt.date.fromisoformat(day), str(value),
-                                    tracker.get_slot("cabin"))
+                                    cabin=tracker.get_slot("cabin"))
             except Refusal as refusal:
                 refuse(dispatcher, locale_of(tracker), refusal, "flight_logged")
                 return {"fare": None}

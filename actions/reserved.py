@@ -141,7 +141,7 @@ class ActionAskMoveFormConfirm(Action):
             refuse(dispatcher, locale, refusal, "move")
             return stop_form(*MOVE_SLOTS)
         say(dispatcher, locale, "confirm_move", buttons=yes_no(locale, "yes_move"),
-            facts=move.facts("needs_confirmation"), amount=move.amount, place=place_name(move.to, locale))
+            facts=move.confirmation_facts(), amount=move.amount, place=place_name(move.to, locale))
         return [confirmation_key(tracker, "move")]
 
 

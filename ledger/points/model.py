@@ -161,9 +161,14 @@ class Move:
     event: str | None = None
     automatic: bool = False        # the 14-day move to the home municipality (基本自治体)
 
-    def facts(self, status: str = "done") -> dict[str, Any]:
+    def confirmation_facts(self) -> dict[str, Any]:
+        """Before the user confirms: what moves where."""
+        return {"kind": "move", "from": RESERVED, "to": self.to, "amount": self.amount, "status": "needs_confirmation"}
+
+    def facts(self) -> dict[str, Any]:
+        """The move done: what moved where, the place, and whether the rules verify it."""
         facts: dict[str, Any] = {"kind": "move", "from": RESERVED, "to": self.to, "amount": self.amount,
-                                 "status": status}
+                                 "status": "done"}
         if self.automatic:
             facts["automatic"] = True
         if self.municipality:
