@@ -1,5 +1,5 @@
 # Points & Status Assistant. `make run` sets everything up and opens a chat; `make test` runs every test.
-.PHONY: setup run serve train test bench clean
+.PHONY: setup run serve train test test-fast bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -13,13 +13,21 @@ serve: setup
 train: setup
 	@.venv/bin/python -m ops.supervisor train
 
-# test and bench also install PostgreSQL if missing; scripts/pg.sh runs the command with a throwaway
+# test, test-fast and bench also install PostgreSQL if missing; scripts/pg.sh runs the command with a throwaway
 # cluster (var/pg) started for it and stopped after it.
+# test: the lint and layer checks, ledger, actions, CLI and HTTP tests (3 workers), then the conversations on the
+# real Rasa, action server and bot (one stack, so one worker), after training and cross-validating the NLU.
 test:
 	@bash scripts/setup.sh --postgresql
 	@.venv/bin/python -m ops.supervisor train
-	@.venv/bin/python -m ops.supervisor test-nlu
-	@bash scripts/pg.sh run -- .venv/bin/python -m pytest -p no:cacheprovider -q -ra
+	@.venv/bin/pointsbot nlu test
+	@bash scripts/pg.sh run -- sh -c '.venv/bin/python -m pytest -p no:cacheprovider -q -ra -m "not rasa" -n 3 \
+		&& .venv/bin/python -m pytest -p no:cacheprovider -q -ra -m rasa'
+
+# every test that needs no Rasa (no model, no servers): about a minute
+test-fast:
+	@bash scripts/setup.sh --postgresql
+	@bash scripts/pg.sh run -- .venv/bin/python -m pytest -p no:cacheprovider -q -ra -m "not rasa" -n 3
 
 bench:
 	@bash scripts/setup.sh --postgresql

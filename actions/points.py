@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any, Dict, Text
 
 from rasa_sdk import Action, FormValidationAction
-from rasa_sdk.events import SlotSet
 
-from actions.forms import (CONVERSION_SLOTS, ROUTE_SLOTS, RejectOtherIntents, confirmation_key, is_all, reset,
-                           stop_form, yes_no)
+from actions.forms import CONVERSION_SLOTS, ROUTE_SLOTS, RejectOtherIntents, confirmation_key, is_all, reset, stop_form, yes_no
 from actions.runtime import ledger, locale_of, refuse, say
 from i18n import fmt_date, fmt_moment, t
 from ledger.shared.amounts import parse_amount

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Text
+from typing import Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet

@@ -37,10 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from ledger.storage import db  # noqa: E402
 from ledger.bootstrap import bootstrap  # noqa: E402
 from ledger.config import Settings  # noqa: E402
 from ledger.shared.refusals import Refusal  # noqa: E402
+from ledger.storage import db  # noqa: E402
 
 PG_URL_ENV = "POINTSBOT_TEST_PG_URL"
 MILES = 10**12

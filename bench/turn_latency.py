@@ -20,10 +20,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from ledger.bootstrap import bootstrap  # noqa: E402
 from ops.model_cache import ensure_model
 from ops.processes import Stack, isolated_settings
 from ops.progress import Progress  # noqa: E402
-from ledger.bootstrap import bootstrap  # noqa: E402
 
 MIX = [
     ("balance", None),

@@ -23,13 +23,13 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display; must precede any backend import
 
+import matplotlib.dates as mdates  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-import matplotlib.dates as mdates  # noqa: E402
 
-from ledger.status import tiers as tier_engine  # noqa: E402
 from i18n import fmt_int, normalize_locale, t  # noqa: E402
+from ledger.status import tiers as tier_engine  # noqa: E402
 
 JAPANESE_FAMILIES = ("IPAexGothic", "IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "Noto Sans JP",
                      "Source Han Sans JP", "TakaoGothic", "VL Gothic", "Droid Sans Japanese")

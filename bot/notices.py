@@ -14,8 +14,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 
-from ledger.bootstrap import Ledger
 from i18n import notice_text
+from ledger.bootstrap import Ledger
 
 log = logging.getLogger(__name__)
 

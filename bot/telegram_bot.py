@@ -11,20 +11,20 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     AIORateLimiter,
-    ApplicationHandlerStop,
-    TypeHandler,
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.conversation import Conversation, Reply
+from i18n import normalize_locale
 from ledger.bootstrap import Ledger
 from ledger.config import Settings
-from i18n import normalize_locale
 
 log = logging.getLogger(__name__)
 

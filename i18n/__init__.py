@@ -16,9 +16,8 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
-
 from ledger.shared.clock import TOKYO
+from ledger.shared.data_files import read_yaml
 
 LOCALES = ("en", "ja")
 CATALOG_FILES = ("assistant.yml", "points.yml", "status.yml")
@@ -44,7 +43,7 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, dict[str, str]]:
 def load_catalog(directory: Path = Path(__file__).resolve().parent) -> dict[str, dict[str, str]]:
     catalog: dict[str, dict[str, str]] = {}
     for name in CATALOG_FILES:
-        messages = _flatten(yaml.safe_load((directory / name).read_text(encoding="utf-8")) or {})
+        messages = _flatten(read_yaml(directory / name) or {})
         repeated = sorted(set(messages) & set(catalog))
         if repeated:
             raise ValueError(f"i18n: {name} repeats {repeated}")

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,14 +20,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-from ops.model_cache import ensure_model
-from ops.processes import Stack, isolated_settings
-from ops.progress import Progress
-from ledger.storage import db
 from ledger.bootstrap import Ledger, bootstrap
 from ledger.config import Settings
 from ledger.shared.refusals import Refusal
+from ledger.storage import db
 from ledger.storage.orm import Base
+from ops.model_cache import ensure_model
+from ops.processes import Stack, isolated_settings
+from ops.progress import Progress
 
 PG_URL_ENV = "POINTSBOT_TEST_PG_URL"
 
@@ -100,6 +101,14 @@ def _empty_pg_database(database: PgDatabase) -> None:
                           "FROM pg_sequences WHERE schemaname = current_schema()"))
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """An SQLite database migrated once with Alembic; each test starts from a copy (50 ms less per test)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "pointsbot.sqlite3"
+    db.migrate(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def ledger(request, tmp_path) -> Ledger:
     if request.param == "postgresql":
@@ -107,7 +116,8 @@ def ledger(request, tmp_path) -> Ledger:
         _empty_pg_database(database)
         the_ledger = bootstrap(make_settings(tmp_path, database.url), migrate=False)  # migrated once per session
     else:
-        the_ledger = bootstrap(make_settings(tmp_path))
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), tmp_path / "pointsbot.sqlite3")
+        the_ledger = bootstrap(make_settings(tmp_path), migrate=False)
     yield the_ledger
     the_ledger.dispose()
 

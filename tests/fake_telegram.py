@@ -6,7 +6,8 @@ sends to Telegram: `POST /bot<token>/<method>` with form-encoded parameters whos
 (reply_markup, allowed_updates, …) are JSON strings, or JSON bodies, or multipart.
 
 Implemented methods: getMe, deleteWebhook, setWebhook, getWebhookInfo, getUpdates (long
-polling), sendMessage, sendPhoto (multipart upload: the file arrives as bytes), answerCallbackQuery, editMessageReplyMarkup, close, logOut. Any other
+polling), sendMessage, sendPhoto (multipart upload: the file arrives as bytes), answerCallbackQuery,
+editMessageReplyMarkup, close, logOut. Any other
 method answers like Telegram does for an unknown method (404) and is listed in `unknown`.
 
 Every call is recorded as a `Call(method, params)`; tests enqueue updates with `send_text` /

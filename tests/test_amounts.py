@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.shared.amounts import parse_amount
-from ledger.shared.amounts import MAX_AMOUNT
+from ledger.shared.amounts import MAX_AMOUNT, parse_amount, parse_yen
 from ledger.shared.refusals import InvalidAmount
 
 
@@ -73,3 +72,19 @@ def test_too_large_says_the_maximum():
         parse_amount("99999999999")
     assert refused.value.details["maximum"] == MAX_AMOUNT
 
+
+
+@pytest.mark.parametrize("text, yen", [
+    ("23,000円", 23_000), ("¥23,000", 23_000), ("￥30,000", 30_000), ("23000 yen", 23_000), ("2万3000円", 23_000),
+    ("3万円", 30_000), ("２３，０００円", 23_000), ("1.5万円", 15_000), ("30,000 JPY", 30_000), ("三万円", 30_000),
+])
+def test_prices_in_yen(text, yen):
+    assert parse_yen(text) == yen
+
+
+@pytest.mark.parametrize("text, reason", [("-5円", "not_positive"), ("円", "not_a_number"), ("2万3千5百円", "not_a_number"),
+                                          ("0円", "not_positive")])
+def test_prices_that_are_not_prices(text, reason):
+    with pytest.raises(InvalidAmount) as refused:
+        parse_yen(text)
+    assert refused.value.reason == reason

@@ -8,16 +8,16 @@ import re
 
 import httpx
 import pytest
+from fake_telegram import FakeBotApi, user
 from PIL import Image
 
 from bot.chart import chart_values, japanese_font, progress_chart, render_progress_chart
 from bot.conversation import Conversation
 from bot.http_api import create_api
 from bot.nlu_client import RasaClient
-from ops.processes import free_port
 from bot.telegram_bot import build_application
-from fake_telegram import FakeBotApi, user
 from ledger.shared.clock import TOKYO
+from ops.processes import free_port
 
 TOKEN = "123:ABC"
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")

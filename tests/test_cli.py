@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ledger.bootstrap import bootstrap
-from ledger.shared.clock import TOKYO
 from ledger.config import Settings
+from ledger.shared.clock import TOKYO
 from ledger.shared.refusals import Refusal
 
 REPO = Path(__file__).resolve().parent.parent

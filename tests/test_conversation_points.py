@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.shared.clock import parse_moment
 from ledger.points.coupon_codes import ALPHABET, new_code
+from ledger.shared.clock import parse_moment
 from tests.conftest import facts_of, new_user, text_of
 from tests.test_conversation import has_japanese
 

@@ -7,10 +7,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from test_cli import open_ledger, pointsbot
 
 from ledger.rules import default_rules
+from ledger.shared.clock import parse_moment
 from ledger.status.flights_csv import parse_flights_csv
-from test_cli import open_ledger, pointsbot
 
 TODAY = dt.date(2026, 11, 25)
 RULES = default_rules()
@@ -32,9 +33,14 @@ def write(tmp_path: Path, text: str, name: str = "flights.csv", encoding: str = 
 
 @pytest.fixture
 def var_dir(tmp_path) -> Path:
+    """A database the CLI will find, its test clock at 2026-11-25 12:00 (set in-process: `test_cli` covers the
+    clock command itself)."""
     var = tmp_path / "var"
-    set_clock = pointsbot(var, "sandbox", "clock", "set", "2026-11-25T12:00")
-    assert set_clock.returncode == 0, set_clock.stderr
+    the_ledger = open_ledger(var)
+    try:
+        the_ledger.set_test_clock(parse_moment("2026-11-25T12:00"))
+    finally:
+        the_ledger.dispose()
     return var
 
 

@@ -6,10 +6,10 @@ import datetime as dt
 import httpx
 import pytest
 
-from ops.processes import free_port
 from ledger.points.http_partner import HttpPartnerGateway
-from ledger.shared.refusals import Refusal
 from ledger.points.partners import DEBITED, NOT_FOUND, REFUNDED, PartnerBalance, PartnerUnavailable
+from ledger.shared.refusals import Refusal
+from ops.processes import free_port
 from tests.fake_partner import FakePartner
 
 AT = dt.datetime(2018, 1, 10, tzinfo=dt.timezone.utc)

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import string
 from pathlib import Path
 
 import pytest
-
-import string
 
 from i18n import CATALOG, detect_locale, fmt_date, script_locale, t
 

@@ -8,7 +8,6 @@ name or alias in ledger/rules must be found and mapped to its id.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -221,7 +220,8 @@ def test_every_airport_name_alias_and_code_is_recognised_and_resolves_to_its_air
             value = SYNONYMS.get(name.lower(), name)
             expected = PLACE_AIRPORT_NAMES.get(name.lower(), code)
             resolved = segments.find_airport(value)
-            if found != ([("airport", 0, 3)] if text != name else []) + [whole] or value != expected or resolved is None or resolved.code != code:
+            expected_spans = ([("airport", 0, 3)] if text != name else []) + [whole]
+            if found != expected_spans or value != expected or resolved is None or resolved.code != code:
                 missed.append((code, name, found, value))
     assert missed == []
 
@@ -323,7 +323,8 @@ def test_every_carrier_code_makes_a_flight_number_and_every_partner_airline_is_a
 
 
 @pytest.mark.parametrize("text", ["partner airline", "a partner flight", "Star Alliance", "提携航空会社", "提携便",
-                                  "スターアライアンス", "United", "Lufthansa", "ユナイテッド", "ルフトハンザ", "シンガポール航空"])
+                                  "スターアライアンス", "United", "Lufthansa", "ユナイテッド", "ルフトハンザ",
+                                  "シンガポール航空"])
 def test_partner_airline_words(text):
     assert value_of(text, "carrier") == "partner"
 

@@ -11,8 +11,8 @@ from bot.conversation import Conversation
 from bot.http_api import create_api
 from bot.nlu_client import RasaClient
 from bot.notices import NoticeDispatcher, render
-from ops.processes import free_port
 from ledger.shared.clock import parse_moment
+from ops.processes import free_port
 from tests.fake_telegram import FakeBotApi
 
 TOKEN = "123:ABC"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from ledger.shared.clock import parse_moment
 from ledger.points.coupon_codes import read_code
+from ledger.shared.clock import parse_moment
 from ledger.shared.refusals import Refusal
 from tests.conftest import refused
 
@@ -113,8 +113,9 @@ def test_coupon_redeems_once_for_reserved_points(ledger):
 
 def test_coupon_typed_in_full_width_lower_case_without_hyphens(ledger):
     code = issue(ledger)
-    typed = code.replace("-", " ").lower().translate(str.maketrans("0123456789abcdefghijklmnopqrstuvwxyz ",
-                                                                    "０１２３４５６７８９ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ　"))
+    full_width = str.maketrans("0123456789abcdefghijklmnopqrstuvwxyz ",
+                               "０１２３４５６７８９ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ　")
+    typed = code.replace("-", " ").lower().translate(full_width)
     assert ledger.redeem_coupon(A, typed, "r-1").facts()["code"] == code
 
 
@@ -223,10 +224,26 @@ def test_move_reserved_points_to_a_municipality_one_way(ledger):
 
     refusal = refused(ledger.move_reserved, A, "kasama", 1_501, "m-2")
     assert refusal.reason == "not_enough_reserved" and refusal.details["available"] == 1_500
-    ledger.move_reserved(A, "いたみんポイント", None, "m-3").facts()  # all the rest
+    ledger.move_reserved(A, "いたみんポイント", None, "m-3")  # all the rest
     assert ledger.balance(A).facts() | {"partners": None} == {
         "kind": "balance", "reserved": 0, "municipal": {"kasama": 500, "itami": 1_500}, "events": {}, "partners": None}
     assert refused(ledger.move_reserved, A, "kasama", None, "m-4").reason == "nothing_reserved"
+
+
+def test_a_move_is_quoted_with_the_same_checks_and_changes_nothing(ledger):
+    """quote_move: what the confirmation says, refused for the same reasons as the move itself."""
+    reserved_user(ledger)  # 2,000 reserved
+    quote = ledger.quote_move(A, "笠間応援ポイント", 500)
+    assert (quote.to, quote.amount, quote.municipality) == ("municipal:kasama", 500, "kasama")
+    assert quote.confirmation_facts()["status"] == "needs_confirmation"
+    assert ledger.quote_move(A, "itami").amount == 2_000                       # no amount: all of them
+    assert refused(ledger.quote_move, A, "kasama", 2_001).reason == "not_enough_reserved"
+    assert refused(ledger.quote_move, A, "Atlantis", 100).reason == "unknown_municipality"
+    for bad in (0, -5, True, 2.5, "500"):
+        assert refused(ledger.quote_move, A, "kasama", bad).reason == "not_positive"
+        assert refused(ledger.move_reserved, A, "kasama", bad, f"bad-{bad!r}").reason == "not_positive"
+    assert ledger.balance(A).reserved == 2_000 and ledger.history(A)[0]["what"] == "conversion"
+    assert refused(ledger.quote_move, B, "kasama", 100).reason == "nothing_reserved"
 
 
 def test_move_to_a_support_event_only_while_it_runs(ledger):

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
+from ledger.points.partners import SandboxPartnerGateway
 from ledger.shared.clock import TOKYO
 from ledger.shared.refusals import Refusal
-from ledger.points.partners import SandboxPartnerGateway
 from tests.conftest import refused
 
 A, B = "user-a", "user-b"

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.rules import default_rules, load_rules
 from ledger.shared.refusals import Refusal
 from ledger.status.pp import compute_pp
-from ledger.rules import default_rules, load_rules
 
 RULES = load_rules()
 NEW = dt.date(2026, 5, 19)     # first day of the new domestic fares

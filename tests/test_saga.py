@@ -21,11 +21,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ops.processes import free_port
 from ledger.points import exchanges
 from ledger.points.exchanges import ExchangePending, find_exchange, recover_exchanges, run_exchange
 from ledger.points.http_partner import HttpPartnerGateway
 from ledger.shared.refusals import Refusal
+from ops.processes import free_port
 from tests.fake_partner import FakePartner
 
 REPO = Path(__file__).resolve().parent.parent

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from ledger.shared.clock import TOKYO
 from ledger.rules import default_rules
+from ledger.shared.clock import TOKYO
 from ledger.status.answers import cheapest, pp_to_go, sfc_eligibility, status_end, status_now
 from ledger.status.tiers import FlightPP, status_start
 from tests.conftest import refused

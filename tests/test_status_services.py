@@ -119,3 +119,50 @@ def test_a_flight_logged_by_route_and_fare_gets_its_pp_computed(ledger):
     assert refused(ledger.log_flight, "pp-user", dt.date(2026, 6, 8), None, "seg-2",
                    segment={"origin": "羽田", "destination": "Atlantis", "fare": "standard"}).reason == "unknown_route"
     assert ledger.status_start("pp-user", "bronze").pp == 1_774
+
+
+# ---------------------------------------------------------------- what-if trips, cheapest fares, fares on sale
+
+@pytest.fixture
+def on_2026_11_25(ledger):
+    ledger.set_test_clock(dt.datetime(2026, 11, 25, 10, 0, tzinfo=TOKYO))
+    return ledger
+
+
+def test_what_if_trips_chains_pairs_and_round_trips(on_2026_11_25):
+    ledger = on_2026_11_25
+    day = [D(2026, 12, 10)]
+    one_way = ledger.what_if_trip(U, ["HND", "OKA"], day, ["standard"])
+    assert [(f.computed.origin, f.computed.destination, f.pp) for f in one_way.flights] == [("HND", "OKA", 1_774)]
+    chain = ledger.what_if_trip(U, ["HND", "OKA", "ISG"], day, ["standard"])
+    assert [(f.computed.origin, f.computed.destination) for f in chain.flights] == [("HND", "OKA"), ("OKA", "ISG")]
+    pairs = ledger.what_if_trip(U, ["HND", "OKA", "OKA", "HND"], [D(2026, 12, 10), D(2026, 12, 12)],
+                                ["standard", "simple"])
+    assert [(f.computed.fare_id, f.flown_on) for f in pairs.flights] == [("standard", D(2026, 12, 10)),
+                                                                          ("simple", D(2026, 12, 12))]
+    round_trip = ledger.what_if_trip(U, ["HND", "OKA"], day, ["standard"], round_trip=True)
+    assert [(f.computed.origin, f.pp) for f in round_trip.flights] == [("HND", 1_774), ("OKA", 1_774)]
+    assert round_trip.facts()["pp"] == 3_548 and round_trip.added_pp == 3_548
+    assert ledger.what_if_trip(U, ["HND"], day, ["standard"]) is None            # not a trip
+    assert refused(ledger.what_if_trip, U, ["HND", "OKA"], day, []).reason == "fare_needed"
+    assert refused(ledger.what_if_trip, U, ["HND", "XXX"], day, ["standard"]).reason == "unknown_route"
+    assert ledger.list_flights(U, 2026) == []                                   # nothing stored
+
+
+def test_cheapest_fares_on_a_route_are_ranked_by_yen_per_pp(on_2026_11_25):
+    ledger = on_2026_11_25
+    ranked = ledger.cheapest_fares("羽田", "那覇", D(2026, 11, 25), [("シンプル", 23_000), ("スタンダード", 30_000)])
+    facts = ranked.facts()
+    assert (facts["origin"], facts["destination"], facts["flown_on"]) == ("HND", "OKA", "2026-11-25")
+    assert {o["label"]: o["pp"] for o in facts["options"]}["standard"] == 1_774
+    per_pp = [o["yen"] / o["pp"] for o in facts["options"]]
+    assert per_pp == sorted(per_pp) and facts["best"] == facts["options"][0]["label"]
+    assert refused(ledger.cheapest_fares, "HND", "OKA", D(2026, 11, 25), [("standard", 0)]).reason == "yen_out_of_range"
+    assert refused(ledger.cheapest_fares, "HND", "OKA", D(2026, 11, 25), [("value", 9_000)]).reason == "fare_not_valid_on"
+
+
+def test_the_fares_on_sale_change_on_2026_05_19(ledger):
+    before = {f.id for f in ledger.fares_on_sale(D(2026, 5, 18))}
+    after = {f.id for f in ledger.fares_on_sale(D(2026, 5, 19))}
+    assert {"simple", "standard"} <= after and "simple" not in before
+    assert "old_fare5" in before and "old_fare5" not in after                   # バリュー until 2026-05-18

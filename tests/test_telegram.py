@@ -16,6 +16,7 @@ from typing import Any, AsyncIterator
 
 import httpx
 import pytest
+from fake_telegram import FakeBotApi, user
 from telegram import Update
 from telegram.ext import Application
 
@@ -23,7 +24,6 @@ from bot.conversation import Conversation
 from bot.http_api import create_api
 from bot.nlu_client import RasaClient
 from bot.telegram_bot import build_application
-from fake_telegram import FakeBotApi, user
 
 pytestmark = pytest.mark.rasa
 

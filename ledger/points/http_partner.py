@@ -27,8 +27,8 @@ from urllib.parse import quote
 import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from ledger.shared.refusals import Refusal
 from ledger.points.partners import DEBITED, NOT_FOUND, REFUNDED, PartnerBalance, PartnerUnavailable
+from ledger.shared.refusals import Refusal
 from ledger.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from ledger.shared.data_files import read_yaml
 from ledger.shared.names import find_named, normalize_name, rules_date
 from ledger.shared.refusals import Refusal
 
@@ -226,8 +225,8 @@ def _partner(pid: str, raw: dict) -> Partner:
 
 def load_points_rules(directory: Path) -> PointsRules:
     """`partners.yml` and `municipalities.yml` in `directory` → PointsRules."""
-    partners_raw = yaml.safe_load((directory / "partners.yml").read_text(encoding="utf-8"))
-    places = yaml.safe_load((directory / "municipalities.yml").read_text(encoding="utf-8"))
+    partners_raw = read_yaml(directory / "partners.yml")
+    places = read_yaml(directory / "municipalities.yml")
     municipalities: dict[str, Municipality] = {}
     prefectures: dict[str, dict[str, str]] = {}
     prefecture_aliases: dict[str, tuple[str, ...]] = {}

@@ -9,9 +9,21 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ledger.status.rules import StatusRules, Tier
+from ledger.status.tiers import (
+    FlightPP,
+    Period,
+    StatusStart,
+    best_period,
+    credit_window,
+    iso,
+    periods,
+    rank,
+    status_start,
+    year_flights,
+    years_around,
+)
 from ledger.status.trips import PlannedFlight
-from ledger.status.tiers import (FlightPP, Period, StatusStart, best_period, credit_window, iso, periods, rank,
-                                 status_start, year_flights, years_around)
+
 
 @dataclass(frozen=True)
 class StatusNow:

@@ -160,7 +160,8 @@ def parse_fares(raw: dict) -> FareRules:
             for f in t["fares"]
         )
         tables.append(FareTable(
-            id=t["id"], scope=t["scope"], valid_from=rules_date(t.get("valid_from")), valid_until=rules_date(t.get("valid_until")),
+            id=t["id"], scope=t["scope"], valid_from=rules_date(t.get("valid_from")),
+            valid_until=rules_date(t.get("valid_until")),
             source=" ".join(str(t["source"]).split()), verified=bool(t["verified"]), fares=fares,
         ))
     multipliers = {k: _fraction(v) for k, v in raw["route_multipliers"].items() if k != "source"}

@@ -10,7 +10,8 @@ import datetime as dt
 from ledger.shared.clock import TOKYO, Clock
 from ledger.shared.refusals import Refusal
 from ledger.status import pp
-from ledger.status.carriers import ANA, PARTNER, flight_number as read_flight_number
+from ledger.status.carriers import ANA, PARTNER
+from ledger.status.carriers import flight_number as read_flight_number
 from ledger.status.model import Flight, check_flown_on, check_pp
 from ledger.status.rules import PremiumRules
 from ledger.status.tiers import FlightPP

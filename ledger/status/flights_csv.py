@@ -30,7 +30,8 @@ from typing import Any, Callable
 from ledger.shared.clock import Clock
 from ledger.shared.refusals import Refusal
 from ledger.status import pp as pp_rules
-from ledger.status.carriers import ANA, PARTNER, flight_number as read_flight_number
+from ledger.status.carriers import ANA, PARTNER
+from ledger.status.carriers import flight_number as read_flight_number
 from ledger.status.flights import add_flight
 from ledger.status.model import FIRST_PP_YEAR, MAX_PP_PER_FLIGHT
 from ledger.status.rules import PremiumRules

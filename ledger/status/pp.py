@@ -19,6 +19,7 @@ from ledger.shared.refusals import Refusal
 from ledger.status.fares import DOMESTIC, INTERNATIONAL, JAPAN, Airport, Fare, FareRules, FareTable, Segment, SegmentTable
 from ledger.status.rules import PremiumRules
 
+
 @dataclass(frozen=True)
 class PPResult:
     """One flight's PP and why: the numbers that went in and where they come from."""

@@ -8,10 +8,10 @@ import datetime as dt
 from ledger.shared.clock import Clock
 from ledger.shared.refusals import Refusal
 from ledger.status import answers, tiers
+from ledger.status.fares import Fare
 from ledger.status.model import FIRST_PP_YEAR, MAX_PP_PER_FLIGHT
 from ledger.status.pp import compute_pp
 from ledger.status.rules import PremiumRules, Tier
-from ledger.status.fares import Fare
 from ledger.status.trips import PlannedFlight, planned_flights
 from ledger.storage.unit_of_work import UnitOfWork, reads_only
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from ledger.shared.data_files import read_yaml
 from ledger.status.carriers import CarrierRules, parse_carriers
 from ledger.status.fares import FareRules, SegmentTable, parse_fares, parse_segments
 
@@ -84,7 +83,7 @@ def _status(raw: dict) -> StatusRules:
 def load_premium_rules(directory: Path) -> PremiumRules:
     """`status.yml`, `fares.yml`, `segments.yml` and `carriers.yml` in `directory` → PremiumRules."""
     def read(name: str) -> dict:
-        return yaml.safe_load((directory / name).read_text(encoding="utf-8"))
+        return read_yaml(directory / name)
 
     return PremiumRules(status=_status(read("status.yml")), fares=parse_fares(read("fares.yml")),
                         segments=parse_segments(read("segments.yml")), carriers=parse_carriers(read("carriers.yml")))

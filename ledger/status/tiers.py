@@ -133,7 +133,8 @@ def year_flights(flights: Iterable[FlightPP], year: int) -> list[FlightPP]:
     return sorted((f for f in flights if f.flown_on.year == year), key=lambda f: f.flown_on)
 
 
-def _crossing_day(flights: list[FlightPP], tier: Tier, rules: StatusRules, latest: bool) -> tuple[dt.date, FlightPP, int, int] | None:
+def _crossing_day(flights: list[FlightPP], tier: Tier, rules: StatusRules,
+                  latest: bool) -> tuple[dt.date, FlightPP, int, int] | None:
     """The day both thresholds hold if every flight credits at its earliest (or latest) day."""
     credits = sorted(
         ((credit_window(f, rules)[1 if latest else 0], f) for f in flights),

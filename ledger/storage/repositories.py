@@ -8,8 +8,8 @@ from collections import defaultdict
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ledger.storage import orm
 from ledger.shared.clock import as_utc
+from ledger.storage import orm
 
 
 class JournalRepository:

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from ledger.storage import repositories
 
-
 Service = TypeVar("Service", bound=Callable)
 
 
