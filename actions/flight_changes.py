@@ -159,55 +159,56 @@ class ActionAskEditFlightFormAmount(Action):
         return []
 
 
-class ActionAskDeleteFlightFormConfirm(Action):
-    """The last question of the delete form: which flight goes, yes or no (nothing changes before)."""
+class AskFlightChangeConfirm(Action):
+    """The last question of the edit and delete forms: the flight and what will change, yes or no (nothing changes
+    before). A flight gone in the meantime, or a change the rules refuse, ends the form with the reason."""
 
+    def name(self) -> Text:  # the SDK registers every subclass by name; this base is never called
+        return "action_ask_flight_change_confirm_base"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        flight = _flight(tracker.sender_id, tracker.get_slot("flight_id"))
+        try:
+            if flight is None:
+                raise Refusal("flight_not_found", flight_id=str(tracker.get_slot("flight_id")))
+            self.ask(dispatcher, tracker, locale, flight)
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "flight" if flight is None else "flight_edited")
+            return stop_form(*FLIGHT_CHANGE_SLOTS)
+        return [confirmation_key(tracker, "flight-change")]
+
+    def ask(self, dispatcher, tracker: Tracker, locale: str, flight: dict) -> None:
+        raise NotImplementedError
+
+
+class ActionAskDeleteFlightFormConfirm(AskFlightChangeConfirm):
     def name(self) -> Text:
         return "action_ask_delete_flight_form_confirm"
 
-    async def run(self, dispatcher, tracker, domain):
-        locale = locale_of(tracker)
-        flight = _flight(tracker.sender_id, tracker.get_slot("flight_id"))
-        if flight is None:
-            refuse(dispatcher, locale, Refusal("flight_not_found", flight_id=str(tracker.get_slot("flight_id"))),
-                   "flight")
-            return stop_form(*FLIGHT_CHANGE_SLOTS)
+    def ask(self, dispatcher, tracker, locale, flight):
         say(dispatcher, locale, "confirm_delete_flight", buttons=yes_no(locale, "yes_delete"),
             flight=flight_label(flight, locale),
             facts={"kind": "flight_deleted", "flight": flight, "status": "needs_confirmation"})
-        return [confirmation_key(tracker, "flight-change")]
 
 
-class ActionAskEditFlightFormConfirm(Action):
-    """The last question of the edit form: the flight before and after, yes or no (nothing changes before)."""
-
+class ActionAskEditFlightFormConfirm(AskFlightChangeConfirm):
     def name(self) -> Text:
         return "action_ask_edit_flight_form_confirm"
 
-    async def run(self, dispatcher, tracker, domain):
-        locale = locale_of(tracker)
-        flight = _flight(tracker.sender_id, tracker.get_slot("flight_id"))
-        if flight is None:
-            refuse(dispatcher, locale, Refusal("flight_not_found", flight_id=str(tracker.get_slot("flight_id"))),
-                   "flight")
-            return stop_form(*FLIGHT_CHANGE_SLOTS)
+    def ask(self, dispatcher, tracker, locale, flight):
         after = dict(flight)
-        try:
-            if tracker.get_slot("amount"):
-                after["pp"] = parse_amount(tracker.get_slot("amount"))
-            else:
-                if not flight.get("origin"):
-                    raise Refusal("route_unknown", flight_id=flight["flight_id"])
-                computed = ledger().compute_pp(flight["origin"], flight["destination"],
-                                               dt.date.fromisoformat(flight["flown_on"]), tracker.get_slot("fare"))
-                after.update(pp=computed.pp, fare=computed.fare_id)
-        except Refusal as refusal:
-            refuse(dispatcher, locale, refusal, "flight_edited")
-            return stop_form(*FLIGHT_CHANGE_SLOTS)
+        if tracker.get_slot("amount"):
+            after["pp"] = parse_amount(tracker.get_slot("amount"))
+        else:
+            if not flight.get("origin"):
+                raise Refusal("route_unknown", flight_id=flight["flight_id"])
+            computed = ledger().compute_pp(flight["origin"], flight["destination"],
+                                           dt.date.fromisoformat(flight["flown_on"]), tracker.get_slot("fare"))
+            after.update(pp=computed.pp, fare=computed.fare_id)
         say(dispatcher, locale, "confirm_edit_flight", buttons=yes_no(locale, "yes_change"),
             flight=flight_label(flight, locale), after=flight_label(after, locale),
             facts={"kind": "flight_edited", "before": flight, "after": after, "status": "needs_confirmation"})
-        return [confirmation_key(tracker, "flight-change")]
 
 
 class FlightChangeAction(Action):

@@ -51,7 +51,6 @@ def bind(service: Callable, providers: dict[str, Callable[[bool], Any]]) -> Call
 
     bound.__signature__ = signature.replace(
         parameters=[p for name, p in signature.parameters.items() if name not in injected])
-    del bound.__wrapped__  # inspect.signature reads __signature__, not the unbound service
     return bound
 
 

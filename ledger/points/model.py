@@ -9,11 +9,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger.shared.clock import iso
+
 RESERVED = "reserved"  # 留保ポイント
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 @dataclass(frozen=True)
@@ -56,7 +54,7 @@ class Quote:
             "units": self.units,
             "rate": {"unit": self.rate_unit, "per_unit": self.rate_per_unit, "verified": self.verified},
             "campaign": self.campaign,
-            "campaign_until": _iso(self.campaign_until),
+            "campaign_until": iso(self.campaign_until),
             "status": status,
         }
 
@@ -110,7 +108,7 @@ class Route:
         return {"to": self.to, "unit": self.unit, "per_unit": self.per_unit, "units": self.units,
                 "to_amount": self.to_amount, "used": self.used, "remainder": self.remainder,
                 "wallet_used": self.wallet_used, "campaign": self.campaign,
-                "campaign_until": _iso(self.campaign_until), "verified": self.verified, "open": self.open,
+                "campaign_until": iso(self.campaign_until), "verified": self.verified, "open": self.open,
                 "why_closed": self.why_closed}
 
 
@@ -132,7 +130,7 @@ class RouteAdvice:
     def facts(self) -> dict[str, Any]:
         return {"kind": "route_advice", "partner": self.partner, "amount": self.amount, "on": self.on.isoformat(),
                 "minimum": self.minimum, "held": self.held, "wallet": self.wallet, "access": self.access,
-                "active_from": _iso(self.active_from), "routes": [r.facts() for r in self.routes],
+                "active_from": iso(self.active_from), "routes": [r.facts() for r in self.routes],
                 "best": self.best.facts() if self.best else None}
 
 
@@ -146,7 +144,7 @@ class LinkStatus:
     active_from: dt.date | None = None
 
     def facts(self) -> dict[str, Any]:
-        return {"kind": "link", "partner": self.partner, "status": self.status, "active_from": _iso(self.active_from)}
+        return {"kind": "link", "partner": self.partner, "status": self.status, "active_from": iso(self.active_from)}
 
 
 @dataclass(frozen=True)

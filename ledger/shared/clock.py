@@ -26,6 +26,11 @@ def parse_moment(text: str) -> dt.datetime:
     return moment
 
 
+def iso(day: dt.date | None) -> str | None:
+    """A day as the facts carry it (ISO 8601), or None."""
+    return day.isoformat() if day else None
+
+
 class Clock:
     """Now and today. `frozen` reads the sandbox test clock (None when it is not set)."""
 

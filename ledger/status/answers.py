@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
 
+from ledger.shared.clock import iso
 from ledger.status.rules import StatusRules, Tier
 from ledger.status.tiers import (
     FlightPP,
@@ -15,7 +16,6 @@ from ledger.status.tiers import (
     StatusStart,
     best_period,
     credit_window,
-    iso,
     periods,
     rank,
     status_start,

@@ -127,9 +127,13 @@ class FareRules:
                 return fare.name(locale)
         return fare_id
 
+    def tables_on(self, day: dt.date, scope: str = DOMESTIC) -> list[FareTable]:
+        """The fare tables of `scope` in force on `day` (domestic fares changed on 2026-05-19)."""
+        return [table for table in self.tables if table.scope == scope and table.applies_on(day)]
+
     def fares_on(self, day: dt.date, scope: str = DOMESTIC) -> tuple[Fare, ...]:
-        """The fares of `scope` on sale on `day`, in the table's order (domestic fares changed on 2026-05-19)."""
-        return tuple(f for table in self.tables if table.scope == scope and table.applies_on(day) for f in table.fares)
+        """The fares of `scope` on sale on `day`, in the tables' order."""
+        return tuple(f for table in self.tables_on(day, scope) for f in table.fares)
 
     def find_cabin(self, text: str | None) -> str | None:
         if not text:

@@ -67,9 +67,8 @@ def _route(segments: SegmentTable, origin: str, destination: str) -> tuple[Airpo
 
 def find_fare(fares: FareRules, scope: str, flown_on: dt.date, fare: str | None) -> tuple[FareTable, Fare]:
     """The fare meant by `fare` in the table for `scope` that applies on `flown_on`, or a Refusal."""
-    valid = [t for t in fares.tables if t.scope == scope and t.applies_on(flown_on)]
     if fare:
-        for table in valid:
+        for table in fares.tables_on(flown_on, scope):
             found = table.find(fare)
             if found:
                 return table, found
@@ -84,8 +83,8 @@ def find_fare(fares: FareRules, scope: str, flown_on: dt.date, fare: str | None)
                               valid_from=table.valid_from.isoformat() if table.valid_from else None,
                               valid_until=table.valid_until.isoformat() if table.valid_until else None,
                               changed_on=changed_on.isoformat())
-    known = [f.name("en") for t in valid for f in t.fares]
-    known_ja = [f.name("ja") for t in valid for f in t.fares]
+    on_sale = fares.fares_on(flown_on, scope)
+    known, known_ja = [f.name("en") for f in on_sale], [f.name("ja") for f in on_sale]
     raise Refusal("unknown_fare", given=str(fare or ""), known=known, known_ja=known_ja,
                   flown_on=flown_on.isoformat(), scope=scope)
 

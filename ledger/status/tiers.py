@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
 
+from ledger.shared.clock import iso
 from ledger.status.rules import StatusRules, Tier
 
 
@@ -227,10 +228,6 @@ def status_start(flights: Iterable[FlightPP], tier: Tier, year: int, rules: Stat
         ),
         official_advance_from=rules.early_months_official,
     )
-
-
-def iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 def rank(rules: StatusRules, tier: Tier | None) -> int:
