@@ -21,7 +21,7 @@ from actions.forms import (
     reset,
 )
 from actions.runtime import ledger, locale_of, refuse, say
-from actions.status import airport_name, airports_of, tier_name
+from actions.status import airport_name, airports_of
 from i18n import fmt_date, t
 from ledger.shared.amounts import parse_amount
 from ledger.shared.dates import parse_day
@@ -52,7 +52,7 @@ def flight_label(flight: dict, locale: str) -> str:
 def status_hint(user_id: str, year: int, locale: str) -> str | None:
     """One line after a change: how far the next tier is, or that it is reached."""
     to_go = ledger().pp_to_go(user_id, None, year)
-    tier = tier_name(to_go.tier.id, locale)
+    tier = to_go.tier.name(locale)
     if to_go.reached:
         return t("hint_reached", locale, tier=tier, start=fmt_date(to_go.answer.advance_service_from, locale))
     return t("hint_to_go", locale, tier=tier, missing=to_go.pp_missing_on_ana_group_only)
