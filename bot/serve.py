@@ -19,14 +19,14 @@ from bot.nlu_client import RasaClient
 from bot.notices import NoticeDispatcher, render, schedule_jobs
 from bot.telegram_bot import build_application
 from ledger.bootstrap import bootstrap
-from ledger.config import Settings
+from ledger.config import InsecureSetting, Settings
 
 log = logging.getLogger(__name__)
 
 
 async def serve(settings: Settings) -> None:
     ledger = bootstrap(settings)
-    rasa = RasaClient(settings.rasa_url)
+    rasa = RasaClient(settings.rasa_url, token=settings.rasa_token())
 
     async def remember_locale(user_id: str, locale: str) -> None:
         await asyncio.to_thread(ledger.remember_locale, user_id, locale)
@@ -101,7 +101,14 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    asyncio.run(serve(Settings.from_env()))
+    settings = Settings.from_env()
+    try:  # refuse to open a door half-locked: a short API token, a webhook without its secret
+        settings.api_token()
+        settings.check_webhook()
+    except InsecureSetting as exc:
+        log.error("%s", exc)
+        raise SystemExit(2) from None
+    asyncio.run(serve(settings))
 
 
 if __name__ == "__main__":

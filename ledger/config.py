@@ -7,6 +7,64 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+MIN_TOKEN_LENGTH = 32
+
+
+class InsecureSetting(ValueError):
+    """A setting that would leave a door open (a short API token, a webhook without its secret)."""
+
+
+def private_dir(path: Path) -> Path:
+    """`path`, created if missing, readable by the owner only (0700)."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """`path`, created if missing, readable and writable by the owner only (0600)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    os.chmod(path, 0o600)
+    return path
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Write `text` to `path` atomically (temp file, fsync, rename), mode 0600."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(temp, path)
+    return path
+
+
+def secret_file(path: Path) -> str:
+    """The secret in `path`, generated once if the file is missing (mode 0600).
+
+    Written atomically: a temp file in the same folder, fsync, then a hard link to the final name, which fails
+    if another process got there first — so concurrent starts agree on one secret and nobody reads half a file.
+    """
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    private_dir(path.parent)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_urlsafe(32))
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass  # another process wrote it first: use theirs
+    finally:
+        temp.unlink(missing_ok=True)
+    return path.read_text(encoding="ascii").strip()
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -48,7 +106,7 @@ class Settings:
             telegram_api_base=env.get("TELEGRAM_API_BASE_URL") or None,
             telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
             telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
-            api_token_env=env.get("POINTSBOT_API_TOKEN") or None,
+            api_token_env=env.get("POINTSBOT_API_TOKEN"),
             partner_url=(env.get("POINTSBOT_PARTNER_URL") or "").rstrip("/") or None,
             partner_token=env.get("POINTSBOT_PARTNER_TOKEN") or None,
         )
@@ -58,15 +116,24 @@ class Settings:
         return f"http://127.0.0.1:{self.action_port}"
 
     def api_token(self) -> str:
-        """The HTTP API bearer token: from the environment, else generated once into var/api-token (0600)."""
-        if self.api_token_env:
-            return self.api_token_env
-        path = self.var_dir / "api-token"
-        self.var_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_text().strip()
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(32))
-        return path.read_text().strip()
+        """The HTTP API bearer token: from the environment, else generated once into var/api-token (0600).
+        A token shorter than 32 characters is refused (InsecureSetting)."""
+        token = self.api_token_env if self.api_token_env is not None else secret_file(self.var_dir / "api-token")
+        if len(token.strip()) < MIN_TOKEN_LENGTH:
+            raise InsecureSetting(f"POINTSBOT_API_TOKEN must be at least {MIN_TOKEN_LENGTH} characters "
+                                  f"(got {len(token.strip())}); unset it to have one generated into var/api-token")
+        return token.strip()
+
+    def rasa_token(self) -> str:
+        """What the bot shows Rasa's message channel (var/rasa-token, 0600): no other process may talk for a user."""
+        return secret_file(self.var_dir / "rasa-token")
+
+    def actions_token(self) -> str:
+        """What Rasa shows the action server (var/actions-token, 0600), sent through the generated endpoints.yml."""
+        return secret_file(self.var_dir / "actions-token")
+
+    def check_webhook(self) -> None:
+        """Webhook mode needs its secret: without it anyone could post updates as any Telegram user."""
+        if self.telegram_token and self.telegram_webhook_url and not self.telegram_webhook_secret:
+            raise InsecureSetting("TELEGRAM_WEBHOOK_URL is set without TELEGRAM_WEBHOOK_SECRET: set a secret "
+                                  "(1-256 characters A-Z a-z 0-9 _ -) so only Telegram can post updates")

@@ -15,8 +15,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
+import yaml
 
-from ledger.config import REPO_ROOT, Settings
+from ledger.config import REPO_ROOT, Settings, private_dir, private_file, write_private
 from ledger.storage import db
 from ops.progress import Progress
 from ops.rasa_cli import RASA_BIN, child_env, die_with_parent
@@ -54,26 +55,35 @@ class Stack:
 
     @property
     def log_dir(self) -> Path:
-        path = self.settings.var_dir / "log"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return private_dir(self.settings.var_dir / "log")
 
     def _spawn(self, name: str, argv: list[str]) -> None:
-        out = (self.log_dir / f"{name}.log").open("a")
+        out = private_file(self.log_dir / f"{name}.log").open("a")
         self.processes[name] = subprocess.Popen(
-            argv, cwd=REPO_ROOT, env=child_env(self.settings), stdout=out, stderr=subprocess.STDOUT,
+            argv, cwd=REPO_ROOT, env=child_env(self.settings, name), stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent,
         )
 
+    def rasa_config(self) -> tuple[Path, Path]:
+        """Rasa's credentials and endpoints for this install, in var/run/ (0600: the endpoints hold the action
+        server's secret). Only the bot's secret REST channel; actions called with their secret."""
+        run = private_dir(self.settings.var_dir / "run")
+        self.settings.rasa_token()  # created before Rasa reads it
+        credentials = write_private(run / "credentials.yml", yaml.safe_dump(
+            {"nlu.channels.SecretRestInput": {"token_file": str(self.settings.var_dir / "rasa-token")}}))
+        endpoints = write_private(run / "endpoints.yml", yaml.safe_dump({"action_endpoint": {
+            "url": f"{self.settings.action_url}/webhook",
+            "headers": {"Authorization": f"Bearer {self.settings.actions_token()}"}}}))
+        return credentials, endpoints
+
     def start(self, model: Path) -> None:
         db.migrate(self.settings.database_url)
-        endpoints = self.settings.var_dir / "run" / "endpoints.yml"
-        endpoints.parent.mkdir(parents=True, exist_ok=True)
-        endpoints.write_text(f'action_endpoint:\n  url: "{self.settings.action_url}/webhook"\n')
+        credentials, endpoints = self.rasa_config()
         python = sys.executable
-        self._spawn("actions", [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.settings.action_port)])
-        self._spawn("rasa", [str(RASA_BIN), "run", "--model", str(model), "--enable-api", "-i", "127.0.0.1",
-                             "--port", str(self.rasa_port), "--credentials", "nlu/credentials.yml",
+        self._spawn("actions", [python, "-m", "actions.server"])
+        # no --enable-api: nothing needs Rasa's HTTP API (model, trackers), so no process may use it
+        self._spawn("rasa", [str(RASA_BIN), "run", "--model", str(model), "-i", "127.0.0.1",
+                             "--port", str(self.rasa_port), "--credentials", str(credentials),
                              "--endpoints", str(endpoints)])
         self._spawn("bot", [python, "-m", "bot.serve"])
 

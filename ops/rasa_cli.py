@@ -11,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from ledger.config import REPO_ROOT, Settings
+from ledger.config import REPO_ROOT, Settings, private_dir, private_file
 from ops.progress import Progress
 
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -23,23 +23,45 @@ def die_with_parent() -> None:  # pragma: no cover - runs in the child
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
-def child_env(settings: Settings) -> dict[str, str]:
-    """The environment of every child process: the settings as the contract's variables, quiet libraries."""
-    env = dict(os.environ)
+# What every child needs to run at all; nothing of ours that is secret.
+_BASE = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME", "SSL_CERT_FILE",
+         "SSL_CERT_DIR", "CI")
+
+
+def child_env(settings: Settings, role: str) -> dict[str, str]:
+    """The environment of one child process, with only what its `role` needs:
+
+    - "rasa": its own quiet settings; never a token nor the database (it reads its channel secret from a 0600
+      file named in the generated credentials, and its action-server secret from the generated endpoints);
+    - "actions": the database, sandbox and partner settings, the var dir (its secret is var/actions-token);
+    - "bot": all of the contract's variables (it serves the HTTP API and Telegram).
+    """
+    env = {name: os.environ[name] for name in _BASE if name in os.environ}
+    env.update({"PYTHONPATH": str(REPO_ROOT), "PYTHONWARNINGS": "ignore", "POINTSBOT_VAR_DIR": str(settings.var_dir)})
+    if role == "rasa":
+        env.update({"SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
+        return env
     env.update({
-        "POINTSBOT_VAR_DIR": str(settings.var_dir),
         "POINTSBOT_DATABASE_URL": settings.database_url,
-        "POINTSBOT_HTTP_PORT": str(settings.http_port),
         "POINTSBOT_ACTION_PORT": str(settings.action_port),
         "POINTSBOT_SANDBOX": "1" if settings.sandbox else "0",
-        "RASA_URL": settings.rasa_url,
-        "POINTSBOT_API_TOKEN": settings.api_token(),
-        "PYTHONPATH": str(REPO_ROOT),
-        "SANIC_HOST": "127.0.0.1",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-        "PYTHONWARNINGS": "ignore",
     })
+    if settings.partner_url:
+        env["POINTSBOT_PARTNER_URL"] = settings.partner_url
+    if settings.partner_token:
+        env["POINTSBOT_PARTNER_TOKEN"] = settings.partner_token
+    if role == "actions":
+        return env
+    if role != "bot":
+        raise ValueError(f"unknown role {role!r}")
+    env.update({"POINTSBOT_HTTP_PORT": str(settings.http_port), "RASA_URL": settings.rasa_url,
+                "POINTSBOT_API_TOKEN": settings.api_token()})
+    for name, value in (("TELEGRAM_BOT_TOKEN", settings.telegram_token),
+                        ("TELEGRAM_API_BASE_URL", settings.telegram_api_base),
+                        ("TELEGRAM_WEBHOOK_URL", settings.telegram_webhook_url),
+                        ("TELEGRAM_WEBHOOK_SECRET", settings.telegram_webhook_secret)):
+        if value:
+            env[name] = value
     return env
 
 
@@ -63,9 +85,9 @@ def run_rasa(args: list[str], log_file: Path, label: str, *, settings: Settings,
     With `seed`, Python's and NumPy's random generators are seeded first (nlu/seeded_rasa.py)."""
     started = time.monotonic()
     command = [str(RASA_BIN)] if seed is None else [str(RASA_BIN.parent / "python"), "-m", "nlu.seeded_rasa", str(seed)]
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    with log_file.open("w") as out:
-        proc = subprocess.Popen([*command, *args], cwd=REPO_ROOT, env=child_env(settings), stdout=out,
+    private_dir(log_file.parent)
+    with private_file(log_file).open("w") as out:
+        proc = subprocess.Popen([*command, *args], cwd=REPO_ROOT, env=child_env(settings, "rasa"), stdout=out,
                                 stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
         try:
             while proc.poll() is None:

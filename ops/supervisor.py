@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 
-from ledger.config import Settings
+from ledger.config import InsecureSetting, Settings
 from ops.model_cache import ensure_model
 from ops.nlu_report import evaluate_nlu, nlu_report_dir
 from ops.processes import Stack
@@ -35,6 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     if mode == "test-nlu":
         return test_nlu(settings)
+    try:  # refuse to start with a door half-locked, before anything runs
+        settings.api_token()
+        settings.check_webhook()
+    except InsecureSetting as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 2
     stack = Stack(settings)
 
     def _sigterm(*_):

@@ -128,6 +128,7 @@ class RunningStack:
     ledger: Ledger
     base_url: str
     token: str
+    processes: Stack
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {self.token}"}, timeout=60)
@@ -152,7 +153,8 @@ def stack(tmp_path_factory) -> RunningStack:
     try:
         running.wait_healthy(timeout=400)
         the_ledger = bootstrap(settings, migrate=False)
-        yield RunningStack(settings, the_ledger, f"http://127.0.0.1:{settings.http_port}", settings.api_token())
+        yield RunningStack(settings, the_ledger, f"http://127.0.0.1:{settings.http_port}", settings.api_token(),
+                           running)
         the_ledger.dispose()
     finally:
         running.stop()

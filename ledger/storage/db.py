@@ -1,6 +1,7 @@
 """Engines and migrations. Called from the composition root only, never at import time."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -12,6 +13,16 @@ from sqlalchemy.orm import sessionmaker
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+def _owner_only(path: Path) -> None:
+    """The SQLite file readable by its owner only (0600), created so before SQLite opens it; SQLite gives its
+    -wal and -shm files the database file's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            os.chmod(file, 0o600)
+
+
 def make_engine(url: str) -> Engine:
     """SQLite: WAL, a busy timeout, and BEGIN IMMEDIATE so concurrent writers queue instead of racing.
 
@@ -21,7 +32,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _owner_only(Path(path))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
