@@ -9,6 +9,7 @@ from ledger.config import Settings
 from ops.rasa_cli import child_env
 from tests.conftest import new_user
 
+
 def _environ(pid: int) -> dict[str, str]:
     raw = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
     return dict(item.decode(errors="replace").split("=", 1) for item in raw if b"=" in item)
