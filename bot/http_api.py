@@ -57,11 +57,13 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
                telegram_webhook: Callable[[dict], Awaitable[None]] | None = None,
                telegram_secret: str | None = None,
                claim_request: Callable[[str], bool] | None = None,
+               release_request: Callable[[str], None] | None = None,
                take_notices: Callable[[str], list[dict]] | None = None,
                render_notice: Callable[[dict], str] | None = None,
                progress_chart: Callable[[str, int | None, str], bytes] | None = None) -> Starlette:
     """`claim_request(key)` is True the first time a key is seen; with it, a request that carries a
-    `request_id` already used by the same user is answered as a replay and not acted on again.
+    `request_id` already used by the same user is answered as a replay and not acted on again; a turn that
+    did nothing (Rasa unavailable) gives its key back with `release_request(key)`, so the client can retry.
     `take_notices(user_id)` hands over a user's due notices (GET /v1/notices), worded by `render_notice`.
     `progress_chart(user_id, year or None, locale)` draws the PP progress picture (GET /v1/status/chart, PNG)."""
 
@@ -101,11 +103,20 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
         if isinstance(parsed, Response):
             return parsed
         user_id, text, locale, request_id = parsed
-        if request_id is not None and claim_request is not None and not await asyncio.to_thread(
-                claim_request, f"api:{user_id}:request:{request_id}"):
+        key = f"api:{user_id}:request:{request_id}" if request_id is not None and claim_request else None
+        if key is not None and not await asyncio.to_thread(claim_request, key):
             return [Reply(t("replayed", detect_locale(text, locale)),
                           facts={"kind": "error", "status": "rejected", "reason": "replayed_request"})]
-        return await conversation.handle(user_id, text, locale)
+        try:
+            replies = await conversation.handle(user_id, text, locale)
+        except BaseException:
+            if key is not None and release_request is not None:
+                await asyncio.to_thread(release_request, key)
+            raise
+        if key is not None and release_request is not None and any(
+                r.facts.get("status") == "unavailable" for r in replies):
+            await asyncio.to_thread(release_request, key)  # nothing happened: the client may send it again
+        return replies
 
     async def messages(request: Request) -> Response:
         replies = await turn(request)

@@ -58,6 +58,7 @@ async def serve(settings: Settings) -> None:
         telegram_webhook=push_update if webhook_mode else None,
         telegram_secret=settings.telegram_webhook_secret,
         claim_request=ledger.claim_request,
+        release_request=ledger.release_request,
         take_notices=ledger.take_notices,
         render_notice=lambda notice: render(ledger, notice),
         progress_chart=lambda user_id, year, locale: progress_chart(ledger, user_id, year, locale),

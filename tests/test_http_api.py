@@ -55,3 +55,34 @@ async def test_oversized_body_is_refused_before_parsing():
         response = await client.post("/v1/messages", content=b'{"user_id":"a","text":"' + b"x" * 70000 + b'"}')
     assert response.status_code == 413
     await rasa.aclose()
+
+
+class FlakyRasa:
+    """Rasa's REST channel behind httpx.MockTransport: down for the first `down` turns, then up."""
+
+    def __init__(self, down: int) -> None:
+        self.down, self.turns = down, 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.turns += 1
+        if self.turns <= self.down:
+            return httpx.Response(503)
+        return httpx.Response(200, json=[{"text": f"answer {self.turns}"}])
+
+
+async def test_a_turn_rasa_never_saw_gives_its_request_id_back(ledger):
+    """Rasa down: the request_id is released, so the retry is answered; once answered, it is a replay."""
+    flaky = FlakyRasa(down=1)
+    rasa = RasaClient("http://rasa.test", http=httpx.AsyncClient(transport=httpx.MockTransport(flaky)))
+    api = create_api(Conversation(rasa), "t0ken", {}, claim_request=ledger.claim_request,
+                     release_request=ledger.release_request)
+    body = {"user_id": "retry-user", "text": "balance", "request_id": "r-" + "x" * 90}
+    async with _client(api) as client:
+        first = (await client.post("/v1/messages", json=body)).json()["messages"][0]
+        second = (await client.post("/v1/messages", json=body)).json()["messages"][0]
+        third = (await client.post("/v1/messages", json=body)).json()["messages"][0]
+    assert first["facts"]["reason"] == "nlu_down"
+    assert second["text"] == "answer 2", "the retry reached Rasa"
+    assert third["facts"]["reason"] == "replayed_request" and flaky.turns == 2
+    assert ledger.claim_request("x" * 5_000) is True and ledger.claim_request("x" * 5_000) is False  # any length
+    await rasa.aclose()

@@ -239,9 +239,10 @@ def test_a_move_is_quoted_with_the_same_checks_and_changes_nothing(ledger):
     assert ledger.quote_move(A, "itami").amount == 2_000                       # no amount: all of them
     assert refused(ledger.quote_move, A, "kasama", 2_001).reason == "not_enough_reserved"
     assert refused(ledger.quote_move, A, "Atlantis", 100).reason == "unknown_municipality"
-    for bad in (0, -5, True, 2.5, "500"):
-        assert refused(ledger.quote_move, A, "kasama", bad).reason == "not_positive"
-        assert refused(ledger.move_reserved, A, "kasama", bad, f"bad-{bad!r}").reason == "not_positive"
+    for bad, reason in ((0, "not_positive"), (-5, "not_positive"), (True, "not_a_number"), (2.5, "not_a_number"),
+                        ("500", "not_a_number"), (10**12, "too_large")):
+        assert refused(ledger.quote_move, A, "kasama", bad).reason == reason
+        assert refused(ledger.move_reserved, A, "kasama", bad, f"bad-{bad!r}").reason == reason
     assert ledger.balance(A).reserved == 2_000 and ledger.history(A)[0]["what"] == "conversion"
     assert refused(ledger.quote_move, B, "kasama", 100).reason == "nothing_reserved"
 

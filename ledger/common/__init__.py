@@ -8,7 +8,7 @@ from ledger.common import deliveries, notices, profiles, sandbox_clock
 SERVICES = (
     notices.notices_for, notices.claim_due_notices, notices.mark_notice_sent, notices.take_notices,
     profiles.remember_locale, profiles.user_locale,
-    deliveries.claim_request,
+    deliveries.claim_request, deliveries.release_request,
     sandbox_clock.set_test_clock, sandbox_clock.read_test_clock,
 )
 """The services of this package, bound to their dependencies by `ledger.bootstrap`."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from ledger.shared.checks import checked
 from ledger.shared.clock import Clock, as_utc
 from ledger.storage.unit_of_work import UnitOfWork, reads_only
 
@@ -14,6 +15,7 @@ def _notice(n, locale: str | None) -> dict:
             "sent": n.sent_at is not None, "locale": locale, **json.loads(n.payload)}
 
 
+@checked
 @reads_only
 def notices_for(user_id: str, *, uow: UnitOfWork) -> list[dict]:
     """Every notice written for the user, sent or not (oldest first)."""
@@ -22,6 +24,7 @@ def notices_for(user_id: str, *, uow: UnitOfWork) -> list[dict]:
         return [_notice(n, locale) for n in uow.notices.for_user(user_id)]
 
 
+@checked
 def claim_due_notices(limit: int = 50, user_prefix: str = "", *, uow: UnitOfWork, clock: Clock,
                       lease_seconds: int = 300) -> list[dict]:
     """Lease due notices to one dispatcher; a notice not marked sent within the lease is offered again."""
@@ -33,6 +36,7 @@ def claim_due_notices(limit: int = 50, user_prefix: str = "", *, uow: UnitOfWork
         return found
 
 
+@checked
 def mark_notice_sent(notice_id: int, *, uow: UnitOfWork, clock: Clock) -> None:
     now = clock.now()
     with uow:
@@ -40,6 +44,7 @@ def mark_notice_sent(notice_id: int, *, uow: UnitOfWork, clock: Clock) -> None:
         uow.commit()
 
 
+@checked
 def take_notices(user_id: str, *, uow: UnitOfWork, clock: Clock) -> list[dict]:
     """Unsent due notices for a client that pulls them (HTTP API); they count as delivered."""
     now = clock.now()

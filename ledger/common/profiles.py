@@ -1,10 +1,12 @@
 """What the assistant remembers of a user beside the domains: the language they last wrote in (for notices)."""
 from __future__ import annotations
 
+from ledger.shared.checks import checked
 from ledger.shared.clock import Clock
 from ledger.storage.unit_of_work import UnitOfWork, reads_only
 
 
+@checked
 def remember_locale(user_id: str, locale: str, *, uow: UnitOfWork, clock: Clock) -> None:
     """The language the user last wrote in, so notices reach them in it. Writes only on a change."""
     with uow:
@@ -15,6 +17,7 @@ def remember_locale(user_id: str, locale: str, *, uow: UnitOfWork, clock: Clock)
         uow.commit()
 
 
+@checked
 @reads_only
 def user_locale(user_id: str, *, uow: UnitOfWork) -> str | None:
     """The language the user last wrote in (None when they never wrote)."""

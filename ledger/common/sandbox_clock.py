@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ledger.shared.checks import checked
 from ledger.shared.refusals import Refusal
 from ledger.storage.unit_of_work import UnitOfWork, reads_only
 
 
-def set_test_clock(moment: dt.datetime | None, *, uow: UnitOfWork, sandbox: bool) -> None:
+@checked
+def set_test_clock(moment: dt.datetime | None = None, *, uow: UnitOfWork, sandbox: bool) -> None:
     """Freeze the clock at `moment` (None: back to real time). Sandbox only."""
     if not sandbox:
         raise Refusal("sandbox_off")
@@ -16,6 +18,7 @@ def set_test_clock(moment: dt.datetime | None, *, uow: UnitOfWork, sandbox: bool
         uow.commit()
 
 
+@checked
 @reads_only
 def read_test_clock(*, uow: UnitOfWork) -> dt.datetime | None:
     """The frozen time, or None when the clock runs in real time."""

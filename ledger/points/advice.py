@@ -4,11 +4,13 @@ from __future__ import annotations
 from ledger.points.model import RESERVED, Route, RouteAdvice
 from ledger.points.partners import PartnerGateway
 from ledger.points.rules import PointsRules
+from ledger.shared.checks import checked
 from ledger.shared.clock import TOKYO, Clock
 from ledger.shared.refusals import Refusal
 from ledger.storage.unit_of_work import UnitOfWork, reads_only
 
 
+@checked
 @reads_only
 def best_route(user_id: str, partner_id: str, amount: int, *, uow: UnitOfWork, rules: PointsRules,
                gateway: PartnerGateway, clock: Clock) -> RouteAdvice:

@@ -13,6 +13,7 @@ from ledger.points import exchanges
 from ledger.points.model import RESERVED, Balance, Quote
 from ledger.points.partners import PartnerGateway
 from ledger.points.rules import Partner, PointsRules
+from ledger.shared.checks import checked
 from ledger.shared.clock import TOKYO, Clock, as_utc
 from ledger.shared.refusals import Refusal
 from ledger.storage.unit_of_work import UnitOfWork, reads_only
@@ -62,6 +63,7 @@ def make_quote(uow: UnitOfWork, user_id: str, partner: Partner, amount: int, *, 
     )
 
 
+@checked
 @reads_only
 def quote_conversion(user_id: str, partner_id: str, amount: int, destination: str | None = None, *,
                      uow: UnitOfWork, rules: PointsRules, gateway: PartnerGateway, clock: Clock) -> Quote:
@@ -72,6 +74,7 @@ def quote_conversion(user_id: str, partner_id: str, amount: int, destination: st
         return make_quote(uow, user_id, partner, amount, rules=rules, gateway=gateway, now=now, destination=destination)
 
 
+@checked
 def convert_points(user_id: str, partner_id: str, amount: int, idempotency_key: str, destination: str | None = None,
                    *, uow: UnitOfWork, read_uow: UnitOfWork, rules: PointsRules, gateway: PartnerGateway,
                    clock: Clock) -> tuple[Quote, bool]:
@@ -115,6 +118,7 @@ def _stored_quote(txn) -> Quote:
     )
 
 
+@checked
 @reads_only
 def balance(user_id: str, *, uow: UnitOfWork, gateway: PartnerGateway) -> Balance:
     """Reserved points, each municipality's points, event points, and partner balances."""
@@ -129,6 +133,7 @@ def balance(user_id: str, *, uow: UnitOfWork, gateway: PartnerGateway) -> Balanc
     )
 
 
+@checked
 @reads_only
 def history(user_id: str, limit: int = 10, *, uow: UnitOfWork) -> list[dict]:
     """The user's latest changes, newest first: conversions, coupons, moves (automatic ones too)."""

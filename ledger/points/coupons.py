@@ -8,6 +8,7 @@ import json
 from ledger.points import coupon_codes
 from ledger.points.model import RESERVED, CouponRedeemed
 from ledger.points.rules import PointsRules
+from ledger.shared.checks import checked
 from ledger.shared.clock import TOKYO, Clock, as_utc
 from ledger.shared.refusals import Refusal
 from ledger.storage.unit_of_work import UnitOfWork
@@ -34,7 +35,8 @@ def _lock(uow: UnitOfWork, user_id: str, rules: PointsRules, now: dt.datetime) -
     return None, len(recent)
 
 
-def redeem_coupon(user_id: str, text: str, idempotency_key: str, *, uow: UnitOfWork, rules: PointsRules,
+@checked
+def redeem_coupon(user_id: str, code_text: str, idempotency_key: str, *, uow: UnitOfWork, rules: PointsRules,
                   clock: Clock) -> CouponRedeemed:
     """Redeem a coupon code for reserved points (留保ポイント): single use, until it expires.
 
@@ -52,9 +54,9 @@ def redeem_coupon(user_id: str, text: str, idempotency_key: str, *, uow: UnitOfW
         if until is not None:
             raise Refusal("coupon_locked", until=until.isoformat(),
                           minutes=max(1, int((until - now).total_seconds() + 59) // 60))
-        code = coupon_codes.read_code(text)
+        code = coupon_codes.read_code(code_text)
         if code is None:
-            raise Refusal("coupon_malformed", given=text[:40])
+            raise Refusal("coupon_malformed", given=code_text[:40])
         shown = str(code)
 
         def fail(reason: str, **details) -> Refusal:

@@ -37,6 +37,7 @@ from ledger.points.model import Quote
 from ledger.points.partners import DEBITED as PARTNER_DEBITED
 from ledger.points.partners import REFUNDED as PARTNER_REFUNDED
 from ledger.points.partners import PartnerGateway, PartnerUnavailable
+from ledger.shared.checks import checked
 from ledger.shared.clock import Clock, as_utc
 from ledger.shared.refusals import Refusal
 from ledger.storage.unit_of_work import UnitOfWork
@@ -336,6 +337,7 @@ def _recover_pending(record: Record, *, uow: UnitOfWork, gateway: PartnerGateway
     return _fail(record, Refusal("exchange_expired", partner=record.partner), uow=uow, clock=clock, notify=True)
 
 
+@checked
 def recover_exchanges(*, uow: UnitOfWork, gateway: PartnerGateway, clock: Clock,
                       older_than: dt.timedelta = RECOVER_AFTER, give_up_after: dt.timedelta = GIVE_UP_AFTER,
                       limit: int = 500, hook: Hook | None = None) -> Recovery:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from ledger.points.model import LinkStatus
 from ledger.points.rules import PointsRules
+from ledger.shared.checks import checked
 from ledger.shared.clock import TOKYO, Clock
 from ledger.shared.refusals import Refusal
 from ledger.storage.unit_of_work import UnitOfWork, reads_only
@@ -18,6 +19,7 @@ def _status(partner_id: str, active_from: dt.datetime | None, now: dt.datetime) 
                       active_from=active_from.astimezone(TOKYO).date())
 
 
+@checked
 def request_link(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: PointsRules, clock: Clock) -> LinkStatus:
     """Ask the partner to link the user's ID; active after the partner's delay (JAL: up to a week).
 
@@ -38,6 +40,7 @@ def request_link(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: Point
         return _status(partner.id, active_from, now)
 
 
+@checked
 def unlink(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: PointsRules, clock: Clock) -> LinkStatus:
     """End an ID linkage; exchanges from that partner need a new one."""
     partner = rules.known_partner(partner_id)
@@ -52,6 +55,7 @@ def unlink(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: PointsRules
     return _status(partner.id, None, now)
 
 
+@checked
 @reads_only
 def link_statuses(user_id: str, *, uow: UnitOfWork, rules: PointsRules, clock: Clock) -> dict[str, LinkStatus]:
     """Every ID-linkage partner with its state: active (設定済み), pending, or not_linked."""

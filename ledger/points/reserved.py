@@ -9,26 +9,30 @@ from typing import Callable
 
 from ledger.points.model import RESERVED, Move
 from ledger.points.rules import Event, Municipality, PointsRules
+from ledger.shared.checks import checked
 from ledger.shared.clock import TOKYO, Clock
-from ledger.shared.refusals import InvalidAmount, Refusal
+from ledger.shared.refusals import Refusal
 from ledger.storage.unit_of_work import UnitOfWork, reads_only
 
 
-def find_municipalities(text: str, *, rules: PointsRules) -> list[Municipality]:
-    """Municipalities named by `text`: a prefecture (都道府県) lists its municipalities; a name finds one."""
-    prefecture = rules.find_prefecture(text)
+@checked
+def find_municipalities(place_text: str, *, rules: PointsRules) -> list[Municipality]:
+    """Municipalities named by `place_text`: a prefecture (都道府県) lists its municipalities; a name finds one."""
+    prefecture = rules.find_prefecture(place_text)
     if prefecture is not None:
         return rules.municipalities_in(prefecture)
-    municipality = rules.find_municipality(text)
+    municipality = rules.find_municipality(place_text)
     return [municipality] if municipality else []
 
 
+@checked
 def events_open(on: dt.date | None = None, *, rules: PointsRules, clock: Clock) -> list[Event]:
     """The 特定支援イベント taking reserved points on `on` (default: today in Tokyo)."""
     day = on or clock.today()
     return [e for e in rules.events.values() if e.open_on(day)]
 
 
+@checked
 def set_home_municipality(user_id: str, municipality_text: str, *, uow: UnitOfWork, rules: PointsRules,
                           clock: Clock) -> dict:
     """The home municipality (基本自治体) unmoved reserved points go to after 14 days."""
@@ -48,8 +52,6 @@ def _checked_move(uow: UnitOfWork, user_id: str, destination: str, amount: int |
                   today: dt.date) -> Move:
     """The move of `amount` reserved points (None: all of them) to `destination`, every check made once:
     a known municipality or an open event, a whole positive amount, no more than the user holds."""
-    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0):
-        raise InvalidAmount("not_positive", given=str(amount)[:40])
     municipality = rules.find_municipality(destination)
     event = None if municipality else rules.find_event(destination)
     if municipality is None and event is None:
@@ -69,6 +71,7 @@ def _checked_move(uow: UnitOfWork, user_id: str, destination: str, amount: int |
     return Move(to=f"event:{event.id}", amount=amount, verified=event.verified, event=event.id)
 
 
+@checked
 @reads_only
 def quote_move(user_id: str, destination: str, amount: int | None = None, *, uow: UnitOfWork, rules: PointsRules,
                clock: Clock) -> Move:
@@ -78,6 +81,7 @@ def quote_move(user_id: str, destination: str, amount: int | None = None, *, uow
         return _checked_move(uow, user_id, destination, amount, rules=rules, today=today)
 
 
+@checked
 def move_reserved(user_id: str, destination: str, amount: int | None, idempotency_key: str, *, uow: UnitOfWork,
                   rules: PointsRules, clock: Clock) -> Move:
     """Move reserved points (留保ポイント) to a municipality's points or a 特定支援イベント. One-way.
@@ -116,6 +120,7 @@ def _auto_move_day(rules: PointsRules, credited_at: dt.datetime) -> dt.date:
     return credited_at.astimezone(TOKYO).date() + dt.timedelta(days=rules.reserved.auto_move_after_days)
 
 
+@checked
 @reads_only
 def reserved_schedule(user_id: str, *, uow: UnitOfWork, rules: PointsRules) -> dict:
     """When each unmoved lot of reserved points moves to the home municipality (基本自治体)."""
@@ -127,6 +132,7 @@ def reserved_schedule(user_id: str, *, uow: UnitOfWork, rules: PointsRules) -> d
                       "moves_on": _auto_move_day(rules, at).isoformat()} for _, at, amount in lots]}
 
 
+@checked
 def run_reserved_auto_moves(*, uow_factory: Callable[[], UnitOfWork], rules: PointsRules, clock: Clock) -> dict:
     """The daily job: announce, then carry out, the 14-day move of unmoved reserved points.
 

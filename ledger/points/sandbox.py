@@ -8,6 +8,7 @@ from ledger.points import coupon_codes
 from ledger.points.model import CouponIssued
 from ledger.points.partners import PartnerGateway, SandboxPartnerGateway
 from ledger.points.rules import PointsRules
+from ledger.shared.checks import checked
 from ledger.shared.clock import TOKYO, Clock
 from ledger.shared.refusals import Refusal
 from ledger.storage.unit_of_work import UnitOfWork
@@ -18,6 +19,7 @@ def require_sandbox(sandbox: bool) -> None:
         raise Refusal("sandbox_off")
 
 
+@checked
 def sandbox_grant(user_id: str, partner_id: str, amount: int, wallet: int = 0, *, uow: UnitOfWork,
                   rules: PointsRules, gateway: PartnerGateway, clock: Clock, sandbox: bool) -> int:
     """Add `amount` points (and `wallet` 永久不滅ウォレット) at a sandbox partner; returns the points held after."""
@@ -32,6 +34,7 @@ def sandbox_grant(user_id: str, partner_id: str, amount: int, wallet: int = 0, *
         return gateway.balance(uow, user_id, partner.id).points
 
 
+@checked
 def sandbox_link(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: PointsRules, clock: Clock,
                  sandbox: bool) -> None:
     """An ID linkage that is active at once (sandbox only)."""
@@ -44,6 +47,7 @@ def sandbox_link(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: Point
         uow.commit()
 
 
+@checked
 def sandbox_issue_coupon(partner_id: str, partner_points: int, *, uow: UnitOfWork, rules: PointsRules, clock: Clock,
                          sandbox: bool) -> CouponIssued:
     """The sandbox partner exchanges `partner_points` and issues a coupon code for their reserved points."""

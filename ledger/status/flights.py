@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ledger.shared.checks import checked
 from ledger.shared.clock import TOKYO, Clock
 from ledger.shared.refusals import Refusal
 from ledger.status import pp
@@ -84,6 +85,7 @@ def add_flight(uow: UnitOfWork, user_id: str, flown_on: dt.date, premium_points:
     return facts, created
 
 
+@checked
 def log_flight(user_id: str, flown_on: dt.date, premium_points: int | None, idempotency_key: str,
                ana_group: bool = True, segment: dict | None = None, flight_number: str | None = None, *,
                uow: UnitOfWork, rules: PremiumRules, clock: Clock) -> tuple[dict, bool]:
@@ -106,6 +108,7 @@ def log_flight(user_id: str, flown_on: dt.date, premium_points: int | None, idem
         return facts, created
 
 
+@checked
 @reads_only
 def flights_for_year(user_id: str, year: int, *, uow: UnitOfWork) -> list[FlightPP]:
     """Plain (flown_on, premium_points, ana_group) of the user's live flights flown in `year`, oldest first."""
@@ -113,6 +116,7 @@ def flights_for_year(user_id: str, year: int, *, uow: UnitOfWork) -> list[Flight
         return [FlightPP(f.flown_on, f.premium_points, f.ana_group) for f in uow.flights.in_year(user_id, year)]
 
 
+@checked
 @reads_only
 def list_flights(user_id: str, year: int | None = None, *, uow: UnitOfWork, clock: Clock) -> list[Flight]:
     """The user's live flights flown in `year` (default: this year in Tokyo), oldest first."""
@@ -130,6 +134,7 @@ def _flight_id(value) -> int | None:
         return None
 
 
+@checked
 @reads_only
 def flight(user_id: str, flight_id, *, uow: UnitOfWork) -> Flight | None:
     """The user's live flight `flight_id`, or None (also for an id that is not a number)."""
@@ -139,6 +144,7 @@ def flight(user_id: str, flight_id, *, uow: UnitOfWork) -> Flight | None:
         return Flight.of(found) if found is not None else None
 
 
+@checked
 @reads_only
 def find_flights(user_id: str, on: dt.date | None = None, flight_number: str | None = None, *, uow: UnitOfWork,
                  rules: PremiumRules) -> list[Flight]:
@@ -148,6 +154,7 @@ def find_flights(user_id: str, on: dt.date | None = None, flight_number: str | N
         return [Flight.of(f) for f in uow.flights.matching(user_id, on, number)]
 
 
+@checked
 def delete_flight(user_id: str, flight_id: int, idempotency_key: str, *, uow: UnitOfWork, clock: Clock) -> dict:
     """Take a logged flight out of the year's PP (the row stays, retired): {"kind": "flight_deleted", "flight",
     "year", "year_pp"}. A redelivery with the same key gives the same facts (the year's PP as they are now)."""
@@ -177,6 +184,7 @@ def _edit_facts(uow: UnitOfWork, user_id: str, before, after) -> dict:
             "year": year, "year_pp": uow.flights.year_total(user_id, year)}
 
 
+@checked
 def edit_flight(user_id: str, flight_id: int, idempotency_key: str, *, premium_points: int | None = None,
                 fare: str | None = None, flown_on: dt.date | None = None, uow: UnitOfWork, clock: Clock,
                 rules: PremiumRules) -> dict:

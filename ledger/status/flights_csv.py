@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ledger.shared.checks import checked
 from ledger.shared.clock import Clock
 from ledger.shared.refusals import Refusal
 from ledger.status import pp as pp_rules
@@ -247,14 +248,15 @@ class ImportResult:
 Progress = Callable[[int, int], None]
 
 
-def import_flights(user_id: str, text: str, *, progress: Progress | None = None, uow: UnitOfWork,
+@checked
+def import_flights(user_id: str, csv_text: str, *, progress: Progress | None = None, uow: UnitOfWork,
                    rules: PremiumRules, clock: Clock) -> ImportResult:
     """Check the whole file, then log every row in one unit of work: all rows or none, even when something fails
     half-way (a row the ledger refuses, the database, Ctrl-C). `progress(done, total)` is called as rows are logged.
     Importing the same file again adds nothing."""
     now = clock.now()
     today = clock.today()
-    plan = parse_flights_csv(text, user_id, today, rules)
+    plan = parse_flights_csv(csv_text, user_id, today, rules)
     if not plan.ok:
         return ImportResult(plan=plan)
     added = already = retired = 0

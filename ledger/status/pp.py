@@ -15,6 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from ledger.shared.checks import checked
 from ledger.shared.refusals import Refusal
 from ledger.status.fares import DOMESTIC, INTERNATIONAL, JAPAN, Airport, Fare, FareRules, FareTable, Segment, SegmentTable
 from ledger.status.rules import PremiumRules
@@ -89,6 +90,7 @@ def find_fare(fares: FareRules, scope: str, flown_on: dt.date, fare: str | None)
                   flown_on=flown_on.isoformat(), scope=scope)
 
 
+@checked
 def compute_pp(origin: str, destination: str, flown_on: dt.date, fare: str | None = None, *,
                cabin: str | None = None, carrier: str = "ana", partner_rate: int | None = None,
                rules: PremiumRules) -> PPResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ledger.shared.checks import checked
 from ledger.shared.clock import Clock
 from ledger.shared.refusals import Refusal
 from ledger.status import answers, tiers
@@ -37,6 +38,7 @@ def _next_tier(flights: list[tiers.FlightPP], year: int, rules: PremiumRules) ->
     return next((a for a in found if not a.reached), found[-1]).tier
 
 
+@checked
 @reads_only
 def status_start(user_id: str, tier_id: str | None = None, year: int | None = None, *, uow: UnitOfWork,
                  rules: PremiumRules, clock: Clock) -> tiers.StatusStart:
@@ -50,6 +52,7 @@ def status_start(user_id: str, tier_id: str | None = None, year: int | None = No
     return tiers.status_start(flights, tier or _next_tier(flights, year, rules), year, rules.status)
 
 
+@checked
 @reads_only
 def status_now(user_id: str, on: dt.date | None = None, *, uow: UnitOfWork, rules: PremiumRules,
                clock: Clock) -> answers.StatusNow:
@@ -57,6 +60,7 @@ def status_now(user_id: str, on: dt.date | None = None, *, uow: UnitOfWork, rule
     return answers.status_now(_all_flights(user_id, uow), on or clock.today(), rules.status)
 
 
+@checked
 @reads_only
 def status_end(user_id: str, tier_id: str | None = None, on: dt.date | None = None, *, uow: UnitOfWork,
                rules: PremiumRules, clock: Clock) -> answers.StatusEnd:
@@ -69,6 +73,7 @@ def status_end(user_id: str, tier_id: str | None = None, on: dt.date | None = No
     return answers.status_end(flights, tier, on, rules.status)
 
 
+@checked
 @reads_only
 def pp_to_go(user_id: str, tier_id: str | None = None, year: int | None = None, *, uow: UnitOfWork,
              rules: PremiumRules, clock: Clock) -> answers.PpToGo:
@@ -94,6 +99,7 @@ def _what_if(user_id: str, planned: list[PlannedFlight], tier_id: str | None, *,
     return answers.what_if(logged, planned, tier or _next_tier(logged, year, rules), year, rules.status)
 
 
+@checked
 @reads_only
 def what_if(user_id: str, flights: list[tuple[dt.date, int, bool]], tier_id: str | None = None, *,
             uow: UnitOfWork, rules: PremiumRules) -> answers.WhatIf:
@@ -103,6 +109,7 @@ def what_if(user_id: str, flights: list[tuple[dt.date, int, bool]], tier_id: str
     return _what_if(user_id, planned, tier_id, uow=uow, rules=rules)
 
 
+@checked
 @reads_only
 def what_if_trip(user_id: str, airports: list[str], days: list[dt.date], fares: list[str], *,
                  round_trip: bool = False, cabin: str | None = None, tier_id: str | None = None, uow: UnitOfWork,
@@ -125,11 +132,13 @@ def _checked(options: list[answers.FareOption]) -> list[answers.FareOption]:
     return options
 
 
+@checked
 def cheapest(options: list[tuple[str, int, int]]) -> answers.CheapestFares:
     """Options (label, PP, yen) ranked by yen per PP, cheapest first."""
     return answers.cheapest(_checked([answers.FareOption(str(label), pp, yen) for label, pp, yen in options]))
 
 
+@checked
 def cheapest_fares(origin: str, destination: str, flown_on: dt.date, priced_fares: list[tuple[str, int]],
                    cabin: str | None = None, *, rules: PremiumRules) -> answers.CheapestFares:
     """"HND-OKA Simple 23,000 yen or Standard 30,000 yen": each fare's PP on that route and day (the fare table
@@ -141,11 +150,13 @@ def cheapest_fares(origin: str, destination: str, flown_on: dt.date, priced_fare
                             flown_on=flown_on)
 
 
+@checked
 def fares_on_sale(day: dt.date, *, rules: PremiumRules) -> tuple[Fare, ...]:
     """The domestic fares sold for flights on `day` (the tables changed on 2026-05-19)."""
     return rules.fares.fares_on(day)
 
 
+@checked
 @reads_only
 def sfc_eligible_from(user_id: str, on: dt.date | None = None, *, uow: UnitOfWork, rules: PremiumRules,
                       clock: Clock) -> answers.SfcEligibility:

@@ -10,6 +10,7 @@ import datetime as dt
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -45,7 +46,8 @@ class JournalEntry(Base):
     """A signed integer amount on one account of one user: reserved, municipal:<id>, event:<id>."""
 
     __tablename__ = "journal_entries"
-    __table_args__ = (Index("ix_journal_user_account", "user_id", "account"),)
+    __table_args__ = (Index("ix_journal_user_account", "user_id", "account"),
+                      CheckConstraint("amount <> 0", name="ck_journal_entries_not_zero"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
@@ -95,7 +97,8 @@ class Flight(Base):
     """
 
     __tablename__ = "flights"
-    __table_args__ = (Index("ix_flights_replaced_by", "replaced_by"),)
+    __table_args__ = (Index("ix_flights_replaced_by", "replaced_by"),
+                      CheckConstraint("premium_points > 0", name="ck_flights_pp_positive"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[str] = mapped_column(String(128), index=True)
@@ -138,6 +141,7 @@ class Coupon(Base):
     """A coupon code (クーポンコード) a partner without ID linkage issued; redeemed once for reserved points."""
 
     __tablename__ = "coupons"
+    __table_args__ = (CheckConstraint("partner_points > 0 AND reserved_points > 0", name="ck_coupons_points_positive"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -148,6 +152,7 @@ class Coupon(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     redeemed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     redeemed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sandbox: Mapped[bool] = mapped_column(Boolean, default=True)  # issued by the sandbox partner
 
 
 class CouponAttempt(Base):
@@ -188,6 +193,7 @@ class Notice(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # failed sends so far
 
 
 class Exchange(Base):
@@ -200,7 +206,9 @@ class Exchange(Base):
     """
 
     __tablename__ = "exchanges"
-    __table_args__ = (Index("ix_exchanges_state_updated", "state", "updated_at"),)
+    __table_args__ = (Index("ix_exchanges_state_updated", "state", "updated_at"),
+                      CheckConstraint("points >= 0 AND wallet_used >= 0 AND to_amount > 0 AND attempts >= 0",
+                                      name="ck_exchanges_amounts"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -217,3 +225,28 @@ class Exchange(Base):
     outcome: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON refusal {"reason", "details"} when failed/reversed
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Installation(Base):
+    """This database's mode, decided when it was created: a sandbox (sandbox partners, test clock) or not."""
+
+    __tablename__ = "installation"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_installation_one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sandbox: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PendingQuote(Base):
+    """The quote a user was shown, under the key of the confirmation that will carry it out, until it expires."""
+
+    __tablename__ = "pending_quotes"
+    __table_args__ = (Index("ix_pending_quotes_expires_at", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quote_key: Mapped[str] = mapped_column(String(200), unique=True)
+    user_id: Mapped[str] = mapped_column(String(128))
+    quote: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

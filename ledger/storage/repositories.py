@@ -5,7 +5,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ledger.shared.clock import as_utc
@@ -221,6 +221,9 @@ class RequestRepository:
     def add(self, key: str, at: dt.datetime) -> None:
         self.session.add(orm.ProcessedRequest(key=key, created_at=at))
         self.session.flush()
+
+    def remove(self, key: str) -> None:
+        self.session.execute(delete(orm.ProcessedRequest).where(orm.ProcessedRequest.key == key))
 
 
 class CouponRepository:
