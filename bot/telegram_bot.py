@@ -13,6 +13,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationHandlerStop,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -27,6 +28,41 @@ from ledger.bootstrap import Ledger
 from ledger.config import Settings
 
 log = logging.getLogger(__name__)
+
+MAX_CONCURRENT_UPDATES = 64
+
+
+class PerUserUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different users are handled at once (one user's slow exchange stalls nobody else); one user's
+    updates still run one at a time, in the order they came (a "yes" never overtakes the question it answers)."""
+
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        self._turns: dict[int, tuple[asyncio.Lock, int]] = {}  # user → (lock, updates holding or waiting)
+
+    async def do_process_update(self, update: object, coroutine) -> None:
+        user = update.effective_user if isinstance(update, Update) else None
+        if user is None:
+            await coroutine
+            return
+        lock, waiting = self._turns.get(user.id, (asyncio.Lock(), 0))
+        self._turns[user.id] = (lock, waiting + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, waiting = self._turns[user.id]
+            if waiting == 1:
+                del self._turns[user.id]  # nothing kept for users who are not talking
+            else:
+                self._turns[user.id] = (lock, waiting - 1)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
 
 COMMAND_INTENTS = {"start": "/greet", "help": "/help", "balance": "/check_balance", "cancel": "/stop"}
 
@@ -108,7 +144,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def build_application(settings: Settings, conversation: Conversation, *, webhook: bool = False,
                       base_url: str | None = None, ledger: Ledger | None = None) -> Application:
-    builder = Application.builder().token(settings.telegram_token).rate_limiter(AIORateLimiter())
+    builder = (Application.builder().token(settings.telegram_token).rate_limiter(AIORateLimiter())
+               .concurrent_updates(PerUserUpdateProcessor()))
     base = base_url or settings.telegram_api_base
     if base:
         builder = builder.base_url(f"{base.rstrip('/')}/bot").base_file_url(f"{base.rstrip('/')}/file/bot")

@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import uuid
@@ -145,9 +146,7 @@ class RunningStack:
             return response.json()["messages"]
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory) -> RunningStack:
-    settings = isolated_settings(tmp_path_factory.mktemp("stack"))
+def _running_stack(settings: Settings):
     running = Stack(settings, progress=Progress())
     model = ensure_model(settings, running.progress)
     running.start(model)
@@ -159,6 +158,24 @@ def stack(tmp_path_factory) -> RunningStack:
         the_ledger.dispose()
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> RunningStack:
+    """The assistant as `make serve` runs it, with the sandbox partner."""
+    yield from _running_stack(isolated_settings(tmp_path_factory.mktemp("stack")))
+
+
+@pytest.fixture(scope="session")
+def partner_stack(tmp_path_factory):
+    """A second assistant whose partner is a real HTTP API (the local fake partner, with faults on demand)."""
+    from tests.fake_partner import FakePartner
+
+    with FakePartner() as fake:
+        settings = dataclasses.replace(isolated_settings(tmp_path_factory.mktemp("partner-stack")),
+                                       partner_url=fake.base_url)
+        for running in _running_stack(settings):
+            yield running, fake
 
 
 def new_user(prefix: str = "u") -> str:

@@ -12,7 +12,8 @@ Faults (`fail(op, kind, times, delay)`) apply to the next `times` requests of on
   partner debited: "timed out after debiting")
 * `slow` — wait `delay` s, then do the work and answer (past the client's timeout this is a request
   that arrives late, after the client gave up and retried)
-* `error_500` — answer 500 without doing anything; `error_500_after` — do the work, then answer 500
+* `error_500` — answer 500 without doing anything; `error_500_after` — do the work, then answer 500;
+  `status_404_after`, `status_408_after`, … — do the work, then answer that status
 * `drop` — close the connection without an answer (after doing nothing)
 
 `debits_applied[key]` counts how often a debit really moved points: exactly-once means 1.
@@ -258,6 +259,8 @@ class FakePartner:
                     fake._stopping.wait(fault.delay)
                 if kind == "error_500_after":
                     status, answer = 500, {"error": "internal"}
+                if kind and kind.startswith("status_") and kind.endswith("_after"):  # e.g. status_404_after
+                    status, answer = int(kind.split("_")[1]), {"error": kind}
                 self._answer(status, answer)
 
             def _answer(self, status: int, answer: dict) -> None:

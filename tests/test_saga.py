@@ -126,6 +126,29 @@ def test_sandbox_exchange_follows_the_same_steps(ledger):
 
 # ---------------------------------------------------------------- partner timed out after debiting
 
+@pytest.mark.parametrize("kind, times", [("status_404_after", 1), ("status_400_after", 1), ("status_408_after", 3),
+                                         ("error_500_after", 3), ("status_503_after", 3)])
+def test_an_answer_that_is_no_documented_refusal_counts_as_maybe_debited(http, fake, kind, times):
+    """Only 422 and 409 mean the partner debited nothing; a 404, a 408 or a 5xx after the debit leaves the
+    exchange pending, and recovery asks the partner and credits it once."""
+    linked(http, fake)
+    fake.fail("debit", kind, times=times)
+    with pytest.raises(ExchangePending):
+        exchange(http, "ex-s")
+    assert state(http, "ex-s") == "pending" and http.balance(USER).reserved == 0
+    assert fake.held(USER, "jal") == (8_000, 0)   # the partner did debit
+    assert recover(http).done == 1
+    assert (state(http, "ex-s"), credits(http, "ex-s"), http.balance(USER).reserved) == ("done", 1, 1_000)
+    assert fake.debits_applied == {"ex-s": 1}
+
+
+def test_one_408_after_the_debit_is_retried_under_the_same_key(http, fake):
+    linked(http, fake)
+    fake.fail("debit", "status_408_after", times=1)
+    exchange(http, "ex-408")
+    assert (state(http, "ex-408"), http.balance(USER).reserved, fake.debits_applied) == ("done", 1_000, {"ex-408": 1})
+
+
 def test_partner_timeout_after_debit_leaves_it_pending_and_recovery_credits_once(http, fake):
     linked(http, fake)
     fake.fail("debit", "hang_after", times=3, delay=2.0)

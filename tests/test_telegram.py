@@ -45,7 +45,7 @@ async def fake() -> AsyncIterator[FakeBotApi]:
 
 @pytest.fixture
 async def conversation(stack) -> AsyncIterator[Conversation]:
-    rasa = RasaClient(stack.settings.rasa_url)
+    rasa = RasaClient(stack.settings.rasa_url, token=stack.settings.rasa_token())
     yield Conversation(rasa)
     await rasa.aclose()
 

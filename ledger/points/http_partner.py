@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_exponential_jitter
 
 from ledger.points.partners import DEBITED, NOT_FOUND, REFUNDED, PartnerBalance, PartnerUnavailable
 from ledger.shared.refusals import Refusal
@@ -34,7 +35,13 @@ from ledger.storage.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=2.0, read=5.0, write=5.0, pool=2.0)
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# One logical call, retries included, ends within this many seconds. A turn makes at most two partner calls
+# (the balance for the quote, then the debit): 2 × 6 s stays well inside the bot's 30 s wait on Rasa
+# (bot.nlu_client.TURN_TIMEOUT), so the user hears "in progress" instead of nothing.
+CALL_DEADLINE = 6.0
+# The only answers that mean the partner debited nothing (documented): 422 refused, 409 key conflict or voided.
+NOTHING_DEBITED = frozenset({409, 422})
 
 
 class _Retry(Exception):
@@ -49,13 +56,15 @@ class HttpPartnerGateway:
     """The partner's HTTP API: balances, debits with idempotency keys, debit status and refunds."""
 
     def __init__(self, base_url: str, *, token: str | None = None, timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-                 attempts: int = 3, backoff: float = 0.2, max_backoff: float = 2.0,
+                 attempts: int = 3, backoff: float = 0.2, max_backoff: float = 2.0, deadline: float = CALL_DEADLINE,
                  transport: httpx.BaseTransport | None = None) -> None:
         headers = {"Accept": "application/json", "User-Agent": "pointsbot-partner-gateway"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self.base_url = base_url.rstrip("/")
         self.attempts = attempts
+        self.deadline = deadline
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._wait = wait_exponential_jitter(initial=backoff, max=max_backoff, jitter=backoff)
         self._client = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers, transport=transport)
 
@@ -70,11 +79,17 @@ class HttpPartnerGateway:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         reached = False  # did any attempt possibly reach the partner?
         last: str = ""
+        ends = time.monotonic() + self.deadline
 
         def attempt() -> httpx.Response:
             nonlocal reached, last
+            left = ends - time.monotonic()
+            if left <= 0.05:
+                last = last or "no time left"
+                raise _Retry(last)
             try:
-                response = self._client.request(method, path, json=body, headers=headers)
+                response = self._client.request(method, path, json=body, headers=headers,
+                                                timeout=self._within(left))
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 last = f"{type(exc).__name__}: {exc}"  # no connection: the request was never sent
                 raise _Retry(last) from exc
@@ -88,7 +103,7 @@ class HttpPartnerGateway:
                 raise _Retry(last)
             return response
 
-        retrying = Retrying(stop=stop_after_attempt(self.attempts), wait=self._wait,
+        retrying = Retrying(stop=stop_after_attempt(self.attempts) | stop_after_delay(self.deadline), wait=self._wait,
                             retry=retry_if_exception_type(_Retry), reraise=True,
                             before_sleep=lambda state: log.info("partner %s %s: %s; retrying", method, path, last))
         try:
@@ -96,6 +111,12 @@ class HttpPartnerGateway:
         except _Retry:
             raise PartnerUnavailable(f"{method} {path}: {last} after {self.attempts} attempts",
                                      maybe_debited=reached) from None
+
+    def _within(self, left: float) -> httpx.Timeout:
+        """This attempt's timeouts, cut to what is left of the call's deadline."""
+        t = self._timeout
+        return httpx.Timeout(connect=min(t.connect or left, left), read=min(t.read or left, left),
+                             write=min(t.write or left, left), pool=min(t.pool or left, left))
 
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:
@@ -134,6 +155,8 @@ class HttpPartnerGateway:
                               body={"user": user_id, "partner": partner, "points": amount, "wallet": wallet})
         if response.status_code in (200, 201):
             return
+        if response.status_code not in NOTHING_DEBITED:  # 404, 408, 5xx, …: it may have debited; recovery asks
+            raise PartnerUnavailable(f"debit: HTTP {response.status_code}", maybe_debited=True)
         error = self._json(response)
         code = str(error.get("error") or response.status_code)
         if code == "insufficient_balance":
