@@ -59,9 +59,14 @@ def message_key(tracker: Tracker, what: str) -> str:
     return f"{what}:{tracker.sender_id}:{message_id}"
 
 
-def confirmation_key(tracker: Tracker, what: str) -> SlotSet:
+def new_key(tracker: Tracker, what: str) -> str:
     """A fresh idempotency key for what the user is asked to confirm (a retried "yes" acts once)."""
-    return SlotSet("quote_key", f"{what}:{tracker.sender_id}:{uuid.uuid4().hex}")
+    return f"{what}:{tracker.sender_id}:{uuid.uuid4().hex}"
+
+
+def confirmation_key(tracker: Tracker, what: str) -> SlotSet:
+    """The slot event that keeps a fresh confirmation key (`new_key`) until the user answers."""
+    return SlotSet("quote_key", new_key(tracker, what))
 
 
 def is_all(value: Any) -> bool:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any, Dict, Text
 
 from rasa_sdk import Action, FormValidationAction
+from rasa_sdk.events import ActiveLoop, SlotSet
 
-from actions.forms import CONVERSION_SLOTS, ROUTE_SLOTS, RejectOtherIntents, confirmation_key, is_all, reset, stop_form, yes_no
+from actions.forms import CONVERSION_SLOTS, ROUTE_SLOTS, RejectOtherIntents, is_all, new_key, reset, stop_form, yes_no
 from actions.runtime import ledger, locale_of, refuse, say
 from i18n import fmt_date, fmt_moment, t
 from ledger.shared.amounts import parse_amount
@@ -76,9 +77,10 @@ class ActionAskConversionFormConfirmConversion(Action):
     async def run(self, dispatcher, tracker, domain):
         locale = locale_of(tracker)
         the_ledger = ledger()
-        try:
-            quote = the_ledger.quote_conversion(tracker.sender_id, tracker.get_slot("partner"),
-                                                parse_amount(tracker.get_slot("amount")),
+        key = new_key(tracker, "conversion")
+        try:  # the quote shown is kept under the confirmation's key: "yes" carries out exactly this one
+            quote = the_ledger.offer_conversion(tracker.sender_id, tracker.get_slot("partner"),
+                                                parse_amount(tracker.get_slot("amount")), key,
                                                 destination=tracker.get_slot("municipality"))
         except Refusal as refusal:
             refuse(dispatcher, locale, refusal, "conversion")
@@ -94,7 +96,7 @@ class ActionAskConversionFormConfirmConversion(Action):
             buttons=yes_no(locale), partner=partner.name(locale), unit=unit, from_amount=quote.from_amount,
             to_amount=quote.to_amount, rate_unit=quote.rate_unit, rate_per_unit=quote.rate_per_unit,
             place=place_name(quote.to, locale), until=fmt_date(quote.campaign_until, locale))
-        return [confirmation_key(tracker, "conversion")]
+        return [SlotSet("quote_key", key)]
 
 
 class ValidateConversionForm(RejectOtherIntents, FormValidationAction):
@@ -168,13 +170,16 @@ class ActionConvertPoints(Action):
             say(dispatcher, locale, "not_converted", facts={"kind": "conversion", "status": "cancelled"})
             return reset(*CONVERSION_SLOTS)
         the_ledger = ledger()
-        key = tracker.get_slot("quote_key") or confirmation_key(tracker, "conversion").value
+        key = tracker.get_slot("quote_key") or new_key(tracker, "conversion")
         try:
             quote, done_now = the_ledger.convert_points(tracker.sender_id, tracker.get_slot("partner"),
                                                         parse_amount(tracker.get_slot("amount")), key,
                                                         destination=tracker.get_slot("municipality"))
         except Refusal as refusal:
             refuse(dispatcher, locale, refusal, "conversion")
+            if refusal.reason in ("quote_changed", "quote_expired"):  # the form asks again, with the new quote
+                return [ActiveLoop("conversion_form"), SlotSet("confirm_conversion", None),
+                        SlotSet("quote_key", None), SlotSet("requested_slot", None)]
             return reset(*CONVERSION_SLOTS)
         partner = the_ledger.rules.partners[quote.partner]
         balance = the_ledger.balance(tracker.sender_id)

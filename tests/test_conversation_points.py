@@ -406,3 +406,44 @@ def test_an_unverified_rate_is_said_so(stack, clock):
     assert facts_of(answer, "conversion")["rate"]["verified"] is False
     assert "unverified rate" in text_of(answer)
     stack.say(user, "no")
+
+
+# ---------------------------------------------------------------- the quote confirmed is the one carried out
+
+@pytest.mark.parametrize("locale", [EN, JA])
+def test_a_quote_that_changed_before_yes_is_shown_again_not_carried_out(stack, clock, locale):
+    """The wallet filled between the quote and "yes": the new quote is shown and asked again; nothing moves."""
+    clock("2018-09-01T10:00")
+    user = new_user("requote")
+    stack.ledger.sandbox_grant(user, "saison", 10_000)
+    stack.ledger.sandbox_link(user, "saison")
+    asked = stack.say(user, "convert 1000 Saison points" if locale == EN else "セゾンの1000ポイントを交換したい")
+    shown = facts_of(asked, "conversion")
+    assert (shown["status"], shown["points_used"], shown["wallet_used"]) == ("needs_confirmation", 1_000, 0)
+
+    stack.ledger.sandbox_grant(user, "saison", 100, wallet=900)        # 900 wallet now pays two units first
+    changed = stack.say(user, "yes" if locale == EN else "はい")
+    assert [m["facts"].get("reason") for m in changed][0] == "quote_changed"
+    again = facts_of(changed, "conversion")
+    assert (again["status"], again["points_used"], again["wallet_used"]) == ("needs_confirmation", 800, 900)
+    said(changed, locale)
+    assert stack.ledger.balance(user).reserved == 0 and stack.ledger.balance(user).partners["saison"] == 10_100
+
+    done = facts_of(stack.say(user, "yes" if locale == EN else "はい"), "conversion")
+    assert (done["status"], done["points_used"], done["wallet_used"], done["to_amount"]) == ("done", 800, 900, 4_500)
+    assert stack.ledger.balance(user).partners["saison"] == 9_300
+
+
+def test_a_quote_confirmed_too_late_is_shown_again(stack, clock):
+    clock("2018-09-01T10:00")
+    user = new_user("late")
+    stack.ledger.sandbox_grant(user, "jal", 4_000)
+    stack.ledger.sandbox_link(user, "jal")
+    assert facts_of(stack.say(user, "convert 2000 JAL miles"), "conversion")["status"] == "needs_confirmation"
+    clock("2018-09-01T10:11")                                             # eleven minutes later
+    late = stack.say(user, "yes")
+    assert [m["facts"].get("reason") for m in late][0] == "quote_expired"
+    assert facts_of(late, "conversion")["status"] == "needs_confirmation"
+    assert stack.ledger.balance(user).reserved == 0
+    assert facts_of(stack.say(user, "yes"), "conversion")["status"] == "done"
+    assert stack.ledger.balance(user).reserved == 1_000

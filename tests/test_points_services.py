@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from ledger.points.partners import SandboxPartnerGateway
-from ledger.shared.clock import TOKYO
+from ledger.shared.clock import TOKYO, parse_moment
 from ledger.shared.refusals import Refusal
 from tests.conftest import refused
 
@@ -261,3 +261,25 @@ def test_sandbox_commands_refused_when_sandbox_is_off(ledger):
     assert refused(production.set_test_clock, dt.datetime(2016, 6, 9, tzinfo=TOKYO)).reason == "sandbox_off"
     assert ledger.balance(A).partners == {}
     assert not ledger.clock.is_test_clock()
+
+
+def test_the_quote_offered_is_the_one_carried_out(ledger):
+    """offer_conversion keeps the quote under the confirmation's key; convert_points with that key refuses if the
+    wallet, the balance or the rate changed, or if the offer is too old, and moves nothing."""
+    ledger.set_test_clock(parse_moment("2018-09-01T10:00"))
+    ledger.sandbox_grant(A, "saison", 10_000)
+    ledger.sandbox_link(A, "saison")
+    offered = ledger.offer_conversion(A, "saison", 1_000, "offer-1")
+    assert (offered.points_debited, offered.wallet_used) == (1_000, 0)
+    ledger.sandbox_grant(A, "saison", 100, wallet=900)
+    changed = refused(ledger.convert_points, A, "saison", 1_000, "offer-1")
+    assert changed.reason == "quote_changed"
+    assert (changed.details["points_used_before"], changed.details["points_used"]) == (1_000, 800)
+    assert ledger.balance(A).reserved == 0 and ledger.balance(A).partners["saison"] == 10_100
+    ledger.offer_conversion(A, "saison", 1_000, "offer-2")
+    ledger.set_test_clock(parse_moment("2018-09-01T10:10:30"))
+    assert refused(ledger.convert_points, A, "saison", 1_000, "offer-2").reason == "quote_expired"
+    ledger.offer_conversion(A, "saison", 1_000, "offer-3")
+    quote, done = ledger.convert_points(A, "saison", 1_000, "offer-3")
+    assert done and (quote.points_debited, quote.wallet_used, quote.to_amount) == (800, 900, 4_500)
+    assert refused(ledger.convert_points, "someone-else", "saison", 1_000, "offer-3").reason == "idempotency_key_reused"

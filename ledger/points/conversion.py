@@ -74,6 +74,52 @@ def quote_conversion(user_id: str, partner_id: str, amount: int, destination: st
         return make_quote(uow, user_id, partner, amount, rules=rules, gateway=gateway, now=now, destination=destination)
 
 
+QUOTE_VALID = dt.timedelta(minutes=10)
+
+
+def _terms(quote: Quote) -> tuple:
+    """What the user agrees to: what is debited (points and wallet), where it goes, how much arrives, at what rate."""
+    return (quote.partner, quote.from_amount, quote.points_debited, quote.wallet_used, quote.to, quote.to_amount,
+            quote.rate_unit, quote.rate_per_unit, quote.campaign)
+
+
+@checked
+def offer_conversion(user_id: str, partner_id: str, amount: int, quote_key: str, destination: str | None = None,
+                     *, uow: UnitOfWork, read_uow: UnitOfWork, rules: PointsRules, gateway: PartnerGateway,
+                     clock: Clock) -> Quote:
+    """The quote shown before the user confirms, kept under the confirmation's key for QUOTE_VALID: `convert_points`
+    with that key carries out this quote or, if the rate, the wallet or the balance changed meanwhile, refuses
+    (`quote_changed`, `quote_expired`) so the new quote is shown and asked again. Never a different amount silently."""
+    partner = rules.known_partner(partner_id)
+    now = clock.now()
+    with read_uow:  # the partner is asked without holding a write lock
+        quote = make_quote(read_uow, user_id, partner, amount, rules=rules, gateway=gateway, now=now,
+                           destination=destination)
+    with uow:
+        uow.quotes.purge(now - dt.timedelta(days=1))
+        uow.quotes.put(quote_key=quote_key, user_id=user_id, quote=exchanges.quote_to_json(quote), at=now,
+                       expires_at=now + QUOTE_VALID)
+        uow.commit()
+    return quote
+
+
+def _offered(reader: UnitOfWork, key: str, user_id: str, quote: Quote, now: dt.datetime) -> None:
+    """Refuse if the quote shown under `key` expired or differs from `quote` (what would be carried out now)."""
+    offered = reader.quotes.get(key)
+    if offered is None:
+        return
+    if offered.user_id != user_id:
+        raise Refusal("idempotency_key_reused")
+    shown = exchanges.quote_from_json(offered.quote)
+    if now > as_utc(offered.expires_at):
+        raise Refusal("quote_expired", partner=quote.partner, minutes=int(QUOTE_VALID.total_seconds() // 60))
+    if _terms(shown) != _terms(quote):
+        raise Refusal("quote_changed", partner=quote.partner, from_amount=quote.from_amount,
+                      to_amount_before=shown.to_amount, to_amount=quote.to_amount,
+                      points_used_before=shown.points_debited, points_used=quote.points_debited,
+                      wallet_used_before=shown.wallet_used, wallet_used=quote.wallet_used)
+
+
 @checked
 def convert_points(user_id: str, partner_id: str, amount: int, idempotency_key: str, destination: str | None = None,
                    *, uow: UnitOfWork, read_uow: UnitOfWork, rules: PointsRules, gateway: PartnerGateway,
@@ -86,7 +132,8 @@ def convert_points(user_id: str, partner_id: str, amount: int, idempotency_key: 
     Returns the quote and whether this call did the work (False when the key was already used,
     e.g. a retried Telegram update or a double-pressed button). Raises ExchangePending (reason
     `exchange_pending`, status `pending`) when the partner did not answer; a retry with the same key
-    or the recovery job finishes it.
+    or the recovery job finishes it. When a quote was offered under the key (`offer_conversion`), only that
+    quote is carried out: Refusal `quote_changed` or `quote_expired` otherwise, and nothing moves.
     """
     partner = rules.known_partner(partner_id)
     now = clock.now()
@@ -99,9 +146,12 @@ def convert_points(user_id: str, partner_id: str, amount: int, idempotency_key: 
         started = read_uow.exchanges.get(idempotency_key)  # a retry of an unfinished exchange continues it
         if started is not None and started.user_id != user_id:
             raise Refusal("idempotency_key_reused")
-        quote = (exchanges.quote_from_json(started.quote) if started is not None else
-                 make_quote(read_uow, user_id, partner, amount, rules=rules, gateway=gateway, now=now,
-                            destination=destination))
+        if started is not None:
+            quote = exchanges.quote_from_json(started.quote)
+        else:
+            quote = make_quote(read_uow, user_id, partner, amount, rules=rules, gateway=gateway, now=now,
+                               destination=destination)
+            _offered(read_uow, idempotency_key, user_id, quote, now)
     return exchanges.run_exchange(quote, idempotency_key, uow=uow, gateway=gateway, clock=clock)
 
 

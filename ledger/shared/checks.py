@@ -183,6 +183,7 @@ name = text(MAX_NAME)
 RULES: dict[str, Rule] = {
     "user_id": user_id,
     "idempotency_key": key,
+    "quote_key": key,
     "key": text(100_000, "bad_key"),          # a delivery key of any length: it is stored hashed
     "amount": amount,
     "partner_points": amount,

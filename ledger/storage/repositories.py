@@ -383,3 +383,26 @@ class ExchangeRepository:
     def count_by_state(self) -> dict[str, int]:
         rows = self.session.execute(select(orm.Exchange.state, func.count()).group_by(orm.Exchange.state))
         return {state: int(n) for state, n in rows}
+
+
+class QuoteRepository:
+    """Quotes shown to a user, under the key of the confirmation that will carry them out (pending_quotes)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def put(self, *, quote_key: str, user_id: str, quote: str, at: dt.datetime, expires_at: dt.datetime) -> None:
+        row = self.session.scalar(select(orm.PendingQuote).where(orm.PendingQuote.quote_key == quote_key))
+        if row is None:
+            self.session.add(orm.PendingQuote(quote_key=quote_key, user_id=user_id, quote=quote, created_at=at,
+                                              expires_at=expires_at))
+        else:
+            row.user_id, row.quote, row.created_at, row.expires_at = user_id, quote, at, expires_at
+        self.session.flush()
+
+    def get(self, quote_key: str) -> orm.PendingQuote | None:
+        return self.session.scalar(select(orm.PendingQuote).where(orm.PendingQuote.quote_key == quote_key))
+
+    def purge(self, before: dt.datetime) -> None:
+        """Forget quotes that expired before `before`."""
+        self.session.execute(delete(orm.PendingQuote).where(orm.PendingQuote.expires_at < before))

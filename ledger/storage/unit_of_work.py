@@ -35,6 +35,7 @@ class UnitOfWork:
         self.profiles = repositories.ProfileRepository(self.session)
         self.notices = repositories.NoticeRepository(self.session)
         self.exchanges = repositories.ExchangeRepository(self.session)
+        self.quotes = repositories.QuoteRepository(self.session)
         return self
 
     def __exit__(self, *exc) -> None:
