@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from ledger import common, points, status
+from ledger.common.installation import installation_sandbox
 from ledger.common.sandbox_clock import read_test_clock
 from ledger.config import Settings
 from ledger.points.partners import PartnerGateway, SandboxPartnerGateway
@@ -69,6 +70,7 @@ class Ledger:
     gateway: PartnerGateway
     uow_factory: sessionmaker
     read_uow_factory: sessionmaker
+    sandbox: bool = False          # this database's mode (ledger.common.installation), not the environment's
 
     def __post_init__(self) -> None:
         providers: dict[str, Callable[[bool], Any]] = {
@@ -78,7 +80,7 @@ class Ledger:
             "rules": lambda _: self.rules,
             "clock": lambda _: self.clock,
             "gateway": lambda _: self.gateway,
-            "sandbox": lambda _: self.settings.sandbox,
+            "sandbox": lambda _: self.sandbox,
         }
         for service in SERVICES:
             setattr(self, service.__name__, bind(service, providers))
@@ -124,6 +126,8 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True, rules: 
         session, so it never waits for (or blocks) a writer."""
         return read_test_clock(uow=UnitOfWork(read_only))
 
-    clock = Clock(frozen=frozen if settings.sandbox else None)
+    sandbox = installation_sandbox(settings.sandbox, uow=UnitOfWork(factory))
+    clock = Clock(frozen=frozen if sandbox else None)
     return Ledger(settings=settings, engine=engine, rules=rules or default_rules(), clock=clock,
-                  gateway=gateway or make_gateway(settings), uow_factory=factory, read_uow_factory=read_only)
+                  gateway=gateway or make_gateway(settings), uow_factory=factory, read_uow_factory=read_only,
+                  sandbox=sandbox)

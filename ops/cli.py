@@ -9,6 +9,7 @@
     pointsbot exchanges recover [--older-than 60]    # finish or reverse exchanges a partner timeout left
     pointsbot flights import FILE --user U           # CSV: date,pp,ana_group[,origin,destination,fare,cabin,flight_number]
     pointsbot nlu test                               # cross-validate the NLU (cached by its inputs)
+    POINTSBOT_SANDBOX=0 pointsbot db init            # a production database (sandbox commands refused)
     pointsbot run | serve | train                    # what `make run` / `make serve` do
 
 Built with Typer (a maintained CLI library) rather than hand-rolled argparse.
@@ -40,6 +41,8 @@ flights = typer.Typer(no_args_is_help=True, help="Flights (搭乗) and their pre
 app.add_typer(flights, name="flights")
 nlu = typer.Typer(no_args_is_help=True, help="The Rasa NLU: how well it understands")
 app.add_typer(nlu, name="nlu")
+database = typer.Typer(no_args_is_help=True, help="The database: create it, and its mode")
+app.add_typer(database, name="db")
 sandbox.add_typer(clock, name="clock")
 
 
@@ -212,6 +215,19 @@ def flights_import(file: Path = typer.Argument(..., exists=True, dir_okay=False,
         typer.echo(f"{result.computed:,} row(s) had their PP computed from route and fare")
     for year, pp in result.year_pp.items():
         typer.echo(f"{year}: {pp:,} PP in total")
+
+
+@database.command("init")
+def db_init() -> None:
+    """Create (or upgrade) the database. A new database records the mode of POINTSBOT_SANDBOX (on by default): set
+    POINTSBOT_SANDBOX=0 for a production database, which refuses every sandbox command from then on."""
+    ledger = bootstrap()
+    try:
+        mode = "a sandbox database (sandbox partners, test clock)" if ledger.sandbox else \
+            "a production database (every sandbox command is refused)"
+        typer.echo(f"{ledger.settings.database_url.split('@')[-1]}: {mode}")
+    finally:
+        ledger.dispose()
 
 
 @nlu.command("test")

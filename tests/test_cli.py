@@ -161,3 +161,31 @@ def test_sandbox_commands_refused_in_production(var_dir):
         assert not_linked.value.reason == "not_linked"
     finally:
         the_ledger.dispose()
+
+
+def test_sandbox_is_a_property_of_the_database_not_of_the_process(var_dir):
+    """A database created in production mode refuses every sandbox command whatever a later environment says."""
+    created = pointsbot(var_dir, "db", "init", POINTSBOT_SANDBOX="0")
+    assert created.returncode == 0 and "production database" in created.stdout
+    commands = [
+        ["sandbox", "grant", "--user", "u", "--partner", "jal", "--amount", "5000"],
+        ["sandbox", "link", "--user", "u", "--partner", "jal"],
+        ["sandbox", "coupon", "--partner", "ponta", "--points", "1000"],
+        ["sandbox", "clock", "set", "2016-06-09T10:00"],
+        ["sandbox", "clock", "reset"],
+    ]
+    for command in commands:
+        result = pointsbot(var_dir, *command, POINTSBOT_SANDBOX="1")
+        assert result.returncode != 0 and "sandbox_off" in result.stderr, command
+    assert "production database" in pointsbot(var_dir, "db", "init", POINTSBOT_SANDBOX="1").stdout
+    the_ledger = open_ledger(var_dir)
+    try:
+        assert the_ledger.sandbox is False and not the_ledger.clock.is_test_clock()
+        assert the_ledger.balance("u").partners == {}
+    finally:
+        the_ledger.dispose()
+
+
+def test_a_new_database_is_a_sandbox_by_default(var_dir):
+    assert "a sandbox database" in pointsbot(var_dir, "db", "init").stdout
+    assert pointsbot(var_dir, "sandbox", "grant", "--user", "u", "--partner", "jal", "--amount", "5000").returncode == 0

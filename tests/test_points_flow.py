@@ -338,3 +338,26 @@ def test_best_route_below_the_minimum_has_no_open_route(ledger):
     assert advice["best"] is None
     assert all(r["why_closed"] == "below_minimum" for r in advice["routes"])
     assert advice["access"] == "not_linked"
+
+
+def test_a_sandbox_coupon_is_never_redeemable_in_a_production_database(tmp_path):
+    """A coupon row marked sandbox (copied in from a sandbox database, say) is unknown to a production one."""
+    import datetime as dt
+
+    from ledger.bootstrap import bootstrap
+    from ledger.config import Settings
+    from ledger.points.coupon_codes import new_code
+
+    production = bootstrap(Settings.from_env({"POINTSBOT_VAR_DIR": str(tmp_path), "POINTSBOT_SANDBOX": "0"}))
+    try:
+        code = str(new_code("PON"))
+        now = dt.datetime.now(dt.timezone.utc)
+        with production.uow() as uow:
+            uow.coupons.add(code=code, partner="ponta", partner_points=1_000, reserved_points=1_000, issued_at=now,
+                            expires_at=now + dt.timedelta(days=30), sandbox=True)
+            uow.commit()
+        assert refused(production.redeem_coupon, A, code, "r-1").reason == "coupon_unknown"
+        assert production.balance(A).reserved == 0
+        assert refused(production.sandbox_issue_coupon, "ponta", 1_000).reason == "sandbox_off"
+    finally:
+        production.dispose()

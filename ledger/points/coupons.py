@@ -37,7 +37,7 @@ def _lock(uow: UnitOfWork, user_id: str, rules: PointsRules, now: dt.datetime) -
 
 @checked
 def redeem_coupon(user_id: str, code_text: str, idempotency_key: str, *, uow: UnitOfWork, rules: PointsRules,
-                  clock: Clock) -> CouponRedeemed:
+                  clock: Clock, sandbox: bool) -> CouponRedeemed:
     """Redeem a coupon code for reserved points (留保ポイント): single use, until it expires.
 
     Wrong codes count against the user: after `max_failures` within the window, redeeming locks
@@ -71,8 +71,8 @@ def redeem_coupon(user_id: str, code_text: str, idempotency_key: str, *, uow: Un
         if not code.check_ok:
             raise fail("coupon_check_digit")
         coupon = uow.coupons.get(shown)
-        if coupon is None or rules.coupon_partner(code.prefix) is None:
-            raise fail("coupon_unknown")
+        if coupon is None or rules.coupon_partner(code.prefix) is None or (coupon.sandbox and not sandbox):
+            raise fail("coupon_unknown")  # a sandbox coupon does not exist for a production database
         if coupon.redeemed_by is not None:
             if coupon.redeemed_by == user_id:
                 raise Refusal("coupon_used", code=shown)  # their own again: not a guess

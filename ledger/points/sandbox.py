@@ -68,7 +68,7 @@ def sandbox_issue_coupon(partner_id: str, partner_points: int, *, uow: UnitOfWor
             if uow.coupons.get(code) is None:
                 break
         uow.coupons.add(code=code, partner=partner.id, partner_points=partner_points,
-                        reserved_points=reserved_points, issued_at=now, expires_at=expires_at)
+                        reserved_points=reserved_points, issued_at=now, expires_at=expires_at, sandbox=True)
         uow.commit()
     return CouponIssued(code=code, partner=partner.id, partner_points=partner_points, reserved_points=reserved_points,
                         expires_on=expires_at.astimezone(TOKYO).date(), verified=rate.verified)

@@ -406,3 +406,18 @@ class QuoteRepository:
     def purge(self, before: dt.datetime) -> None:
         """Forget quotes that expired before `before`."""
         self.session.execute(delete(orm.PendingQuote).where(orm.PendingQuote.expires_at < before))
+
+
+class InstallationRepository:
+    """The database's own mode (one row), decided by the first process that opened it."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def sandbox(self) -> bool | None:
+        row = self.session.get(orm.Installation, 1)
+        return None if row is None else bool(row.sandbox)
+
+    def record(self, sandbox: bool, at: dt.datetime) -> None:
+        self.session.add(orm.Installation(id=1, sandbox=sandbox, created_at=at))
+        self.session.flush()

@@ -36,6 +36,7 @@ class UnitOfWork:
         self.notices = repositories.NoticeRepository(self.session)
         self.exchanges = repositories.ExchangeRepository(self.session)
         self.quotes = repositories.QuoteRepository(self.session)
+        self.installation = repositories.InstallationRepository(self.session)
         return self
 
     def __exit__(self, *exc) -> None:
