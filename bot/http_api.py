@@ -21,6 +21,7 @@ from i18n import detect_locale, normalize_locale, t
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
+MAX_TELEGRAM_BODY = 256 * 1024       # an update is a few kilobytes; a photo's update carries ids, not bytes
 USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.@\-]{0,127}$")
 MIN_CHART_YEAR, MAX_CHART_YEAR = 2000, 2100
 
@@ -34,6 +35,38 @@ class JsonResponse(JSONResponse):
 
 def _error(status: int, reason: str, message: str) -> JsonResponse:
     return JsonResponse({"error": {"reason": reason, "message": message}}, status_code=status)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, read in chunks and refused as soon as it passes `limit` (a huge body is never held)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(body: bytes) -> object:
+    """JSON, or ValueError for anything else: bad text, bad encoding, nesting deep enough to exhaust the stack."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ValueError(str(exc)[:80]) from None
+
+
+def user_id_ok(user_id: object) -> bool:
+    """The contract's user ids; Telegram's are tg:<digits> (a notice is sent to that chat)."""
+    return isinstance(user_id, str) and bool(USER_ID.match(user_id)) and (
+        not user_id.startswith("tg:") or user_id[3:].isdigit())
 
 
 def voice_payload(replies: list[Reply]) -> dict:
@@ -76,19 +109,18 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
         """The validated (user_id, text, locale, request_id), or the error response."""
         if not authorized(request):
             return _error(401, "unauthorized", "a valid bearer token is required")
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return _error(413, "body_too_large", f"at most {MAX_BODY} bytes")
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            data = parse_json(await read_body(request, MAX_BODY))
+        except BodyTooLarge:
+            return _error(413, "body_too_large", f"at most {MAX_BODY} bytes")
+        except ValueError:
             return _error(400, "bad_json", "the body must be a JSON object")
         if not isinstance(data, dict):
             return _error(400, "bad_json", "the body must be a JSON object")
         user_id, text, locale = data.get("user_id"), data.get("text"), data.get("locale")
         request_id = data.get("request_id")
-        if not isinstance(user_id, str) or not USER_ID.match(user_id):
-            return _error(400, "bad_user_id", "user_id: 1–128 characters of A–Z a–z 0–9 : _ . @ -")
+        if not user_id_ok(user_id):
+            return _error(400, "bad_user_id", "user_id: 1–128 characters of A–Z a–z 0–9 : _ . @ - (tg:<digits>)")
         if not isinstance(text, str):
             return _error(400, "bad_text", "text must be a string")
         if locale is not None and not isinstance(locale, str):
@@ -135,7 +167,7 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
         if not authorized(request):
             return _error(401, "unauthorized", "a valid bearer token is required")
         user_id = request.query_params.get("user_id", "")
-        if not USER_ID.match(user_id):
+        if not user_id_ok(user_id):
             return _error(400, "bad_user_id", "user_id: 1–128 characters of A–Z a–z 0–9 : _ . @ -")
         return user_id
 
@@ -186,10 +218,17 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
         if not telegram_secret or not secrets.compare_digest(given.encode(), telegram_secret.encode()):
             return _error(403, "forbidden", "wrong secret token")
         try:
-            data = json.loads(await request.body())
+            data = parse_json(await read_body(request, MAX_TELEGRAM_BODY))
+        except BodyTooLarge:
+            return _error(413, "body_too_large", f"at most {MAX_TELEGRAM_BODY} bytes")
         except ValueError:
             return _error(400, "bad_json", "not JSON")
-        await telegram_webhook(data)
+        if not isinstance(data, dict):
+            return _error(400, "bad_json", "an update is a JSON object")
+        try:
+            await telegram_webhook(data)
+        except (TypeError, KeyError, ValueError):
+            return _error(400, "bad_update", "not a Telegram update")
         return Response(status_code=200)
 
     return Starlette(routes=[

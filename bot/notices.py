@@ -12,7 +12,7 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from i18n import notice_text
 from ledger.bootstrap import Ledger
@@ -42,6 +42,12 @@ class NoticeDispatcher:
         self.ledger = ledger
         self.bot = bot
 
+    async def _failed(self, notice: dict, exc: Exception) -> None:
+        """A failure that will not pass: counted; after a few the notice is closed, never retried forever."""
+        closed = await asyncio.to_thread(self.ledger.notice_failed, notice["id"])
+        log.warning("notice %s not sent (%s: %s)%s", notice["id"], type(exc).__name__, exc,
+                    "; closed after repeated failures" if closed else "; it will be retried")
+
     async def dispatch_once(self) -> int:
         """Send what is due to Telegram users; returns how many were delivered.
 
@@ -52,14 +58,20 @@ class NoticeDispatcher:
             return 0
         notices = await asyncio.to_thread(self.ledger.claim_due_notices, 50, "tg:")
         sent = 0
-        for notice in notices:
-            chat_id = int(notice["user_id"].removeprefix("tg:"))
+        for notice in notices:  # each on its own: one bad notice never blocks the batch
             try:
+                chat_id = int(notice["user_id"].removeprefix("tg:"))
                 await self.bot.send_message(chat_id, render(self.ledger, notice))
             except Forbidden:
                 log.info("notice %s: user blocked the bot; closing it", notice["id"])
-            except TelegramError as exc:
+            except BadRequest as exc:  # in PTB's tree a NetworkError, but it will not pass
+                await self._failed(notice, exc)
+                continue
+            except (NetworkError, RetryAfter) as exc:  # passing (TimedOut is a NetworkError): offered again later
                 log.warning("notice %s not sent (%s); it will be retried", notice["id"], type(exc).__name__)
+                continue
+            except Exception as exc:  # a bad chat id, a notice we cannot word
+                await self._failed(notice, exc)
                 continue
             else:
                 sent += 1

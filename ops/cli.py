@@ -26,6 +26,7 @@ from i18n import refusal_text, t
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.shared.amounts import parse_amount
+from ledger.shared.checks import MAX_CSV_BYTES
 from ledger.shared.clock import TOKYO, parse_moment
 from ledger.shared.refusals import Refusal
 
@@ -165,6 +166,9 @@ def _problem_text(problem) -> str:
 
 
 def _read_text(file: Path) -> str:
+    size = file.stat().st_size
+    if size > MAX_CSV_BYTES:
+        _fail(f"{file}: {size:,} bytes; " + t("refusal.file_too_large", LOCALE, maximum=MAX_CSV_BYTES))
     raw = file.read_bytes()
     for encoding in ("utf-8-sig", "cp932"):  # Excel in Japan saves Shift_JIS
         try:

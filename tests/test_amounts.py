@@ -88,3 +88,11 @@ def test_prices_that_are_not_prices(text, reason):
     with pytest.raises(InvalidAmount) as refused:
         parse_yen(text)
     assert refused.value.reason == reason
+
+
+@pytest.mark.parametrize("text, reason", [("9" * 5_000, "too_large"), ("1," + "000," * 2_000 + "000", "too_large"),
+                                          ("一" * 5_000, "not_a_number"), ("x" * 5_000, "not_a_number")])
+def test_thousands_of_digits_are_refused_not_a_crash(text, reason):
+    with pytest.raises(InvalidAmount) as refused:
+        parse_amount(text)
+    assert refused.value.reason == reason

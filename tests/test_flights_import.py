@@ -214,3 +214,18 @@ def test_a_failure_half_way_through_an_import_leaves_nothing(ledger):
     result = ledger.import_flights("u", text)
     assert (result.added, result.already, result.year_pp) == (10, 0, {2026: 10_055})
     assert len(ledger.flights_for_year("u", 2026)) == 10
+
+
+def test_a_file_too_large_or_a_cell_too_long_is_refused_with_a_clear_message(tmp_path, var_dir):
+    from ledger.shared.checks import MAX_CSV_BYTES
+
+    big = tmp_path / "big.csv"
+    with big.open("w") as fh:
+        fh.write("date,pp,ana_group\n")
+        fh.write("2026-06-08,1342,yes\n" * (MAX_CSV_BYTES // 20 + 10))
+    result = pointsbot(var_dir, "flights", "import", str(big), "--user", "tg:7")
+    assert result.returncode == 2 and "too large" in result.stderr and "5,242,880" in result.stderr
+    long_cell = write(tmp_path, "date,pp,ana_group\n2026-06-08,1342,yes\n2026-06-09," + "9" * 500 + ",yes\n")
+    result = pointsbot(var_dir, "flights", "import", str(long_cell), "--user", "tg:7")
+    assert result.returncode == 2 and "line 3: the pp cell is longer than 200 characters" in result.stderr
+    assert year_pp(var_dir, "tg:7", 2026) == []

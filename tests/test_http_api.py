@@ -86,3 +86,53 @@ async def test_a_turn_rasa_never_saw_gives_its_request_id_back(ledger):
     assert third["facts"]["reason"] == "replayed_request" and flaky.turns == 2
     assert ledger.claim_request("x" * 5_000) is True and ledger.claim_request("x" * 5_000) is False  # any length
     await rasa.aclose()
+
+
+async def test_a_huge_body_is_refused_while_it_is_read():
+    """A streamed body with no length is cut off once it passes the limit: it is never held whole."""
+    produced = []
+
+    async def endless():
+        for n in range(1_000):            # 1,000 × 1 MB if nobody stops reading
+            produced.append(n)
+            yield b"x" * 1_000_000
+
+    rasa = RasaClient(f"http://127.0.0.1:{free_port()}")
+    api = create_api(Conversation(rasa), "t0ken", {})
+    async with _client(api) as client:
+        response = await client.post("/v1/messages", content=endless())
+    assert response.status_code == 413
+    assert len(produced) <= 2
+    await rasa.aclose()
+
+
+async def test_deeply_nested_json_and_bad_telegram_ids_are_400():
+    rasa = RasaClient(f"http://127.0.0.1:{free_port()}")
+    api = create_api(Conversation(rasa), "t0ken", {})
+    async with _client(api) as client:
+        nested = await client.post("/v1/messages", content=b"[" * 30_000 + b"]" * 30_000)
+        bad_tg = await client.post("/v1/messages", json={"user_id": "tg:abc", "text": "balance"})
+        bad_tg_notices = await client.get("/v1/notices", params={"user_id": "tg:12x"})
+    assert (nested.status_code, nested.json()["error"]["reason"]) == (400, "bad_json")
+    assert (bad_tg.status_code, bad_tg.json()["error"]["reason"]) == (400, "bad_user_id")
+    assert bad_tg_notices.status_code == 400
+    await rasa.aclose()
+
+
+async def test_the_telegram_webhook_body_has_a_cap():
+    received = []
+
+    async def webhook(data: dict) -> None:
+        received.append(data)
+
+    rasa = RasaClient(f"http://127.0.0.1:{free_port()}")
+    api = create_api(Conversation(rasa), "t0ken", {}, telegram_webhook=webhook, telegram_secret="s" * 32)
+    async with _client(api) as client:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "s" * 32}
+        huge = await client.post("/telegram/webhook", content=b'{"update_id": 1, "x": "' + b"y" * 300_000 + b'"}',
+                                 headers=headers)
+        deep = await client.post("/telegram/webhook", content=b"[" * 5_000 + b"]" * 5_000, headers=headers)
+        ok = await client.post("/telegram/webhook", json={"update_id": 2}, headers=headers)
+    assert (huge.status_code, deep.status_code, ok.status_code) == (413, 400, 200)
+    assert received == [{"update_id": 2}]
+    await rasa.aclose()

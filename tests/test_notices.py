@@ -3,6 +3,8 @@ first, delivered to Telegram in the user's language through PTB against the loca
 and handed to HTTP API clients by GET /v1/notices."""
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 from telegram import Bot
 from telegram.request import HTTPXRequest
@@ -85,3 +87,37 @@ async def test_http_clients_pull_their_notices_once(ledger):
     assert first[0]["facts"]["amount"] == 2_000 and "Kasama City" in first[0]["text"]
     assert again == []
     assert len(ledger.notices_for("someone-else")) == 1 and not ledger.notices_for("someone-else")[0]["sent"]
+
+
+class RefusingBot:
+    """A Bot for the dispatcher: chat 666 is refused for good (BadRequest), the others get their message."""
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    async def send_message(self, chat_id: int, text: str) -> None:
+        from telegram.error import BadRequest
+
+        if chat_id == 666:
+            raise BadRequest("Chat not found")
+        self.sent.append(chat_id)
+
+
+async def test_a_notice_that_cannot_be_sent_is_closed_after_three_tries_and_never_blocks_the_batch(ledger):
+    ledger.set_test_clock(parse_moment("2018-06-13T09:00"))
+    now = ledger.clock.now()
+    with ledger.uow() as uow:   # oldest first: the two bad ones come before the good one in every batch
+        for n, user in enumerate(["tg:not-a-number", "tg:666", "tg:1"]):
+            uow.notices.add_once(user_id=user, kind="reserved_move_soon", dedupe_key=f"bad-{n}", at=now,
+                                 due_at=now - dt.timedelta(minutes=10 - n),
+                                 payload={"amount": 500, "moves_on": "2018-06-15", "municipality": "kasama",
+                                          "credited_on": "2018-06-01"})
+        uow.commit()
+    bot = RefusingBot()
+    dispatcher = NoticeDispatcher(ledger, bot)
+    for round_ in range(4):
+        ledger.set_test_clock(parse_moment("2018-06-13T09:00") + dt.timedelta(minutes=6 * round_))  # past the lease
+        await dispatcher.dispatch_once()
+    assert bot.sent == [1], "the good notice went out once, in the first batch"
+    states = {n["user_id"]: n["sent"] for n in ledger.notices_for("tg:666") + ledger.notices_for("tg:not-a-number")}
+    assert states == {"tg:666": True, "tg:not-a-number": True}, "closed after three tries"

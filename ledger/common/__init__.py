@@ -6,7 +6,8 @@ Nothing here imports `ledger.points` or `ledger.status`.
 from ledger.common import deliveries, notices, profiles, sandbox_clock
 
 SERVICES = (
-    notices.notices_for, notices.claim_due_notices, notices.mark_notice_sent, notices.take_notices,
+    notices.notices_for, notices.claim_due_notices, notices.mark_notice_sent, notices.notice_failed,
+    notices.take_notices,
     profiles.remember_locale, profiles.user_locale,
     deliveries.claim_request, deliveries.release_request,
     sandbox_clock.set_test_clock, sandbox_clock.read_test_clock,

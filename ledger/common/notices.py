@@ -36,6 +36,23 @@ def claim_due_notices(limit: int = 50, user_prefix: str = "", *, uow: UnitOfWork
         return found
 
 
+MAX_NOTICE_ATTEMPTS = 3
+
+
+@checked
+def notice_failed(notice_id: int, *, uow: UnitOfWork, clock: Clock) -> bool:
+    """A send that failed for a reason that will not pass (a bad chat, a refused message): counted, and after
+    MAX_NOTICE_ATTEMPTS the notice is closed so it never blocks or repeats. True when it was closed now."""
+    now = clock.now()
+    with uow:
+        attempts = uow.notices.note_failure(notice_id)
+        closed = attempts >= MAX_NOTICE_ATTEMPTS
+        if closed:
+            uow.notices.mark_sent(notice_id, now)
+        uow.commit()
+        return closed
+
+
 @checked
 def mark_notice_sent(notice_id: int, *, uow: UnitOfWork, clock: Clock) -> None:
     now = clock.now()

@@ -14,6 +14,7 @@ from kanjize import kanji2number
 from ledger.shared.refusals import InvalidAmount
 
 MAX_AMOUNT = 10**9      # above any real balance; larger numbers are refused as typos
+MAX_TEXT = 40           # an amount as typed is never longer ("1,000,000,000 miles" is 19)
 
 _MULTIPLIERS = {"k": 1_000, "千": 1_000, "万": 10_000, "m": 1_000_000}
 _NUMBER = re.compile(r"^(?P<sign>[-+−])?(?P<digits>\d[\d,]*)(?P<fraction>\.\d+)?(?P<suffix>k|m|千|万)?$")
@@ -38,6 +39,9 @@ def parse_amount(text: str | int | float | None) -> int:
     for word in ("マイル", "ポイント", "miles", "mile", "points", "point", "pts", "pt", "pp", "口"):
         if folded.endswith(word):
             folded = folded[: -len(word)]
+    if len(folded) > MAX_TEXT:  # 5,000 digits are a typo (or worse), not an amount: never parsed
+        reason = "too_large" if re.fullmatch(r"[-+−]?[\d,.]+", folded) else "not_a_number"
+        raise InvalidAmount(reason, given=raw[:40], maximum=MAX_AMOUNT)
     if _KANJI.match(folded):
         try:
             return _checked(int(kanji2number(folded)), raw)

@@ -45,6 +45,7 @@ FALSE = {"false", "no", "n", "0", "partner"}
 _DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$", re.ASCII)
 _PP = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)$", re.ASCII)  # ASCII digits only: "２，０００" is refused
 MAX_ROWS = 100_000
+MAX_FIELD = 200          # characters in one cell: a date, a number, an airport, a fare name
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,19 @@ def _header_problems(header: list[str]) -> tuple[Problem, ...]:
     return tuple(problems)
 
 
+def _rows(reader, plan: FlightImport):
+    """The reader's rows; a row the csv module cannot read (an unclosed quote running on, a huge field) ends the
+    file with that line named as bad."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            plan.bad.append(RowProblem(reader.line_num, (Problem("unreadable_row", {"maximum": MAX_FIELD}),)))
+            return
+
+
 def parse_flights_csv(text: str, user_id: str, today: dt.date, rules: PremiumRules) -> FlightImport:
     """Check every row of the CSV `text` for `user_id`; `today` (Tokyo) bounds the dates. Rows with a route and a
     fare but no PP get their PP computed with `rules`."""
@@ -175,7 +189,7 @@ def parse_flights_csv(text: str, user_id: str, today: dt.date, rules: PremiumRul
     if plan.header_problems:
         return plan
     seen: dict[tuple[str, ...], int] = {}
-    for cells in reader:
+    for cells in _rows(reader, plan):
         line = reader.line_num
         if not any(c.strip() for c in cells):
             continue  # blank line
@@ -184,6 +198,10 @@ def parse_flights_csv(text: str, user_id: str, today: dt.date, rules: PremiumRul
             break
         if len(cells) != len(header):
             plan.bad.append(RowProblem(line, (Problem("cell_count", {"cells": len(cells), "columns": len(header)}),)))
+            continue
+        too_long = [h for h, c in zip(header, cells) if len(c) > MAX_FIELD]
+        if too_long:
+            plan.bad.append(RowProblem(line, (Problem("field_too_long", {"column": too_long[0], "maximum": MAX_FIELD}),)))
             continue
         row = {h: c.strip() for h, c in zip(header, cells)}
         problems = []

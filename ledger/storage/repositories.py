@@ -338,6 +338,12 @@ class NoticeRepository:
     def mark_sent(self, notice_id: int, at: dt.datetime) -> None:
         self.session.execute(update(orm.Notice).where(orm.Notice.id == notice_id).values(sent_at=at))
 
+    def note_failure(self, notice_id: int) -> int:
+        """One more failed send; the attempts so far (0 for a notice that does not exist)."""
+        self.session.execute(update(orm.Notice).where(orm.Notice.id == notice_id)
+                             .values(attempts=orm.Notice.attempts + 1))
+        return int(self.session.scalar(select(orm.Notice.attempts).where(orm.Notice.id == notice_id)) or 0)
+
 
 class ExchangeRepository:
     """Exchange saga rows (ledger.points.exchanges). State changes are compare-and-set: one UPDATE … WHERE state."""
