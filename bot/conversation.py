@@ -87,6 +87,7 @@ class Conversation:
             log.warning("NLU unavailable: %s", exc)
             return [Reply(t("nlu_down", locale), facts={"kind": "error", "status": "unavailable", "reason": "nlu_down"})]
         replies = merge_rasa_messages(messages)
-        if not replies:
-            replies = [Reply(t("fallback", locale), facts={"kind": "error", "status": "rejected", "reason": "no_answer"})]
+        if not replies:  # every turn says something: none means a part of the assistant failed mid-turn
+            replies = [Reply(t("turn_failed", locale),
+                             facts={"kind": "error", "status": "unavailable", "reason": "no_answer"})]
         return replies

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from ledger.config import REPO_ROOT, Settings, private_dir, private_file, write_
 from ledger.storage import db
 from ops.progress import Progress
 from ops.rasa_cli import RASA_BIN, child_env, die_with_parent
+from ops.tracker_store import CONVERSATION_DAYS, prune_conversations, tracker_store_config
 
 
 def free_port() -> int:
@@ -43,11 +45,22 @@ def isolated_settings(var_dir: Path) -> Settings:
     })
 
 
+FIRST_BACKOFF, MAX_BACKOFF = 1.0, 30.0   # seconds before restarting a child that died, doubling while it keeps dying
+STABLE_AFTER = 60.0                       # a child up this long starts again from the first backoff
+PRUNE_EVERY = 3600.0                      # seconds between prunings of idle conversations
+
+
 @dataclass
 class Stack:
     settings: Settings
     progress: Progress = field(default_factory=Progress)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    restarts: dict[str, int] = field(default_factory=dict)
+    _argv: dict[str, list[str]] = field(default_factory=dict)
+    _started_at: dict[str, float] = field(default_factory=dict)
+    _backoff: dict[str, float] = field(default_factory=dict)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _watchdog: threading.Thread | None = None
 
     @property
     def rasa_port(self) -> int:
@@ -58,11 +71,44 @@ class Stack:
         return private_dir(self.settings.var_dir / "log")
 
     def _spawn(self, name: str, argv: list[str]) -> None:
-        out = private_file(self.log_dir / f"{name}.log").open("a")
-        self.processes[name] = subprocess.Popen(
-            argv, cwd=REPO_ROOT, env=child_env(self.settings, name), stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent,
-        )
+        with private_file(self.log_dir / f"{name}.log").open("a") as out:
+            self.processes[name] = subprocess.Popen(
+                argv, cwd=REPO_ROOT, env=child_env(self.settings, name), stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent,
+            )
+        self._argv[name] = argv
+        self._started_at[name] = time.monotonic()
+
+    def watch(self) -> None:
+        """Restart any child that died, after a backoff that doubles while it keeps dying (1 s … 30 s); prune
+        conversations idle past the stated policy every hour. Runs in a thread of the supervisor."""
+        next_prune = time.monotonic() + 60
+        due: dict[str, float] = {}
+        while not self._stopping.wait(0.5):
+            now = time.monotonic()
+            for name, proc in list(self.processes.items()):
+                if proc.poll() is None:
+                    if now - self._started_at.get(name, now) > STABLE_AFTER:
+                        self._backoff.pop(name, None)
+                    continue
+                if name not in due:
+                    delay = self._backoff.get(name, FIRST_BACKOFF)
+                    self._backoff[name] = min(delay * 2, MAX_BACKOFF)
+                    due[name] = now + delay
+                    self.progress.done(f"! {name} exited with {proc.returncode}; restarting in {delay:.0f} s "
+                                       f"(log: {self.log_dir / (name + '.log')})")
+                elif now >= due[name] and not self._stopping.is_set():
+                    del due[name]
+                    self._spawn(name, self._argv[name])
+                    self.restarts[name] = self.restarts.get(name, 0) + 1
+            if now >= next_prune:
+                next_prune = now + PRUNE_EVERY
+                try:
+                    pruned = prune_conversations(self.settings)
+                    if pruned:
+                        self.progress.done(f"✓ {pruned} conversations idle for {CONVERSATION_DAYS} days deleted")
+                except Exception as exc:  # pruning is housekeeping: never stop the watchdog for it
+                    self.progress.done(f"! pruning conversations failed: {exc}")
 
     def rasa_config(self) -> tuple[Path, Path]:
         """Rasa's credentials and endpoints for this install, in var/run/ (0600: the endpoints hold the action
@@ -71,9 +117,10 @@ class Stack:
         self.settings.rasa_token()  # created before Rasa reads it
         credentials = write_private(run / "credentials.yml", yaml.safe_dump(
             {"nlu.channels.SecretRestInput": {"token_file": str(self.settings.var_dir / "rasa-token")}}))
-        endpoints = write_private(run / "endpoints.yml", yaml.safe_dump({"action_endpoint": {
-            "url": f"{self.settings.action_url}/webhook",
-            "headers": {"Authorization": f"Bearer {self.settings.actions_token()}"}}}))
+        endpoints = write_private(run / "endpoints.yml", yaml.safe_dump({
+            "action_endpoint": {"url": f"{self.settings.action_url}/webhook",
+                                "headers": {"Authorization": f"Bearer {self.settings.actions_token()}"}},
+            "tracker_store": tracker_store_config(self.settings)}))
         return credentials, endpoints
 
     def start(self, model: Path) -> None:
@@ -86,6 +133,9 @@ class Stack:
                              "--port", str(self.rasa_port), "--credentials", str(credentials),
                              "--endpoints", str(endpoints)])
         self._spawn("bot", [python, "-m", "bot.serve"])
+        self._stopping.clear()
+        self._watchdog = threading.Thread(target=self.watch, name="watchdog", daemon=True)
+        self._watchdog.start()
 
     def health(self) -> tuple[int, dict]:
         try:
@@ -98,8 +148,8 @@ class Stack:
         started = time.monotonic()
         while time.monotonic() - started < timeout:
             for name, proc in self.processes.items():
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.log_dir / (name + '.log')}")
+                if proc.poll() is not None and self._backoff.get(name, 0) >= MAX_BACKOFF:
+                    raise RuntimeError(f"{name} keeps exiting ({proc.returncode}); see {self.log_dir / (name + '.log')}")
             status, body = self.health()
             if status == 200:
                 self.progress.done(f"✓ All services up in {time.monotonic() - started:.0f} s")
@@ -111,6 +161,10 @@ class Stack:
         raise RuntimeError(f"services not healthy after {timeout:.0f} s; logs in {self.log_dir}")
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._watchdog is not None:
+            self._watchdog.join(timeout=5)
+            self._watchdog = None
         for proc in self.processes.values():
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):

@@ -62,10 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("Telegram bot is running. Press Ctrl-C to stop." if settings.telegram_token
                   else "Serving headless. Press Ctrl-C to stop.", flush=True)
-            while True:
-                for name, proc in stack.processes.items():
-                    if proc.poll() is not None:
-                        raise RuntimeError(f"{name} exited with {proc.returncode}")
+            while True:  # the stack's watchdog restarts a child that dies
                 time.sleep(1)
     except KeyboardInterrupt:
         print("\nStopping…", flush=True)
