@@ -10,6 +10,7 @@
     pointsbot flights import FILE --user U           # CSV: date,pp,ana_group[,origin,destination,fare,cabin,flight_number]
     pointsbot nlu test                               # cross-validate the NLU (cached by its inputs)
     POINTSBOT_SANDBOX=0 pointsbot db init            # a production database (sandbox commands refused)
+    pointsbot ledger reconcile                       # exchanges, journal and partner debits agree (exit 1 if not)
     pointsbot run | serve | train                    # what `make run` / `make serve` do
 
 Built with Typer (a maintained CLI library) rather than hand-rolled argparse.
@@ -44,6 +45,8 @@ nlu = typer.Typer(no_args_is_help=True, help="The Rasa NLU: how well it understa
 app.add_typer(nlu, name="nlu")
 database = typer.Typer(no_args_is_help=True, help="The database: create it, and its mode")
 app.add_typer(database, name="db")
+ledger_cli = typer.Typer(no_args_is_help=True, help="The ledger's own checks")
+app.add_typer(ledger_cli, name="ledger")
 sandbox.add_typer(clock, name="clock")
 
 
@@ -219,6 +222,22 @@ def flights_import(file: Path = typer.Argument(..., exists=True, dir_okay=False,
         typer.echo(f"{result.computed:,} row(s) had their PP computed from route and fare")
     for year, pp in result.year_pp.items():
         typer.echo(f"{year}: {pp:,} PP in total")
+
+
+@ledger_cli.command("reconcile")
+def ledger_reconcile() -> None:
+    """Check that the exchanges, the journal and the partner's debits agree; print every difference (exit 1)."""
+    ledger = bootstrap()
+    try:
+        report = ledger.reconcile()
+    finally:
+        ledger.dispose()
+    for difference in report.differences:
+        typer.echo(f"difference: {difference}")
+    typer.echo(f"{report.exchanges:,} exchanges checked: {len(report.differences)} difference(s), "
+               f"{report.unfinished} unfinished (recovery finishes them), {report.unchecked} not checked "
+               f"(the partner did not answer)")
+    raise typer.Exit(1 if report.differences else 0)
 
 
 @database.command("init")

@@ -59,6 +59,24 @@ def http(ledger, fake):
     gateway.close()
 
 
+@pytest.fixture(autouse=True)
+def reconciled(request, ledger):
+    """Every fault test ends with the exchanges, the journal and the partner's debits in agreement
+    (`pointsbot ledger reconcile`), asking the fake partner when the test used it (every settled exchange
+    checked: none left unchecked)."""
+    fake = request.getfixturevalue("fake") if "fake" in request.fixturenames else None  # torn down after this
+    yield
+    gateway = HttpPartnerGateway(fake.base_url, timeout=FAST, backoff=0.01) if fake is not None else None
+    if fake is not None:
+        fake.faults.clear()
+    try:
+        report = dataclasses.replace(ledger, gateway=gateway).reconcile() if gateway else ledger.reconcile()
+    finally:
+        if gateway is not None:
+            gateway.close()
+    assert (report.differences, report.unchecked) == ((), 0), report
+
+
 def linked(ledger, fake=None, miles=10_000, user=USER):
     ledger.sandbox_link(user, "jal")
     if fake is not None:

@@ -8,10 +8,11 @@
 - `reserved`: reserved points (留保ポイント) to municipalities and events, and the 14-day move
 - `partners`, `http_partner`: the partner gateway (sandbox in our database, or a partner's HTTP API)
 - `sandbox`: sandbox balances, linkages and coupon codes
+- `reconcile`: the exchanges, the journal and the partner's debits agree, or the differences
 
 Nothing here imports `ledger.status`.
 """
-from ledger.points import advice, conversion, coupons, exchanges, linkage, reserved, sandbox
+from ledger.points import advice, conversion, coupons, exchanges, linkage, reconcile, reserved, sandbox
 
 SERVICES = (
     conversion.quote_conversion, conversion.offer_conversion, conversion.convert_points, conversion.balance, conversion.history,
@@ -20,7 +21,7 @@ SERVICES = (
     linkage.request_link, linkage.unlink, linkage.link_statuses,
     reserved.find_municipalities, reserved.events_open, reserved.set_home_municipality, reserved.quote_move,
     reserved.move_reserved, reserved.reserved_schedule, reserved.run_reserved_auto_moves,
-    exchanges.recover_exchanges,
+    exchanges.recover_exchanges, reconcile.reconcile,
     sandbox.sandbox_grant, sandbox.sandbox_link, sandbox.sandbox_issue_coupon,
 )
 """The services of this domain, bound to their dependencies by `ledger.bootstrap`."""

@@ -43,6 +43,19 @@ class JournalRepository:
         )
         return [user for (user,) in rows]
 
+    def of_kind(self, kind: str) -> list[orm.LedgerTransaction]:
+        """Every transaction of one kind (e.g. "conversion"), with its entries."""
+        return list(self.session.scalars(select(orm.LedgerTransaction).where(orm.LedgerTransaction.kind == kind)
+                                         .order_by(orm.LedgerTransaction.id)))
+
+    def negative_balances(self) -> list[tuple[str, str, int]]:
+        """(user, account, balance) of every account below zero: never, in a sound ledger."""
+        rows = self.session.execute(
+            select(orm.JournalEntry.user_id, orm.JournalEntry.account, func.sum(orm.JournalEntry.amount))
+            .group_by(orm.JournalEntry.user_id, orm.JournalEntry.account)
+            .having(func.sum(orm.JournalEntry.amount) < 0))
+        return [(user, account, int(total)) for user, account, total in rows]
+
     def history(self, user_id: str, limit: int) -> list[orm.LedgerTransaction]:
         return list(self.session.scalars(
             select(orm.LedgerTransaction).where(orm.LedgerTransaction.user_id == user_id)
@@ -195,6 +208,12 @@ class SandboxPartnerRepository:
     def add(self, **fields) -> None:
         self.session.add(orm.SandboxPartnerEntry(**fields))
         self.session.flush()
+
+    def keyed_entries(self) -> list[orm.SandboxPartnerEntry]:
+        """Every entry written under an idempotency key (debits, their wallet part and refunds), oldest first."""
+        return list(self.session.scalars(select(orm.SandboxPartnerEntry)
+                                         .where(orm.SandboxPartnerEntry.idempotency_key.is_not(None))
+                                         .order_by(orm.SandboxPartnerEntry.id)))
 
 
 class ClockRepository:
@@ -385,6 +404,9 @@ class ExchangeRepository:
             .where(orm.Exchange.state.in_(("pending", "debited")), orm.Exchange.updated_at <= untouched_since)
             .order_by(orm.Exchange.updated_at, orm.Exchange.id).limit(limit)
         ))
+
+    def all(self) -> list[orm.Exchange]:
+        return list(self.session.scalars(select(orm.Exchange).order_by(orm.Exchange.id)))
 
     def count_by_state(self) -> dict[str, int]:
         rows = self.session.execute(select(orm.Exchange.state, func.count()).group_by(orm.Exchange.state))
