@@ -96,10 +96,12 @@ class RefusingBot:
         self.sent: list[int] = []
 
     async def send_message(self, chat_id: int, text: str) -> None:
-        from telegram.error import BadRequest
+        from telegram.error import BadRequest, Forbidden
 
         if chat_id == 666:
             raise BadRequest("Chat not found")
+        if chat_id == 403:
+            raise Forbidden("bot was blocked by the user")
         self.sent.append(chat_id)
 
 
@@ -107,7 +109,7 @@ async def test_a_notice_that_cannot_be_sent_is_closed_after_three_tries_and_neve
     ledger.set_test_clock(parse_moment("2018-06-13T09:00"))
     now = ledger.clock.now()
     with ledger.uow() as uow:   # oldest first: the two bad ones come before the good one in every batch
-        for n, user in enumerate(["tg:not-a-number", "tg:666", "tg:1"]):
+        for n, user in enumerate(["tg:not-a-number", "tg:666", "tg:403", "tg:1"]):
             uow.notices.add_once(user_id=user, kind="reserved_move_soon", dedupe_key=f"bad-{n}", at=now,
                                  due_at=now - dt.timedelta(minutes=10 - n),
                                  payload={"amount": 500, "moves_on": "2018-06-15", "municipality": "kasama",
@@ -118,6 +120,8 @@ async def test_a_notice_that_cannot_be_sent_is_closed_after_three_tries_and_neve
     for round_ in range(4):
         ledger.set_test_clock(parse_moment("2018-06-13T09:00") + dt.timedelta(minutes=6 * round_))  # past the lease
         await dispatcher.dispatch_once()
+        if round_ == 0:
+            assert ledger.notices_for("tg:403")[0]["sent"], "a user who blocked the bot: closed at once"
     assert bot.sent == [1], "the good notice went out once, in the first batch"
     states = {n["user_id"]: n["sent"] for n in ledger.notices_for("tg:666") + ledger.notices_for("tg:not-a-number")}
     assert states == {"tg:666": True, "tg:not-a-number": True}, "closed after three tries"
