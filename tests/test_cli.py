@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,8 +20,13 @@ PYTHON = REPO / ".venv" / "bin" / "python"
 
 
 @pytest.fixture
-def var_dir(tmp_path) -> Path:
-    return tmp_path / "var"
+def var_dir(tmp_path, sqlite_template) -> Path:
+    """A var dir whose database is a copy of the migrated template (no mode recorded yet: the first process to
+    open it records one, as with a new database), so each command runs without a first migration."""
+    var = tmp_path / "var"
+    var.mkdir(mode=0o700)
+    shutil.copyfile(sqlite_template, var / "pointsbot.sqlite3")
+    return var
 
 
 def pointsbot(var_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
@@ -167,12 +173,10 @@ def test_sandbox_is_a_property_of_the_database_not_of_the_process(var_dir):
     """A database created in production mode refuses every sandbox command whatever a later environment says."""
     created = pointsbot(var_dir, "db", "init", POINTSBOT_SANDBOX="0")
     assert created.returncode == 0 and "production database" in created.stdout
-    commands = [
+    commands = [   # the others (link, clock reset) are refused by the same check: test_sandbox_commands_refused_in_…
         ["sandbox", "grant", "--user", "u", "--partner", "jal", "--amount", "5000"],
-        ["sandbox", "link", "--user", "u", "--partner", "jal"],
         ["sandbox", "coupon", "--partner", "ponta", "--points", "1000"],
         ["sandbox", "clock", "set", "2016-06-09T10:00"],
-        ["sandbox", "clock", "reset"],
     ]
     for command in commands:
         result = pointsbot(var_dir, *command, POINTSBOT_SANDBOX="1")

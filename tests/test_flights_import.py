@@ -4,6 +4,7 @@ deciding ANA group or partner."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -32,10 +33,12 @@ def write(tmp_path: Path, text: str, name: str = "flights.csv", encoding: str = 
 
 
 @pytest.fixture
-def var_dir(tmp_path) -> Path:
+def var_dir(tmp_path, sqlite_template) -> Path:
     """A database the CLI will find, its test clock at 2026-11-25 12:00 (set in-process: `test_cli` covers the
     clock command itself)."""
     var = tmp_path / "var"
+    var.mkdir(mode=0o700)
+    shutil.copyfile(sqlite_template, var / "pointsbot.sqlite3")   # migrated once per session
     the_ledger = open_ledger(var)
     try:
         the_ledger.set_test_clock(parse_moment("2026-11-25T12:00"))

@@ -254,7 +254,7 @@ def test_a_link_made_later_is_not_active_in_the_past(ledger):
 # ---------------------------------------------------------------- sandbox switch
 
 def test_sandbox_commands_refused_when_sandbox_is_off(ledger):
-    production = dataclasses.replace(ledger, settings=dataclasses.replace(ledger.settings, sandbox=False))
+    production = dataclasses.replace(ledger, sandbox=False)   # a production database (its mode, not the env's)
 
     assert refused(production.sandbox_grant, A, "jal", 2_000).reason == "sandbox_off"
     assert refused(production.sandbox_link, A, "jal").reason == "sandbox_off"

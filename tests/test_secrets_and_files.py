@@ -44,13 +44,15 @@ def test_a_long_enough_api_token_is_used(tmp_path):
     assert _settings(tmp_path, POINTSBOT_API_TOKEN="t" * 32).api_token() == "t" * 32
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"POINTSBOT_API_TOKEN": "short"}, "at least 32 characters"),
-    ({"POINTSBOT_API_TOKEN": "t" * 40, "TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_URL": "https://example.test/hook"},
-     "TELEGRAM_WEBHOOK_SECRET"),
+@pytest.mark.parametrize("command, env, message", [
+    (["bot.serve"], {"POINTSBOT_API_TOKEN": "short"}, "at least 32 characters"),
+    (["ops.supervisor", "serve"], {"POINTSBOT_API_TOKEN": "short"}, "at least 32 characters"),
+    (["bot.serve"], {"POINTSBOT_API_TOKEN": "t" * 40, "TELEGRAM_BOT_TOKEN": "123:abc",
+                     "TELEGRAM_WEBHOOK_URL": "https://example.test/hook"}, "TELEGRAM_WEBHOOK_SECRET"),
+    (["ops.supervisor", "serve"], {"POINTSBOT_API_TOKEN": "t" * 40, "TELEGRAM_BOT_TOKEN": "123:abc",
+                                   "TELEGRAM_WEBHOOK_URL": "https://example.test/hook"}, "TELEGRAM_WEBHOOK_SECRET"),
 ])
-@pytest.mark.parametrize("command", [["bot.serve"], ["ops.supervisor", "serve"]])
-def test_the_services_refuse_to_start_with_a_door_half_locked(tmp_path, env, message, command):
+def test_the_services_refuse_to_start_with_a_door_half_locked(tmp_path, command, env, message):
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("POINTSBOT_", "TELEGRAM_"))}
     environment.update(env, POINTSBOT_VAR_DIR=str(tmp_path / "var"), POINTSBOT_HTTP_PORT="1")
     result = subprocess.run([sys.executable, "-m", *command], cwd=REPO, env=environment, capture_output=True,

@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import os
+import re
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
+
+if TYPE_CHECKING:  # pragma: no cover
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -60,13 +65,45 @@ def session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str) -> "Config":
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest migration's revision id, read from the files (the one no other migration revises)."""
+    revisions, revised = set(), set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revisions |= set(re.findall(r"^revision = '([^']+)'", source, re.M))
+        revised |= set(re.findall(r"^down_revision = '([^']+)'", source, re.M))
+    heads = revisions - revised
+    if len(heads) != 1:
+        raise RuntimeError(f"migrations have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()
+
+
+def _current_revision(url: str) -> str | None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:  # no table yet: a new database
+        return None
+    finally:
+        engine.dispose()
+
+
 def migrate(url: str) -> None:
-    """Bring the database to the newest schema (Alembic `upgrade head`)."""
+    """Bring the database to the newest schema (Alembic `upgrade head`). A database already at the head is left
+    alone without loading Alembic (every CLI command and process start asks)."""
+    if _current_revision(url) == head_revision():
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(url), "head")

@@ -6,7 +6,7 @@ from typing import Callable, TypeVar
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ledger.storage import repositories
+from ledger.storage import flight_repositories, points_repositories, repositories
 
 Service = TypeVar("Service", bound=Callable)
 
@@ -25,17 +25,17 @@ class UnitOfWork:
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
-        self.journal = repositories.JournalRepository(self.session)
-        self.links = repositories.LinkRepository(self.session)
-        self.flights = repositories.FlightRepository(self.session)
-        self.sandbox = repositories.SandboxPartnerRepository(self.session)
+        self.journal = points_repositories.JournalRepository(self.session)
+        self.links = points_repositories.LinkRepository(self.session)
+        self.flights = flight_repositories.FlightRepository(self.session)
+        self.sandbox = points_repositories.SandboxPartnerRepository(self.session)
         self.clock = repositories.ClockRepository(self.session)
         self.requests = repositories.RequestRepository(self.session)
-        self.coupons = repositories.CouponRepository(self.session)
+        self.coupons = points_repositories.CouponRepository(self.session)
         self.profiles = repositories.ProfileRepository(self.session)
         self.notices = repositories.NoticeRepository(self.session)
-        self.exchanges = repositories.ExchangeRepository(self.session)
-        self.quotes = repositories.QuoteRepository(self.session)
+        self.exchanges = points_repositories.ExchangeRepository(self.session)
+        self.quotes = points_repositories.QuoteRepository(self.session)
         self.installation = repositories.InstallationRepository(self.session)
         return self
 
