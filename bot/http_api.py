@@ -17,12 +17,12 @@ from starlette.routing import Route
 
 from bot.conversation import Conversation, Reply
 from i18n import detect_locale, normalize_locale, t
+from ledger.shared.checks import USER_ID
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 MAX_TELEGRAM_BODY = 256 * 1024       # an update is a few kilobytes; a photo's update carries ids, not bytes
-USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.@\-]{0,127}$")
 MIN_CHART_YEAR, MAX_CHART_YEAR = 2000, 2100
 
 

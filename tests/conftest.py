@@ -146,7 +146,8 @@ class RunningStack:
             return response.json()["messages"]
 
 
-def _running_stack(settings: Settings):
+def running_stack(settings: Settings):
+    """Start the whole assistant on `settings`, yield it once healthy, stop it after."""
     running = Stack(settings, progress=Progress())
     model = ensure_model(settings, running.progress)
     running.start(model)
@@ -163,7 +164,7 @@ def _running_stack(settings: Settings):
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> RunningStack:
     """The assistant as `make serve` runs it, with the sandbox partner."""
-    yield from _running_stack(isolated_settings(tmp_path_factory.mktemp("stack")))
+    yield from running_stack(isolated_settings(tmp_path_factory.mktemp("stack")))
 
 
 @pytest.fixture(scope="session")
@@ -174,7 +175,7 @@ def partner_stack(tmp_path_factory):
     with FakePartner() as fake:
         settings = dataclasses.replace(isolated_settings(tmp_path_factory.mktemp("partner-stack")),
                                        partner_url=fake.base_url)
-        for running in _running_stack(settings):
+        for running in running_stack(settings):
             yield running, fake
 
 

@@ -9,11 +9,8 @@ import time
 import httpx
 import pytest
 
-from ledger.bootstrap import bootstrap
-from ops.model_cache import ensure_model
-from ops.processes import Stack, isolated_settings
-from ops.progress import Progress
-from tests.conftest import RunningStack, facts_of, new_user
+from ops.processes import isolated_settings
+from tests.conftest import RunningStack, facts_of, new_user, running_stack
 
 pytestmark = pytest.mark.rasa
 
@@ -21,17 +18,7 @@ pytestmark = pytest.mark.rasa
 @pytest.fixture
 def own_stack(tmp_path):
     """A stack of its own: this test kills its processes."""
-    settings = isolated_settings(tmp_path / "var")
-    running = Stack(settings, progress=Progress())
-    running.start(ensure_model(settings, running.progress))
-    try:
-        running.wait_healthy(timeout=400)
-        the_ledger = bootstrap(settings, migrate=False)
-        yield RunningStack(settings, the_ledger, f"http://127.0.0.1:{settings.http_port}", settings.api_token(),
-                           running)
-        the_ledger.dispose()
-    finally:
-        running.stop()
+    yield from running_stack(isolated_settings(tmp_path / "var"))
 
 
 def _kill(stack: RunningStack, name: str) -> None:
