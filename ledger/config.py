@@ -50,7 +50,9 @@ def secret_file(path: Path) -> str:
         return path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
         pass
-    private_dir(path.parent)
+    # A new folder is the owner's only; an existing one keeps its mode, since the PostgreSQL test cluster under
+    # var/ runs as another user that must pass through it. The secret file itself is always 0600.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

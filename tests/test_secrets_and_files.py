@@ -34,6 +34,15 @@ def test_the_api_token_is_generated_once_atomically_and_owner_only(tmp_path):
     assert [p.name for p in var.iterdir() if p.name.startswith(".")] == [], "no temp file left behind"
 
 
+def test_a_secret_in_an_existing_folder_leaves_the_folder_passable(tmp_path):
+    """var/ also holds the PostgreSQL test cluster, run as another user: a new secret must not lock it out."""
+    var = tmp_path / "var"
+    var.mkdir(mode=0o755)
+    os.chmod(var, 0o755)
+    _settings(var).api_token()
+    assert _mode(var) == 0o755 and _mode(var / "api-token") == 0o600
+
+
 @pytest.mark.parametrize("token", ["", "short", "x" * 31, "   " + "x" * 20 + "   "])
 def test_an_empty_or_short_api_token_is_refused(tmp_path, token):
     with pytest.raises(InsecureSetting):
