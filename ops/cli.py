@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -50,6 +51,16 @@ app.add_typer(ledger_cli, name="ledger")
 sandbox.add_typer(clock, name="clock")
 
 
+@contextmanager
+def _ledger():
+    """The ledger for one command, closed after it (its engine and partner client)."""
+    ledger = bootstrap()
+    try:
+        yield ledger
+    finally:
+        ledger.dispose()
+
+
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
@@ -68,7 +79,8 @@ def clock_set(moment: str = typer.Argument(..., help="ISO-8601 time; without a z
     except ValueError:
         _fail(f"not an ISO-8601 time: {moment!r} (e.g. 2016-06-09T10:00 or 2016-06-09T10:00+09:00)")
     try:
-        bootstrap().set_test_clock(when)
+        with _ledger() as ledger:
+            ledger.set_test_clock(when)
     except Refusal as refusal:
         _refusal(refusal)
     typer.echo(f"test clock set to {when.astimezone(TOKYO).isoformat()}")
@@ -77,16 +89,18 @@ def clock_set(moment: str = typer.Argument(..., help="ISO-8601 time; without a z
 @clock.command("show")
 def clock_show() -> None:
     """Print the current time as the services see it."""
-    ledger = bootstrap()
-    now = ledger.clock.now().astimezone(TOKYO)
-    typer.echo(f"{now.isoformat()} ({'test clock' if ledger.clock.is_test_clock() else 'real time'})")
+    with _ledger() as ledger:
+        now = ledger.clock.now().astimezone(TOKYO)
+        frozen = ledger.clock.is_test_clock()
+    typer.echo(f"{now.isoformat()} ({'test clock' if frozen else 'real time'})")
 
 
 @clock.command("reset")
 def clock_reset() -> None:
     """Back to real time."""
     try:
-        bootstrap().set_test_clock(None)
+        with _ledger() as ledger:
+            ledger.set_test_clock(None)
     except Refusal as refusal:
         _refusal(refusal)
     typer.echo("test clock reset to real time")
@@ -108,7 +122,8 @@ def grant(user: str = typer.Option(..., help="user id (Telegram users are tg:<id
     points = _amount(amount, "amount")
     wallet_amount = 0 if wallet in ("0", "") else _amount(wallet, "wallet")
     try:
-        total = bootstrap().sandbox_grant(user, partner, points, wallet_amount)
+        with _ledger() as ledger:
+            total = ledger.sandbox_grant(user, partner, points, wallet_amount)
     except Refusal as refusal:
         _refusal(refusal)
     typer.echo(f"{user} now has {total:,} at sandbox partner {partner}")
@@ -118,7 +133,8 @@ def grant(user: str = typer.Option(..., help="user id (Telegram users are tg:<id
 def link(user: str = typer.Option(...), partner: str = typer.Option(...)) -> None:
     """An ID linkage (移行用のサービスID設定) that is active at once."""
     try:
-        bootstrap().sandbox_link(user, partner)
+        with _ledger() as ledger:
+            ledger.sandbox_link(user, partner)
     except Refusal as refusal:
         _refusal(refusal)
     typer.echo(f"{user} is linked to {partner} (active now)")
@@ -130,7 +146,8 @@ def coupon(partner: str = typer.Option(..., help="a coupon partner: ponta, ana")
     """Print a new coupon code from a sandbox partner (details on stderr, the code alone on stdout)."""
     partner_points = _amount(points, "points")
     try:
-        issued = bootstrap().sandbox_issue_coupon(partner, partner_points)
+        with _ledger() as ledger:
+            issued = ledger.sandbox_issue_coupon(partner, partner_points)
     except Refusal as refusal:
         _refusal(refusal)
     typer.echo(issued.code)
@@ -141,7 +158,8 @@ def coupon(partner: str = typer.Option(..., help="a coupon partner: ponta, ana")
 @reserved.command("auto-move")
 def auto_move() -> None:
     """Run the daily job once: announce, then carry out, the 14-day move of reserved points (留保ポイント)."""
-    result = bootstrap().run_reserved_auto_moves()
+    with _ledger() as ledger:
+        result = ledger.run_reserved_auto_moves()
     typer.echo(f"{result['users']} users with reserved points; moved {result['moved']:,} points; "
                f"{result['announced']} notices written")
 
@@ -150,7 +168,8 @@ def auto_move() -> None:
 def recover(older_than: float = typer.Option(60.0, min=0, help="take over only exchanges untouched for this many "
                                              "seconds (0 while the test clock is frozen)")) -> None:
     """Finish or reverse exchanges left pending by a partner timeout or a process that died."""
-    report = bootstrap().recover_exchanges(older_than=dt.timedelta(seconds=older_than))
+    with _ledger() as ledger:
+        report = ledger.recover_exchanges(older_than=dt.timedelta(seconds=older_than))
     typer.echo(f"exchanges: {report.done} done, {report.failed} failed, {report.reversed} reversed, "
                f"{report.still_pending} still waiting for the partner, {report.waiting} too recent to take over")
 
@@ -194,7 +213,6 @@ def flights_import(file: Path = typer.Argument(..., exists=True, dir_okay=False,
     nothing (each row's key comes from its content), and brings back no flight deleted or edited since.
     """
     text = _read_text(file)
-    ledger = bootstrap()
 
     def progress(done: int, total: int) -> None:
         step = max(1, total // 20)
@@ -202,7 +220,8 @@ def flights_import(file: Path = typer.Argument(..., exists=True, dir_okay=False,
             typer.echo(f"  {done:,}/{total:,} rows ({done * 100 // total}%)", err=True)
 
     try:
-        result = ledger.import_flights(user, text, progress=progress)
+        with _ledger() as ledger:
+            result = ledger.import_flights(user, text, progress=progress)
     except Refusal as refusal:  # checked before; only a clock moved back since could get here
         _fail(f"{file}: {refusal_text(refusal.reason, refusal.details, LOCALE)}; nothing was imported")
     plan = result.plan
@@ -227,11 +246,8 @@ def flights_import(file: Path = typer.Argument(..., exists=True, dir_okay=False,
 @ledger_cli.command("reconcile")
 def ledger_reconcile() -> None:
     """Check that the exchanges, the journal and the partner's debits agree; print every difference (exit 1)."""
-    ledger = bootstrap()
-    try:
+    with _ledger() as ledger:
         report = ledger.reconcile()
-    finally:
-        ledger.dispose()
     for difference in report.differences:
         typer.echo(f"difference: {difference}")
     typer.echo(f"{report.exchanges:,} exchanges checked: {len(report.differences)} difference(s), "
@@ -244,13 +260,10 @@ def ledger_reconcile() -> None:
 def db_init() -> None:
     """Create (or upgrade) the database. A new database records the mode of POINTSBOT_SANDBOX (on by default): set
     POINTSBOT_SANDBOX=0 for a production database, which refuses every sandbox command from then on."""
-    ledger = bootstrap()
-    try:
+    with _ledger() as ledger:
         mode = "a sandbox database (sandbox partners, test clock)" if ledger.sandbox else \
             "a production database (every sandbox command is refused)"
         typer.echo(f"{ledger.settings.database_url.split('@')[-1]}: {mode}")
-    finally:
-        ledger.dispose()
 
 
 @nlu.command("test")
