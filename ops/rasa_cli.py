@@ -83,11 +83,24 @@ def run_rasa(args: list[str], log_file: Path, label: str, *, settings: Settings,
              about_seconds: int, seed: int | None = None) -> int:
     """Run the Rasa CLI (train, test) to the end, showing elapsed time and its progress; returns its exit code.
     With `seed`, Python's and NumPy's random generators are seeded first (nlu/seeded_rasa.py)."""
-    started = time.monotonic()
     command = [str(RASA_BIN)] if seed is None else [str(RASA_BIN.parent / "python"), "-m", "nlu.seeded_rasa", str(seed)]
+    return _run_to_end([*command, *args], log_file, label, settings=settings, progress=progress,
+                       about_seconds=about_seconds)
+
+
+def run_rasa_module(module: str, args: list[str], log_file: Path, label: str, *, settings: Settings,
+                    progress: Progress, about_seconds: int) -> int:
+    """Run one of our modules in Rasa's environment (e.g. `nlu.parse_batch`) to the end; returns its exit code."""
+    return _run_to_end([str(RASA_BIN.parent / "python"), "-m", module, *args], log_file, label, settings=settings,
+                       progress=progress, about_seconds=about_seconds)
+
+
+def _run_to_end(command: list[str], log_file: Path, label: str, *, settings: Settings, progress: Progress,
+                about_seconds: int) -> int:
+    started = time.monotonic()
     private_dir(log_file.parent)
     with private_file(log_file).open("w") as out:
-        proc = subprocess.Popen([*command, *args], cwd=REPO_ROOT, env=child_env(settings, "rasa"), stdout=out,
+        proc = subprocess.Popen(command, cwd=REPO_ROOT, env=child_env(settings, "rasa"), stdout=out,
                                 stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
         try:
             while proc.poll() is None:

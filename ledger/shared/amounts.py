@@ -7,10 +7,10 @@ kanji-number converter) instead of a hand-written parser.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from kanjize import kanji2number
 
+from ledger.shared.normalize import fold, spell_numbers
 from ledger.shared.refusals import InvalidAmount
 
 MAX_AMOUNT = 10**9      # above any real balance; larger numbers are refused as typos
@@ -34,12 +34,16 @@ def parse_amount(text: str | int | float | None) -> int:
             raise InvalidAmount("not_whole", given=str(text))
         return _checked(int(text), str(text))
     raw = str(text)
-    folded = unicodedata.normalize("NFKC", raw).strip().lower().replace(" ", "")
+    folded = fold(raw).strip().lower()
     folded = folded.replace("ー", "-") if folded.startswith("ー") else folded
-    for word in ("マイル", "ポイント", "miles", "mile", "points", "point", "pts", "pt", "pp", "口"):
+    if len(folded) > MAX_TEXT + 10:  # 5,000 digits are a typo (or worse), not an amount: never parsed
+        reason = "too_large" if re.fullmatch(r"[-+−]?[\d,. ]+", folded) else "not_a_number"
+        raise InvalidAmount(reason, given=raw[:40], maximum=MAX_AMOUNT)
+    folded = spell_numbers(folded).replace(" ", "")   # "two thousand", "にせん", "2万5千" → digits
+    for word in ("マイル", "まいる", "ポイント", "ぽいんと", "miles", "mile", "points", "point", "pts", "pt", "pp", "口"):
         if folded.endswith(word):
             folded = folded[: -len(word)]
-    if len(folded) > MAX_TEXT:  # 5,000 digits are a typo (or worse), not an amount: never parsed
+    if len(folded) > MAX_TEXT:
         reason = "too_large" if re.fullmatch(r"[-+−]?[\d,.]+", folded) else "not_a_number"
         raise InvalidAmount(reason, given=raw[:40], maximum=MAX_AMOUNT)
     if _KANJI.match(folded):
