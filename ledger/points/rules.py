@@ -201,7 +201,7 @@ def _names(raw: dict) -> dict[str, str]:
     return {k: str(v) for k, v in raw.items()}
 
 
-def _partner(pid: str, raw: dict) -> Partner:
+def _partner(pid: str, raw: dict, nicknames: list[str]) -> Partner:
     rates = tuple(
         Rate(valid_from=rules_date(r["valid_from"]), valid_until=rules_date(r.get("valid_until")), unit=int(r["unit"]),
              reserved_per_unit=int(r["reserved_per_unit"]), minimum=int(r.get("minimum", 0)), source=r["source"],
@@ -216,7 +216,8 @@ def _partner(pid: str, raw: dict) -> Partner:
     )
     return Partner(
         id=pid, names=dict(raw["names"]), unit_name=dict(raw["unit_name"]),
-        aliases=tuple(normalize_name(a) for a in raw.get("aliases", [])), transfer=raw["transfer"],
+        aliases=tuple(dict.fromkeys(normalize_name(a) for a in [*raw.get("aliases", []), *nicknames])),
+        transfer=raw["transfer"],
         link_activation_days=int(raw.get("link_activation_days", 0)), wallet_first=int(raw.get("wallet_first", 0)),
         rates=rates, campaigns=campaigns, coupon_prefix=str(raw.get("coupon_prefix", "")),
         wallet_source=str(raw.get("wallet_source", "")),
@@ -224,8 +225,10 @@ def _partner(pid: str, raw: dict) -> Partner:
 
 
 def load_points_rules(directory: Path) -> PointsRules:
-    """`partners.yml` and `municipalities.yml` in `directory` → PointsRules."""
+    """`partners.yml`, `municipalities.yml` and the programs' names in `lexicon.yml` in `directory` → PointsRules."""
     partners_raw = read_yaml(directory / "partners.yml")
+    lexicon = read_yaml(directory / "lexicon.yml") if (directory / "lexicon.yml").exists() else {}
+    nicknames = {pid: [n for kind in kinds.values() for n in kind] for pid, kinds in lexicon.get("programs", {}).items()}
     places = read_yaml(directory / "municipalities.yml")
     municipalities: dict[str, Municipality] = {}
     prefectures: dict[str, dict[str, str]] = {}
@@ -252,7 +255,7 @@ def load_points_rules(directory: Path) -> PointsRules:
     r = places["reserved_points"]
     c = partners_raw["coupon_policy"]
     return PointsRules(
-        partners={pid: _partner(pid, raw) for pid, raw in partners_raw["partners"].items()},
+        partners={pid: _partner(pid, raw, nicknames.get(pid, [])) for pid, raw in partners_raw["partners"].items()},
         municipalities=municipalities, prefectures=prefectures, prefecture_aliases=prefecture_aliases, events=events,
         reserved=ReservedPolicy(auto_move_after_days=int(r["auto_move_after_days"]),
                                 notice_days_before=int(r["notice_days_before"]), source=r["source"]),
