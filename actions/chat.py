@@ -14,20 +14,22 @@ from i18n import t
 
 
 class SimpleReply(Action):
-    """Says one catalogue message (its key is the action's name without `action_`)."""
+    """Says one catalogue message (its key is the action's name without `action_`), with facts `{"kind": kind}`."""
 
     key = ""
+    kind = ""   # the facts' kind, when it is not the key
 
     def name(self) -> Text:
         return f"action_{self.key}"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        say(dispatcher, locale_of(tracker), self.key)
+        say(dispatcher, locale_of(tracker), self.key, facts={"kind": self.kind or self.key})
         return []
 
 
 class ActionGreet(SimpleReply):
     key = "greet"
+    kind = "greeting"
 
 
 class ActionHelp(SimpleReply):
@@ -38,8 +40,12 @@ class ActionGoodbye(SimpleReply):
     key = "goodbye"
 
 
+FALLBACK_KEY = "fallback"   # "could you put that another way?", with examples of what can be asked
+
+
 class ActionFallback(SimpleReply):
-    key = "fallback"
+    key = FALLBACK_KEY
+    kind = "unsure"
 
 
 class ActionDefaultFallback(ActionFallback):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, Optional
 
@@ -27,12 +28,27 @@ log = logging.getLogger(__name__)
 ACTION_THREADS = 32
 
 
+_QUESTION = re.compile(r"^action_ask_(?P<form>[a-z_]+?_form)_(?P<slot>[a-z_]+)$")
+
+
 class ThreadedActionExecutor(ActionExecutor):
     """Runs each action call in a worker thread, on an event loop of its own."""
 
     async def run(self, action_call: Dict[str, Any]) -> Optional[Any]:
         call = super().run(action_call)  # a coroutine, not started: it runs on the worker's loop
-        return await asyncio.to_thread(asyncio.run, call)
+        return with_question_facts(action_call.get("next_action"), await asyncio.to_thread(asyncio.run, call))
+
+
+def with_question_facts(action: str | None, result: Optional[Any]) -> Optional[Any]:
+    """A form's question (`action_ask_<form>_<slot>`) carries facts `{"kind": "question", "form", "slot"}` unless it
+    has its own (a confirmation states its quote), so clients know what is being asked."""
+    asked = _QUESTION.match(action or "")
+    if asked and isinstance(result, dict):
+        for message in result.get("responses") or []:
+            custom = message.get("custom") or {}
+            if not custom.get("facts"):
+                message["custom"] = {**custom, "facts": {"kind": "question", **asked.groupdict()}}
+    return result
 
 
 def build_app(token: str, package: str = "actions") -> Sanic:

@@ -43,8 +43,8 @@ def _one(name: str) -> str:
         body = rf"{re.escape(words[0])}(?:\s+[^\s]+){{0,4}}?\s+{re.escape(words[1])}"
     else:
         body = r"\s?".join(re.escape(w) for w in words)
-    before = r"(?<![a-z0-9])" if _ASCII.match(name[0]) else ""
-    after = _AFTER.get(name, r"(?![a-z0-9])" if _ASCII.match(name[-1]) else "")
+    before = r"(?<![a-z])" if _ASCII.match(name[0]) else ""
+    after = _AFTER.get(name, r"(?![a-z])" if _ASCII.match(name[-1]) else "")
     return f"{before}{body}{after}"
 
 

@@ -56,7 +56,7 @@ def ensure_model(settings: Settings, progress: Progress) -> Path:
         returncode = run_rasa(
             ["train", "--config", "config.yml", "--domain", "nlu/domain.yml", "--data", "nlu/data",
              "--out", str(models_dir()), "--fixed-model-name", name],
-            log_file, "Training the Rasa model", settings=settings, progress=progress, about_seconds=40)
+            log_file, "Training the Rasa model", settings=settings, progress=progress, about_seconds=240)
         if returncode != 0 or not model.exists():
             raise RuntimeError(f"Rasa training failed; see {log_file}")
         progress.done(f"✓ Trained the Rasa model {name} in {time.monotonic() - started:.0f} s")

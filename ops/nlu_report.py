@@ -97,7 +97,7 @@ def evaluate_nlu(settings: Settings, progress: Progress, folds: int = NLU_FOLDS)
             ["test", "nlu", "--cross-validation", "--folds", str(folds), "--config", "config.yml",
              "--domain", "nlu/domain.yml", "--nlu", "nlu/data", "--out", str(work), "--no-plot"],
             log_file, f"NLU cross-validation, {folds} folds", settings=settings, progress=progress,
-            about_seconds=folds * 20, seed=NLU_FOLDS_SEED)
+            about_seconds=folds * 170, seed=NLU_FOLDS_SEED)
         if returncode != 0 or not (work / "intent_report.json").exists():
             raise RuntimeError(f"rasa test nlu failed; see {log_file}")
         summary = summarize_nlu_report(work, name=name, folds=folds, seconds=time.monotonic() - started)

@@ -12,21 +12,32 @@ import time
 
 from ledger.config import InsecureSetting, Settings
 from ops.model_cache import ensure_model
+from ops.nlu_heldout import evaluate_heldout
 from ops.nlu_report import evaluate_nlu, nlu_report_dir
 from ops.processes import Stack
 
 
 def test_nlu(settings: Settings) -> int:
-    """Cross-validate the NLU (cached by its inputs) and print the figures."""
+    """Cross-validate the NLU and read the held-out set (both cached by their inputs); print them side by side."""
     stack = Stack(settings)
     try:
-        summary = evaluate_nlu(settings, stack.progress)
+        cv = evaluate_nlu(settings, stack.progress)
+        held = evaluate_heldout(settings, stack.progress)
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
-    print(f"NLU ({summary['config']['folds']}-fold cross-validation, {summary['examples']} examples): "
-          f"intent accuracy {summary['intent_accuracy']:.4f}, entity F1 (micro) {summary['entity_f1_micro']:.4f} "
-          f"— report in {nlu_report_dir(summary['inputs_hash']) / 'summary.json'}", flush=True)
+    languages = held["per_language"]
+    rows = [("", f"{cv['config']['folds']}-fold cross-validation", "held-out (never trained on)"),
+            ("sentences", f"{cv['examples']}", f"{held['sentences']}"),
+            ("intent accuracy", f"{cv['intent_accuracy']:.4f}", f"{held['intent_accuracy']:.4f}"),
+            ("  Japanese / English", "", " / ".join(f"{languages[k]['accuracy']:.4f}" for k in ("ja", "en"))),
+            ("  right reading in the top 3", "", f"{held['top3']:.4f}"),
+            ("entities", f"F1 {cv['entity_f1_micro']:.4f}",
+             ", ".join(f"{k} {v['found']:.2f}" for k, v in held["entities"].items()))]
+    print("NLU", flush=True)
+    for label, left, right in rows:
+        print(f"  {label:<30}{left:<28}{right}", flush=True)
+    print(f"  reports in {nlu_report_dir(cv['inputs_hash'])}/ (summary.json, heldout-*.json)", flush=True)
     return 0
 
 
