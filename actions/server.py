@@ -29,6 +29,7 @@ ACTION_THREADS = 32
 
 
 _QUESTION = re.compile(r"^action_ask_(?P<form>[a-z_]+?_form)_(?P<slot>[a-z_]+)$")
+_VALIDATION = re.compile(r"^validate_(?P<form>[a-z_]+_form)$")
 
 
 class ThreadedActionExecutor(ActionExecutor):
@@ -36,18 +37,26 @@ class ThreadedActionExecutor(ActionExecutor):
 
     async def run(self, action_call: Dict[str, Any]) -> Optional[Any]:
         call = super().run(action_call)  # a coroutine, not started: it runs on the worker's loop
-        return with_question_facts(action_call.get("next_action"), await asyncio.to_thread(asyncio.run, call))
+        return with_question_facts(action_call, await asyncio.to_thread(asyncio.run, call))
 
 
-def with_question_facts(action: str | None, result: Optional[Any]) -> Optional[Any]:
-    """A form's question (`action_ask_<form>_<slot>`) carries facts `{"kind": "question", "form", "slot"}` unless it
-    has its own (a confirmation states its quote), so clients know what is being asked."""
-    asked = _QUESTION.match(action or "")
-    if asked and isinstance(result, dict):
-        for message in result.get("responses") or []:
-            custom = message.get("custom") or {}
-            if not custom.get("facts"):
-                message["custom"] = {**custom, "facts": {"kind": "question", **asked.groupdict()}}
+def with_question_facts(action_call: Dict[str, Any], result: Optional[Any]) -> Optional[Any]:
+    """What a form says while asking (its `action_ask_<form>_<slot>`, or its validation asking again) carries facts
+    `{"kind": "question", "form", "slot"}` unless it has its own (a confirmation states its quote, a refusal its
+    reason), so clients know what is being asked."""
+    action = action_call.get("next_action") or ""
+    asked = _QUESTION.match(action)
+    validating = _VALIDATION.match(action)
+    responses = result.get("responses") if isinstance(result, dict) else getattr(result, "responses", None)
+    if not (asked or validating) or not responses:
+        return result
+    slots = ((action_call.get("tracker") or {}).get("slots") or {})
+    question = ({"kind": "question", **asked.groupdict()} if asked else
+                {"kind": "question", "form": validating["form"], "slot": slots.get("requested_slot")})
+    for message in responses:
+        custom = message.get("custom") or {}
+        if not custom.get("facts"):
+            message["custom"] = {**custom, "facts": dict(question)}
     return result
 
 

@@ -19,7 +19,8 @@ CASES = [(family, lang, [i for i in ITEMS if i["intent"] in intents and i["lang"
 def test_three_heldout_sentences_of_each_family_get_the_right_kind_of_answer(stack, family, lang, items):
     assert len(items) == 3
     results = [drive(stack.say, stack.ledger, item) for item in items]
-    assert [r for r in results if r["outcome"] not in ("right", "right_after_asking")] == []
+    wrong = [{k: r[k] for k in ("text", "kinds", "said")} for r in results if r["outcome"] not in ("right", "right_after_asking")]
+    assert wrong == []
 
 
 VAGUE = ["ポイント", "points?", "えーと ポイント", "hmm points"]

@@ -92,3 +92,22 @@ async def test_noise_with_no_likely_reading_asks_for_other_words():
                                                     {"name": "inform", "confidence": 0.3}]
     messages, _ = await run(ActionDisambiguate(), the_tracker)
     assert "another way" in words(messages) and not messages[-1].get("buttons")
+
+
+def test_a_forms_question_carries_question_facts_through_the_action_server():
+    """Clients (voice, tests) learn what is asked: a form's question says its form and slot, and a message that
+    has its own facts (a refusal) keeps them."""
+    from rasa_sdk.executor import ActionExecutorRunResult
+
+    from actions.server import with_question_facts
+
+    result = ActionExecutorRunResult(events=[], responses=[{"text": "Which program?"}])
+    with_question_facts({"next_action": "action_ask_conversion_form_partner"}, result)
+    assert result.responses[0]["custom"]["facts"] == {"kind": "question", "form": "conversion_form", "slot": "partner"}
+    asked_again = {"responses": [{"text": "no", "custom": {"facts": {"kind": "flight_logged", "status": "rejected"}}},
+                                 {"text": "Which fare?"}]}
+    with_question_facts({"next_action": "validate_flight_form", "tracker": {"slots": {"requested_slot": "fare"}}},
+                        asked_again)
+    assert [m["custom"]["facts"].get("kind") for m in asked_again["responses"]] == ["flight_logged", "question"]
+    untouched = {"responses": [{"text": "Done."}]}
+    assert with_question_facts({"next_action": "action_convert_points"}, untouched) == {"responses": [{"text": "Done."}]}

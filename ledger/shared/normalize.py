@@ -4,9 +4,11 @@ The NLU runs this before tokenising (`nlu/normalizer.py`, in training, `rasa tes
 `parse_amount` runs it on what a form takes as an answer, so both read "ＪＡＬの２０００ﾏｲﾙ", "二千", "にせん
 マイル", "two thousand", "2k" and "1.5万" the same way:
 
-- `fold`: Unicode NFKC (full-width letters and digits, half-width kana), the variants of 〜, ー and ・, and case.
-  Case folds to lower except for words written in capitals of two to four letters (HND, PP, SFC, JAL): those
-  stay as written, since a few airport codes are English words too and count only in capitals (SIN, PER).
+- `fold`: Unicode NFKC (full-width letters and digits, half-width kana) and the variants of 〜, ー and ・.
+  Case is folded where text is compared, not in the text: the NLU's tokens and lemmas are counted in lower case
+  and every pattern matches without case, so "JAL", "Jal" and "jal" read the same while what the user typed is
+  quoted back as typed ("no flight on “June 1”"), and the few airport codes that are English words too still
+  count only in capitals (SIN, PER).
 - `spell_numbers`: numbers written or spoken in words become digits — kanji (二千, 三万五千), digits with 千/万
   (2千, 1.5万, 2万5千), hiragana said before a unit (にせんマイル), English words (two thousand, fifteen
   hundred, a thousand) and k (2k). Thousands separators stay ("Nov 2, 1,270 PP" must not become a year).
@@ -31,25 +33,16 @@ _LONG_VOWEL = re.compile(f"(?<=[{KATAKANA}])[{_DASHES}](?![\u4e00-\u9fffA-Za-z0-
 _DASH = re.compile(f"[{_DASHES}]")
 _WAVE = re.compile(f"[{_WAVES}]")
 _DOT = re.compile(f"[{_DOTS}]")
-_WORD = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*")
-_CAPITALS = re.compile(r"[A-Z]{2,4}")
 
 
 def fold(text: str) -> str:
-    """NFKC, one 〜, one ー (a dash after katakana is a long vowel: ステ−タス), one ・, and lower case."""
+    """NFKC, one 〜, one ー (a dash after katakana is a long vowel: ステ−タス), and one ・."""
     text = _LONG_VOWEL.sub("ー", text)   # before NFKC, which turns － into "-"
     text = unicodedata.normalize("NFKC", text)
     text = _LONG_VOWEL.sub("ー", text)
     text = _DASH.sub("-", text)
     text = _WAVE.sub("〜", text)
-    text = _DOT.sub("・", text)
-    return _WORD.sub(_fold_case, text)
-
-
-def _fold_case(match: re.Match) -> str:
-    """Lower case, except codes: capitals of two to four letters (HND, SFC) and words with digits (NH123, 7K3M)."""
-    word = match[0]
-    return word if _CAPITALS.fullmatch(word) or any(c.isdigit() for c in word) else word.lower()
+    return _DOT.sub("・", text)
 
 
 # ------------------------------------------------------------------ numbers
@@ -59,8 +52,8 @@ _KANJI_PLACES = "十百千万億"
 _RUN = re.compile(rf"(?:\d+(?:\.\d+)?|[{_KANJI_DIGITS}{_KANJI_PLACES}])+")
 # A single kanji numeral is a number only before a unit or a date part (一覧, 十分, 千葉 stay as they are).
 _UNIT_AFTER = re.compile(r"\s?(?:マイル|まいる|ポイント|ぽいんと|pp|PP|pt|円|えん|口|月|日|年)")
-_SCALED = re.compile(r"(?<![\w.-])(\d+(?:\.\d+)?)\s?(thousand|hundred|million|grand|[kK])(?![A-Za-z0-9])")
-_A_SCALE = re.compile(r"(?<![a-z])(?:a|one)\s+(thousand|hundred|million|grand)(?![a-z])")
+_SCALED = re.compile(r"(?<![\w.-])(\d+(?:\.\d+)?)\s?(thousand|hundred|million|grand|k)(?![A-Za-z0-9])", re.I)
+_A_SCALE = re.compile(r"(?<![a-z])(?:a|one)\s+(thousand|hundred|million|grand)(?![a-z])", re.I)
 _SCALES = {"thousand": 1_000, "grand": 1_000, "k": 1_000, "hundred": 100, "million": 1_000_000}
 _HIRAGANA_NUMBERS = {
     "いち": "一", "いっ": "一", "に": "二", "さん": "三", "よん": "四", "ご": "五", "ろく": "六", "ろっ": "六",
@@ -121,7 +114,7 @@ def spell_numbers(text: str) -> str:
     """Numbers in words, kanji or with 千/万/k as digits; expects `fold`ed text."""
     text = _HIRAGANA_RUN.sub(_hiragana_run, text)
     text = _RUN.sub(_kanji_run, text)
-    if re.search(r"[a-z]", text):
+    if re.search(r"[A-Za-z]", text):
         text = _A_SCALE.sub(r"1 \1", text)
         text = _SCALED.sub(_scaled, text)
         text = alpha2digit(text, "en")
