@@ -8,7 +8,8 @@
     pointsbot reserved auto-move                     # the daily 14-day move of reserved points
     pointsbot exchanges recover [--older-than 60]    # finish or reverse exchanges a partner timeout left
     pointsbot flights import FILE --user U           # CSV: date,pp,ana_group[,origin,destination,fare,cabin,flight_number]
-    pointsbot nlu test                               # cross-validate the NLU (cached by its inputs)
+    pointsbot nlu test                               # cross-validation and held-out figures, side by side
+    pointsbot nlu lexicon                            # nlu/data/lexicon.yml from ledger/rules/lexicon.yml
     POINTSBOT_SANDBOX=0 pointsbot db init            # a production database (sandbox commands refused)
     pointsbot ledger reconcile                       # exchanges, journal and partner debits agree (exit 1 if not)
     pointsbot run | serve | train                    # what `make run` / `make serve` do
@@ -272,6 +273,14 @@ def nlu_test() -> None:
     from ops.supervisor import test_nlu
 
     raise typer.Exit(test_nlu(Settings.from_env()))
+
+
+@nlu.command("lexicon")
+def nlu_lexicon() -> None:
+    """Write nlu/data/lexicon.yml from ledger/rules/lexicon.yml (what people call programs, tiers and the rest)."""
+    from ops.lexicon import write
+
+    typer.echo(f"wrote {write()} (train again: `make run` or `python -m ops.supervisor train`)")
 
 
 @app.command()

@@ -73,6 +73,7 @@ def render(lexicon: dict) -> str:
             'version: "3.1"\nnlu:\n' + "".join(blocks))
 
 
-def write(path: Path = GENERATED) -> Path:
-    path.write_text(render(load_lexicon()), encoding="utf-8")
-    return path
+def write(path: Path | None = None) -> Path:
+    target = path or GENERATED
+    target.write_text(render(load_lexicon()), encoding="utf-8")
+    return target

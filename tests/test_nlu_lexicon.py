@@ -43,3 +43,15 @@ def test_ordinary_words_codes_and_flight_numbers_are_not_programs_or_tiers(text)
                                        ("ＪＡＬ２０００マイル", "jal"), ("中電のポイント", "katene")])
 def test_programs_in_full_width_half_width_and_beside_numbers(text, pid):
     assert value_of(text, "partner") == pid
+
+
+def test_the_command_writes_the_generated_file(tmp_path, monkeypatch):
+    from test_cli import pointsbot
+
+    import ops.lexicon
+
+    target = tmp_path / "lexicon.yml"
+    monkeypatch.setattr(ops.lexicon, "GENERATED", target)
+    result = pointsbot(tmp_path, "nlu", "lexicon")
+    assert result.returncode == 0, result.stderr
+    assert target.read_text(encoding="utf-8") == render(LEXICON)
