@@ -19,7 +19,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ledger.bootstrap import bootstrap  # noqa: E402
-from ops.model_cache import ensure_model, model_inputs_hash  # noqa: E402
+from ops.model_cache import ensure_model  # noqa: E402
 from ops.nlu_e2e import drive, summarize  # noqa: E402
 from ops.nlu_heldout import load_items  # noqa: E402
 from ops.processes import Stack, isolated_settings  # noqa: E402
@@ -52,7 +52,7 @@ def main() -> None:
             results.append(drive(say, ledger, item))
             stack.progress.update(f"held-out end to end: {n}/{len(items)}")
         summary = summarize(results)
-        summary.update({"model": model_inputs_hash(), "seconds": round(time.monotonic() - started),
+        summary.update({"model": model.name.removesuffix(".tar.gz"), "seconds": round(time.monotonic() - started),
                         "measured_at": dt.datetime.now().astimezone().isoformat(timespec="seconds")})
         stack.progress.done(f"✓ {len(items)} held-out sentences end to end in {summary['seconds']} s: "
                             f"right first time {summary['right_first_time']:.4f}, "

@@ -15,7 +15,8 @@ from ops.progress import Progress
 from ops.rasa_cli import run_rasa
 
 MODEL_INPUTS = ["config.yml", "nlu/domain.yml", "nlu/requirements-rasa.txt", "nlu/sudachi_tokenizer.py",
-                "nlu/normalizer.py", "ledger/shared/normalize.py", "nlu/program_decides.py", "ledger/rules/lexicon.yml"]
+                "nlu/normalizer.py", "ledger/shared/normalize.py", "nlu/program_decides.py", "nlu/exchange_rules.py",
+                "ledger/rules/lexicon.yml"]
 
 
 def model_inputs_hash(root: Path = REPO_ROOT) -> str:

@@ -23,7 +23,7 @@ import yaml
 from ledger.config import REPO_ROOT, Settings
 from ledger.shared.amounts import parse_amount
 from ledger.shared.refusals import Refusal
-from ops.model_cache import ensure_model, model_inputs_hash, rasa_lock
+from ops.model_cache import ensure_model, rasa_lock
 from ops.nlu_report import nlu_report_dir
 from ops.progress import Progress
 from ops.rasa_cli import run_rasa_module
@@ -130,7 +130,7 @@ def evaluate_heldout(settings: Settings, progress: Progress, path: Path = HELDOU
     """The held-out figures of the model for the current inputs (trained if needed), cached beside the
     cross-validation report by the model's hash and the held-out file's own hash."""
     model = ensure_model(settings, progress)
-    name = model_inputs_hash()
+    name = model.name.removesuffix(".tar.gz")     # the model's own hash: inputs edited meanwhile file elsewhere
     report = nlu_report_dir(name) / f"heldout-{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}.json"
     with rasa_lock():
         if report.exists():

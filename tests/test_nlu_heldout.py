@@ -66,7 +66,7 @@ def test_heldout_intent_accuracy_reaches_the_goal():
 
 
 @pytest.mark.rasa
-def test_the_program_named_decides_between_an_exchange_and_a_move():
+def test_the_names_decide_between_an_exchange_a_move_and_the_way_back():
     from ops.model_cache import ensure_model
 
     settings = Settings.from_env()
@@ -75,6 +75,10 @@ def test_the_program_named_decides_between_an_exchange_and_a_move():
                  "move 5k miles into reserved points": "convert_points",
                  "留保ポイントを笠間市に移したい": "move_points",
                  "move my reserved points to Kasama": "move_points",
-                 "ポイント交換したい": "convert_points"}
+                 "ポイント交換したい": "convert_points",
+                 "ＮＴＴドコモのdポイントを宇都宮市のポイントに換えてもらえますか": "convert_points",
+                 "宇都宮市のポイントをドコモのポイントに換えてもらえますか": "convert_back",
+                 "swap my Itami points into ANA miles": "convert_back",
+                 "swap 3000 ANA miles into Itami points": "convert_points"}
     read = read_with_model(ensure_model(settings, Progress()), list(sentences), settings, Progress())
     assert {r["text"]: r["intent"] for r in read} == sentences
