@@ -7,10 +7,11 @@ from typing import Any, Dict, Text
 from rasa_sdk import Action, FormValidationAction
 from rasa_sdk.events import ActiveLoop, SlotSet
 
-from actions.forms import CONVERSION_SLOTS, ROUTE_SLOTS, RejectOtherIntents, is_all, new_key, reset, stop_form, yes_no
+from actions.forms import CONVERSION_SLOTS, ROUTE_SLOTS, RejectOtherIntents, intent_of, is_all, new_key, reset, stop_form, yes_no
 from actions.runtime import ledger, locale_of, refuse, say
+from actions.undo import flight_undo, last_done, one_way
 from i18n import fmt_date, fmt_moment, t
-from ledger.shared.amounts import parse_amount
+from ledger.shared.amounts import Share, parse_amount, parse_share
 from ledger.shared.refusals import Refusal
 
 
@@ -121,8 +122,42 @@ class ValidateConversionForm(RejectOtherIntents, FormValidationAction):
             return self._stop(dispatcher, locale, Refusal("coupon_partner", partner=partner.id))
         return {"partner": partner.id}
 
+    async def extract_amount(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        """"convert all my JAL miles", 「半分交換して」: a share said with the request is its amount."""
+        if tracker.get_slot("amount") is not None or tracker.get_slot("requested_slot") not in (None, "amount"):
+            return {}
+        share = parse_share((tracker.latest_message or {}).get("text"))
+        if share is None or intent_of(tracker) not in ("convert_points", "inform", "nlu_fallback"):
+            return {}
+        return {"amount": {"all": "all", "half": "half"}.get(share.kind, f"all but {share.keep}")}
+
+    def _share(self, share: Share, dispatcher, tracker) -> Dict[Text, Any]:
+        """A share of what is held, in whole units, said before the confirmation asks."""
+        locale = locale_of(tracker)
+        partner = ledger().rules.find_partner(tracker.get_slot("partner"))
+        if partner is None:
+            return {"amount": None}
+        try:
+            preview = ledger().preview_conversion(tracker.sender_id, partner.id, None, share)
+        except Refusal as refusal:
+            return self._stop(dispatcher, locale, refusal)
+        names = partner_names(locale, partner.id)
+        if not preview.units:
+            say(dispatcher, locale, "quote_none", facts=preview.facts(), asked=preview.asked,
+                extra=[share_line(preview, locale, **names),
+                       t("quote_below_unit", locale, asked=preview.asked, rate_unit=preview.rate_unit,
+                         minimum=max(preview.minimum, preview.rate_unit), **names)], **names)
+            return {"partner": None, "amount": None, "confirm_conversion": None, "requested_slot": None}
+        lines = [t("quote_stays", locale, stays=preview.stays, **names)] if preview.stays else []
+        say(dispatcher, locale, "share_resolved", extra=lines, share=share_line(preview, locale, **names),
+            units=preview.units, used=preview.used, rate_unit=preview.rate_unit, **names)
+        return {"amount": str(preview.used)}
+
     def validate_amount(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         locale = locale_of(tracker)
+        share = parse_share(str(value)) if not str(value).strip().isdigit() else None
+        if share is not None:
+            return self._share(share, dispatcher, tracker)
         try:
             amount = parse_amount(value)
         except Refusal as refusal:
@@ -205,10 +240,91 @@ class ActionConvertBack(Action):
 
     async def run(self, dispatcher, tracker, domain):
         locale = locale_of(tracker)
-        reserved = ledger().balance(tracker.sender_id).reserved
-        buttons = ([{"title": t("move_reserved_button", locale, n=reserved), "payload": "/move_points"}]
-                   if reserved else None)
-        refuse(dispatcher, locale, Refusal("one_way"), "conversion", buttons=buttons)
+        done = last_done(tracker)
+        if done and done["what"] == "flight" and not latest_entity(tracker, "partner"):
+            flight_undo(dispatcher, locale, done)      # "undo" right after logging a flight: that flight
+        else:
+            one_way(dispatcher, locale, tracker, done if done and done["what"] == "conversion" else None)
+        return []
+
+
+# ---------------------------------------------------------------- a quote to a question (試算)
+
+def latest_entity(tracker, name: str) -> str | None:
+    return next((str(e.get("value")) for e in (tracker.latest_message or {}).get("entities") or []
+                 if e.get("entity") == name and e.get("value") is not None), None)
+
+
+def share_line(preview, locale: str, **names: str) -> str:
+    """"All your 12,345 miles" / 「お持ちの12,345マイルの半分（6,172マイル）」: how a share became an amount."""
+    return t(f"share_{preview.share}", locale, held=preview.held or 0, asked=preview.asked,
+             keep=(preview.held or 0) - preview.asked, **names)
+
+
+def quote_lines(preview, locale: str) -> tuple[str, list[str]]:
+    """The quote in words: the template key and the extra lines (what stays, linkage, holding, campaign)."""
+    names = partner_names(locale, preview.partner)
+    lines = []
+    if preview.share:
+        lines.append(share_line(preview, locale, **names))
+    if not preview.units:
+        lines.append(t("quote_below_unit", locale, asked=preview.asked, rate_unit=preview.rate_unit,
+                       minimum=max(preview.minimum, preview.rate_unit), **names))
+        return "quote_none", lines
+    if preview.stays:
+        lines.append(t("quote_stays", locale, stays=preview.stays, **names))
+    if not preview.linked:
+        lines.append(t("quote_not_linked", locale, **names))
+    elif not preview.enough:
+        lines.append(t("quote_holding_short", locale, held=preview.held, **names))
+    if preview.campaign:
+        lines.append(t("quote_campaign", locale, until=fmt_date(preview.campaign_until, locale)))
+    if not preview.verified:
+        lines.append(t("unverified_rate", locale, source=preview.source))
+    return "quote", lines
+
+
+class ActionQuoteConversion(Action):
+    """"How many would I get for 12,345 JAL miles?", 「全部だと何ポイント？」: the quote, in whole units with what
+    stays, and a button to convert exactly those units. Opens no form and changes nothing."""
+
+    def name(self) -> Text:
+        return "action_quote_conversion"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        the_ledger = ledger()
+        text = (tracker.latest_message or {}).get("text") or ""
+        said = latest_entity(tracker, "amount")
+        share = parse_share(text) or (parse_share(said) if said else None)
+        partner = the_ledger.rules.find_partner(latest_entity(tracker, "partner") or "")
+        if partner is None:
+            linked = [p for p in the_ledger.rules.link_partners()
+                      if the_ledger.balance(tracker.sender_id).partners.get(p.id)]
+            partner = linked[0] if len(linked) == 1 else None
+        if partner is None:
+            amount_text = said if not share else {"all": "all", "half": "half"}.get(share.kind, f"all but {share.keep}")
+            payload = '/ask_conversion_quote{{"partner":"{}"' + (f',"amount":"{amount_text}"' if amount_text else "") + "}}"
+            say(dispatcher, locale, "quote_which_partner", facts={"kind": "question", "about": "conversion_quote"},
+                buttons=[{"title": p.name(locale), "payload": payload.format(p.id)}
+                         for p in the_ledger.rules.link_partners()])
+            return []
+        try:
+            amount = None if share else parse_amount(said)
+            preview = the_ledger.preview_conversion(tracker.sender_id, partner.id, amount, share,
+                                                    destination=latest_entity(tracker, "municipality"))
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "conversion_quote")
+            return []
+        names = partner_names(locale, preview.partner)
+        key, lines = quote_lines(preview, locale)
+        buttons = None
+        if preview.units and preview.linked and preview.enough:
+            buttons = [{"title": t("quote_convert_button", locale, used=preview.used, **names),
+                        "payload": f'/convert_points{{"partner":"{preview.partner}","amount":"{preview.used}"}}'}]
+        say(dispatcher, locale, key, facts=preview.facts(), extra=lines, buttons=buttons, asked=preview.asked,
+            units=preview.units, used=preview.used, to_amount=preview.to_amount, rate_unit=preview.rate_unit,
+            place=place_name(preview.to, locale), **names)
         return []
 
 
@@ -229,8 +345,32 @@ class ActionShowBalance(Action):
         lines += [t("balance_partner", locale, n=n, **partner_names(locale, pid)) for pid, n in balance.partners.items()]
         if not balance.partners:
             lines.append(t("balance_empty", locale))
-        say(dispatcher, locale, "balance", facts=balance.facts(), extra=lines)
+        facts = balance.facts()
+        after = after_pending_conversion(tracker, balance)
+        if after:   # "how many miles would I have left?" while an exchange waits for its yes
+            facts["after_pending_conversion"] = after
+            lines.append(t("balance_after_conversion", locale, from_amount=after["from_amount"],
+                           left=after["partner_after"], reserved=after["reserved_after"],
+                           place=place_name(after["to"], locale), to_amount=after["to_amount"],
+                           **partner_names(locale, after["partner"])))
+        say(dispatcher, locale, "balance", facts=facts, extra=lines)
         return []
+
+
+def after_pending_conversion(tracker, balance) -> dict | None:
+    """What the balance would be after the exchange the conversion form is asking to confirm, or None."""
+    if tracker.active_loop_name != "conversion_form" or tracker.get_slot("requested_slot") != "confirm_conversion":
+        return None
+    try:
+        quote = ledger().quote_conversion(tracker.sender_id, tracker.get_slot("partner"),
+                                          parse_amount(tracker.get_slot("amount")),
+                                          destination=tracker.get_slot("municipality"))
+    except Refusal:
+        return None
+    held = balance.partners.get(quote.partner, 0)
+    return {"partner": quote.partner, "from_amount": quote.from_amount, "to": quote.to, "to_amount": quote.to_amount,
+            "partner_after": held - quote.points_debited,
+            "reserved_after": balance.reserved + (quote.to_amount if quote.to == "reserved" else 0)}
 
 
 class ActionShowHistory(Action):

@@ -98,6 +98,53 @@ class StatusAction(Action):
         raise NotImplementedError
 
 
+MONTHS_EN = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+             "november", "december"]
+
+
+def month_asked(text: str, today: dt.date) -> tuple[int, int | None]:
+    """(year, month) a PP question names: 今月 / "this month", 先月 / "last month", 3月 / "in March", 去年 /
+    "last year"; the month is None when the question is about the whole year."""
+    text = (text or "").lower()
+    year = today.year - 1 if re.search(r"去年|昨年|last year", text) else today.year
+    if re.search(r"今月|this month", text):
+        return today.year, today.month
+    if re.search(r"先月|last month", text):
+        last = today.replace(day=1) - dt.timedelta(days=1)
+        return last.year, last.month
+    match = re.search(r"(?<![0-9])(1[0-2]|[1-9])\s*月", text)
+    if match:
+        return year, int(match.group(1))
+    named = next((n for n, m in enumerate(MONTHS_EN, 1)
+                  if re.search(rf"(?<![a-z]){m[:3]}(?:{m[3:]})?(?![a-z])" if m != "may" else r"\b(?:in|of) may\b", text)),
+                 None)
+    return year, named
+
+
+class ActionPpEarned(StatusAction):
+    """「今年のPPは？」, "how many PP do I have", 「今月何PP稼いだ？」: the Premium Points of the year, the month asked
+    about and each flight — a PP question is never answered with a points balance."""
+
+    kind = "pp_earned"
+
+    def name(self) -> Text:
+        return "action_pp_earned"
+
+    def answer(self, dispatcher, tracker, locale):
+        the_ledger = ledger()
+        year, month = month_asked((tracker.latest_message or {}).get("text") or "", the_ledger.clock.today())
+        earned = the_ledger.pp_earned(tracker.sender_id, year, month)
+        lines = []
+        if month is not None:
+            lines.append(t("pp_earned_month", locale, month=str(month), year=str(year), pp=earned.month_total))
+        lines += [t("pp_earned_flight", locale, day=_d(f.flown_on, locale), pp=f.premium_points,
+                    partner="" if f.ana_group else t("pp_partner_mark", locale))
+                  for f in earned.flights if month is None or f.flown_on.month == month][:10]
+        key = "pp_earned" if earned.flights else "pp_earned_none"
+        say(dispatcher, locale, key, facts=earned.facts(), extra=lines, year=str(year), pp=earned.total,
+            group_pp=earned.ana_group_total, flights=len(earned.flights))
+
+
 class ActionStatusStart(StatusAction):
     """When does Bronze/Platinum/Diamond start — with the reason, to the day."""
 

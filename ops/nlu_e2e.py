@@ -44,6 +44,8 @@ RIGHT_KINDS: dict[str, set[str]] = {
     "ask_what_if": {"what_if", "pp_computed"},
     "ask_cheapest": {"cheapest"},
     "ask_sfc": {"sfc"},
+    "ask_conversion_quote": {"conversion_quote", "question"},
+    "ask_pp_earned": {"pp_earned"},
     "greet": {"greeting"},
     "goodbye": {"goodbye"},
     "help": {"help"},
@@ -56,12 +58,12 @@ RIGHT_KINDS: dict[str, set[str]] = {
 }
 
 FAMILIES = {
-    "exchange": ["convert_points", "convert_back", "best_route"],
+    "exchange": ["convert_points", "convert_back", "best_route", "ask_conversion_quote"],
     "accounts": ["check_balance", "show_history", "link_partner", "unlink_partner", "link_status", "redeem_coupon"],
     "reserved": ["move_points", "set_home_municipality", "list_events"],
     "flights": ["log_flight", "list_flights", "edit_flight", "delete_flight"],
     "status": ["ask_status_now", "ask_status_start", "ask_status_end", "ask_pp_to_go", "ask_what_if", "ask_cheapest",
-               "ask_sfc"],
+               "ask_sfc", "ask_pp_earned"],
     "chat": ["greet", "goodbye", "help", "affirm", "deny", "stop", "inform"],
 }
 

@@ -15,7 +15,8 @@ Nothing here imports `ledger.status`.
 from ledger.points import advice, conversion, coupons, exchanges, linkage, reconcile, reserved, sandbox
 
 SERVICES = (
-    conversion.quote_conversion, conversion.offer_conversion, conversion.convert_points, conversion.balance, conversion.history,
+    conversion.quote_conversion, conversion.preview_conversion, conversion.offer_conversion, conversion.convert_points,
+    conversion.balance, conversion.history,
     advice.best_route,
     coupons.redeem_coupon,
     linkage.request_link, linkage.unlink, linkage.link_statuses,

@@ -10,9 +10,10 @@ import datetime as dt
 import json
 
 from ledger.points import exchanges
-from ledger.points.model import RESERVED, Balance, Quote
+from ledger.points.model import RESERVED, Balance, ConversionPreview, Quote
 from ledger.points.partners import PartnerGateway
 from ledger.points.rules import Partner, PointsRules
+from ledger.shared.amounts import Share
 from ledger.shared.checks import checked
 from ledger.shared.clock import TOKYO, Clock, as_utc
 from ledger.shared.refusals import Refusal
@@ -72,6 +73,47 @@ def quote_conversion(user_id: str, partner_id: str, amount: int, destination: st
     now = clock.now()
     with uow:
         return make_quote(uow, user_id, partner, amount, rules=rules, gateway=gateway, now=now, destination=destination)
+
+
+@checked
+@reads_only
+def preview_conversion(user_id: str, partner_id: str, amount: int | None = None, share: Share | None = None,
+                       destination: str | None = None, *, uow: UnitOfWork, rules: PointsRules, gateway: PartnerGateway,
+                       clock: Clock) -> ConversionPreview:
+    """What `amount` (or a `share` of what the user holds: 全部, 半分, "all but 1,000") would give, in whole units,
+    with what stays: the answer to "how many would I get for 12,345 miles?". Never refused for odd amounts or
+    for holding too little; refused only when no exchange is possible (a coupon partner, no rate today, no
+    campaign to that municipality), or when a share is asked of a program not linked yet (nothing is known)."""
+    partner = rules.known_partner(partner_id)
+    if (amount is None) == (share is None):
+        raise Refusal("missing_amount")
+    today = clock.now().astimezone(TOKYO).date()
+    if partner.transfer == "coupon":
+        raise Refusal("coupon_partner", partner=partner.id)
+    rate = partner.rate_on(today)
+    if rate is None:
+        raise Refusal("no_rate", partner=partner.id, on=today.isoformat())
+    municipality = rules.find_municipality(destination) if destination else None
+    if destination and municipality is None:
+        raise Refusal("unknown_municipality", given=destination)
+    campaign = partner.campaign_on(today, municipality.id) if municipality else None
+    if municipality is not None and campaign is None:
+        raise Refusal("no_campaign", partner=partner.id, municipality=municipality.id, on=today.isoformat(),
+                      ended_on=None, reserved_per_unit=rate.reserved_per_unit, unit_size=rate.unit)
+    unit = campaign.unit if campaign else rate.unit
+    with uow:
+        linked = uow.links.active_from(uow.links.get(user_id, partner.id)) is not None
+        held = gateway.balance(uow, user_id, partner.id).points if linked else None
+    if share is not None and held is None:
+        raise Refusal("not_linked", partner=partner.id)
+    asked = share.of(held) if share is not None else amount
+    units = asked // unit if asked >= rate.minimum else 0
+    return ConversionPreview(
+        partner=partner.id, asked=asked, share=share.kind if share else None, held=held, linked=linked,
+        to=f"municipal:{municipality.id}" if campaign else RESERVED, units=units, rate_unit=unit,
+        rate_per_unit=campaign.municipal_per_unit if campaign else rate.reserved_per_unit, minimum=rate.minimum,
+        verified=(campaign or rate).verified, source=(campaign or rate).source,
+        campaign=campaign.id if campaign else None, campaign_until=campaign.valid_until if campaign else None)
 
 
 QUOTE_VALID = dt.timedelta(minutes=10)

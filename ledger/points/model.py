@@ -60,6 +60,55 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class ConversionPreview:
+    """What an amount, or a share of what is held, would give: a quote to a question (試算), which commits to nothing.
+
+    Only whole units convert: 12,345 JAL miles are 6 units of 2,000 = 12,000 miles → 6,000 points, and 345 miles
+    stay with the program (`stays`)."""
+
+    partner: str
+    asked: int              # the amount said, or the share of what is held ("all" of 12,345 → 12,345)
+    share: str | None       # "all" | "half" | "all_but" when the user named a share, else None
+    held: int | None        # partner points held now (None: not linked, so unknown)
+    linked: bool
+    to: str                 # "reserved" or "municipal:<id>"
+    units: int
+    rate_unit: int
+    rate_per_unit: int
+    minimum: int
+    verified: bool
+    source: str
+    campaign: str | None = None
+    campaign_until: dt.date | None = None
+
+    @property
+    def used(self) -> int:
+        return self.units * self.rate_unit
+
+    @property
+    def stays(self) -> int:
+        return self.asked - self.used
+
+    @property
+    def to_amount(self) -> int:
+        return self.units * self.rate_per_unit
+
+    @property
+    def enough(self) -> bool:
+        """The user holds what the whole units need (unknown while not linked)."""
+        return self.held is not None and self.used <= self.held
+
+    def facts(self) -> dict[str, Any]:
+        return {
+            "kind": "conversion_quote", "partner": self.partner, "amount": self.asked, "share": self.share,
+            "units": self.units, "used": self.used, "stays": self.stays, "to": self.to, "to_amount": self.to_amount,
+            "rate": {"unit": self.rate_unit, "per_unit": self.rate_per_unit, "verified": self.verified},
+            "minimum": self.minimum, "held": self.held, "linked": self.linked, "enough": self.enough,
+            "campaign": self.campaign, "campaign_until": iso(self.campaign_until),
+        }
+
+
+@dataclass(frozen=True)
 class Balance:
     reserved: int
     municipal: dict[str, int] = field(default_factory=dict)

@@ -7,6 +7,7 @@ kanji-number converter) instead of a hand-written parser.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from kanjize import kanji2number
 
@@ -96,3 +97,59 @@ def parse_yen(text: str) -> int:
         rest = match.group(2)
         return _checked(parse_amount(match.group(1)) * 10_000 + (parse_amount(rest) if rest else 0), str(text))
     return parse_amount(plain)
+
+
+# ---------------------------------------------------------------- a share of what is held (全部・半分)
+
+_ALL = (r"(?:all|everything|every\s+(?:mile|point)|the\s+whole\s+(?:lot|balance)"
+        r"|全部|全額|すべて|全て|ぜんぶ|まるごと|丸ごと|残り全部)")
+_HALF = r"(?:half|半分|はんぶん|半額)"
+_NUM = r"([0-9][0-9,]*(?:\.[0-9]+)?(?:k|千|万)?)"
+_UNIT = r"\s*(?:マイル|まいる|ポイント|ぽいんと|miles?|points?|pts?|口)?"
+_ALL_BUT = [
+    re.compile(rf"(?<![a-z]){_ALL}(?:\s+[^\s,.]+){{0,4}}?,?\s*(?:but|except(?:\s+for)?|minus|apart\s+from|save)\s+{_NUM}",
+               re.I),
+    re.compile(rf"(?<![a-z])(?:keep(?:ing)?|leave|leaving|save)\s+{_NUM}", re.I),
+    re.compile(rf"{_NUM}{_UNIT}\s*(?:だけ)?(?:を)?\s*(?:残して|のこして|残し|以外|を除いて|除いて|手元に残)", re.I),
+]
+_HALF_RE = re.compile(rf"(?<![a-z]){_HALF}(?![a-z])", re.I)
+_ALL_RE = re.compile(rf"(?<![a-z]){_ALL}(?![a-z])", re.I)
+
+
+@dataclass(frozen=True)
+class Share:
+    """A part of what the user holds, as said: 全部 / "all", 半分 / "half", "everything but 1,000" /
+    「1000マイル残して」. Turned into an amount only against a balance (`of`), in whole units (`whole`)."""
+
+    kind: str          # "all" | "half" | "all_but"
+    keep: int = 0      # for "all_but": what stays
+
+    def of(self, held: int) -> int:
+        """The amount this share is of `held` points (never negative)."""
+        if self.kind == "half":
+            return held // 2
+        return max(held - self.keep, 0)
+
+    def whole(self, held: int, unit: int) -> int:
+        """The share of `held` rounded down to whole units of `unit` (1口 = 100 points, 2,000 miles…)."""
+        share = self.of(held)
+        return share - share % unit if unit > 0 else share
+
+
+def parse_share(text: str | None) -> Share | None:
+    """The share a message asks for ("convert all my JAL miles", 「半分だけ交換」, "all but 1,000"), else None.
+
+    "everything but 1,000" keeps 1,000; a bare number is an amount, not a share, and is left to `parse_amount`."""
+    folded = spell_numbers(fold(str(text or "")).lower())[:400]
+    for pattern in _ALL_BUT:
+        match = pattern.search(folded)
+        if match:
+            try:
+                return Share("all_but", parse_amount(match.group(1)))
+            except InvalidAmount:
+                return None
+    if _HALF_RE.search(folded):
+        return Share("half")
+    if _ALL_RE.search(folded):
+        return Share("all")
+    return None

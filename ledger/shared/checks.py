@@ -14,7 +14,7 @@ import inspect
 import re
 from typing import Any, Callable
 
-from ledger.shared.amounts import MAX_AMOUNT
+from ledger.shared.amounts import MAX_AMOUNT, Share
 from ledger.shared.refusals import InvalidAmount, Refusal
 
 DEPENDENCIES = frozenset({"uow", "read_uow", "uow_factory", "rules", "clock", "gateway", "sandbox"})
@@ -179,8 +179,17 @@ def segment(value: Any) -> dict:
     return {k: (None if v is None else checks[k](v)) for k, v in value.items()}
 
 
+def share(value: Any) -> Any:
+    """A share of what is held (全部, 半分, "all but 1,000"), as `ledger.shared.amounts.parse_share` reads it."""
+    if not isinstance(value, Share) or value.kind not in ("all", "half", "all_but") or not (
+            _whole(value.keep) and 0 <= value.keep <= MAX_AMOUNT):
+        raise Refusal("bad_input", given=shown(value))
+    return value
+
+
 name = text(MAX_NAME)
 RULES: dict[str, Rule] = {
+    "share": share,
     "user_id": user_id,
     "idempotency_key": key,
     "quote_key": key,
@@ -193,6 +202,7 @@ RULES: dict[str, Rule] = {
     "lease_seconds": whole_in(1, 3600, "bad_input"),
     "notice_id": whole_in(1, MAX_ROW_ID, "bad_input"),
     "year": whole_in(FIRST_YEAR, LAST_YEAR, "bad_year"),
+    "month": whole_in(1, 12, "bad_month"),
     "flight_id": flight_id,
     "partner_id": name,
     "destination": name,
@@ -219,6 +229,7 @@ RULES: dict[str, Rule] = {
     "flights": items(row(day, whole_in(1, 100_000, "pp_out_of_range"), flag)),
     "airports": items(name, 20),
     "days": items(day, 20),
+    "schedule": items(day, 200),
     "fares": items(name, 20),
     "options": items(row(name, whole_in(1, 100_000, "pp_out_of_range"), whole_in(1, 100_000_000, "yen_out_of_range"))),
     "priced_fares": items(row(name, whole_in(1, 100_000_000, "yen_out_of_range")), 20),

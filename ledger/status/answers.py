@@ -203,6 +203,50 @@ def pp_to_go(flights: Iterable[FlightPP], tier: Tier, year: int, rules: StatusRu
 
 
 @dataclass(frozen=True)
+class PpEarned:
+    """Premium Points (プレミアムポイント) earned in a calendar year, by month and by flight: never points on the
+    MyKey Platform, and never a balance."""
+
+    year: int
+    month: int | None                 # the month asked about (今月, "in March"), else None
+    flights: tuple[FlightPP, ...]     # the year's flights, oldest first
+
+    @property
+    def total(self) -> int:
+        return sum(f.premium_points for f in self.flights)
+
+    @property
+    def ana_group_total(self) -> int:
+        return sum(f.premium_points for f in self.flights if f.ana_group)
+
+    @property
+    def by_month(self) -> dict[int, int]:
+        months: dict[int, int] = {}
+        for f in self.flights:
+            months[f.flown_on.month] = months.get(f.flown_on.month, 0) + f.premium_points
+        return months
+
+    @property
+    def month_total(self) -> int | None:
+        return None if self.month is None else self.by_month.get(self.month, 0)
+
+    def facts(self) -> dict:
+        return {
+            "kind": "pp_earned", "year": self.year, "pp": self.total, "ana_group_pp": self.ana_group_total,
+            "month": self.month, "month_pp": self.month_total, "flights": len(self.flights),
+            "by_month": {str(m): n for m, n in sorted(self.by_month.items())},
+            "per_flight": [{"flown_on": iso(f.flown_on), "pp": f.premium_points, "ana_group": f.ana_group}
+                           for f in self.flights],
+        }
+
+
+def pp_earned(flights: Iterable[FlightPP], year: int, month: int | None = None) -> PpEarned:
+    """The PP of the flights flown in `year` (and the one month asked about)."""
+    return PpEarned(year=year, month=month,
+                    flights=tuple(sorted((f for f in flights if f.flown_on.year == year), key=lambda f: f.flown_on)))
+
+
+@dataclass(frozen=True)
 class WhatIf:
     """The answers as if `flights` were flown too (nothing is stored)."""
 

@@ -8,7 +8,7 @@ import datetime as dt
 from ledger.shared.checks import checked
 from ledger.shared.clock import Clock
 from ledger.shared.refusals import Refusal
-from ledger.status import answers, tiers
+from ledger.status import answers, planner, tiers
 from ledger.status.fares import Fare
 from ledger.status.model import FIRST_PP_YEAR, MAX_PP_PER_FLIGHT
 from ledger.status.pp import compute_pp
@@ -58,6 +58,17 @@ def status_now(user_id: str, on: dt.date | None = None, *, uow: UnitOfWork, rule
                clock: Clock) -> answers.StatusNow:
     """The status held on `on` (default: today in Tokyo), with why (facts.reason)."""
     return answers.status_now(_all_flights(user_id, uow), on or clock.today(), rules.status)
+
+
+@checked
+@reads_only
+def pp_earned(user_id: str, year: int | None = None, month: int | None = None, *, uow: UnitOfWork,
+              clock: Clock) -> answers.PpEarned:
+    """The Premium Points of `year` (default: this year in Tokyo), by month and by flight: 「今年のPPは？」,
+    「今月何PP稼いだ？」."""
+    if month is not None and not 1 <= month <= 12:
+        raise Refusal("bad_month", given=str(month)[:10])
+    return answers.pp_earned(_all_flights(user_id, uow), year or clock.today().year, month)
 
 
 @checked
@@ -148,6 +159,30 @@ def cheapest_fares(origin: str, destination: str, flown_on: dt.date, priced_fare
     options = _checked([answers.FareOption(label=c.fare_id, pp=c.pp, yen=yen, fare=c.fare_id) for c, yen in computed])
     return answers.cheapest(options, origin=computed[0][0].origin, destination=computed[0][0].destination,
                             flown_on=flown_on)
+
+
+@checked
+@reads_only
+def plan_trips(user_id: str, origin: str, destination: str, tier_id: str | None = None, fares: list[str] | None = None,
+               priced_fares: list[tuple[str, int]] | None = None, round_trip: bool = True,
+               schedule: list[dt.date] | None = None, year: int | None = None, *, uow: UnitOfWork,
+               rules: PremiumRules, clock: Clock) -> planner.StatusPlan:
+    """"プラチナまであと何回沖縄往復？": trips of origin–destination (round trips unless said) on each fare to reach
+    the tier this year (default: the next tier not reached), the cheapest mix when prices are given, and with a
+    schedule the day the tier would start. Fares: those priced, else those named, else every fare on sale."""
+    today = clock.today()
+    year = year or (min(schedule).year if schedule else today.year)
+    day = min(schedule) if schedule else today
+    prices = dict(priced_fares or [])
+    names = list(prices) or list(fares or []) or [f.id for f in rules.fares.fares_on(day)]
+    per_trip = []
+    for fare in dict.fromkeys(names):
+        pp = compute_pp(origin, destination, day, fare, rules=rules)
+        back = compute_pp(destination, origin, day, fare, rules=rules).pp if round_trip else 0
+        per_trip.append((pp.fare_id, pp.pp + back, prices.get(fare)))
+    logged = _all_flights(user_id, uow)
+    tier = _tier(rules, tier_id) or _next_tier(logged, year, rules)
+    return planner.plan(logged, tier, year, rules.status, per_trip, schedule or ())
 
 
 @checked
