@@ -7,21 +7,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Dict, Text
 
-from rasa_sdk import Action, FormValidationAction
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 
 from actions.forms import (
     FLIGHT_SLOTS,
     AsksOnlyWhatIsMissing,
     RejectOtherIntents,
+    entity_values,
     intent_of,
     message_key,
     reset,
 )
 from actions.runtime import ledger, locale_of, refuse, say
-from actions.status import airport_name, airports_of
+from actions.status import say_what_if
+from actions.status_words import airport_name, airports_of, days_said
 from i18n import fmt_date, t
 from ledger.shared.amounts import parse_amount
 from ledger.shared.dates import parse_day
@@ -170,28 +173,34 @@ class ActionLogFlight(Action):
             origin, destination = route.split("-")
             segment = {"origin": origin, "destination": destination, "fare": tracker.get_slot("fare"),
                        "cabin": tracker.get_slot("cabin")}
-        try:
-            facts, created = ledger().log_flight(
-                tracker.sender_id, flown_on, parse_amount(amount) if amount else None, message_key(tracker, "flight"),
-                ana_group=tracker.get_slot("carrier") != "partner", segment=segment,
-                flight_number=tracker.get_slot("flight_number"))
-        except Refusal as refusal:
-            refuse(dispatcher, locale, refusal, "flight_logged")
-            return reset(*FLIGHT_SLOTS)
-        lines = [t("flight_line", locale, flight=flight_label(facts, locale))]
-        computed = facts.get("pp_computed")
-        if computed:
-            lines.append(t("flight_pp_why", locale, miles=computed["segment_miles"], rate=computed["rate"],
-                           multiplier=computed["multiplier"], boarding=computed["boarding_points"], pp=computed["pp"]))
-            if not computed["verified"]:
-                lines.append(t("flight_pp_unverified", locale))
-        hint = status_hint(tracker.sender_id, facts["year"], locale)
-        if hint:
-            lines.append(hint)
-        say(dispatcher, locale, "flight_logged" if created else "flight_already", facts=facts | {"status": "done"},
-            extra=lines, date=fmt_date(flown_on, locale), pp=facts["pp"], year=str(facts["year"]),
-            year_pp=facts["year_pp"], group=t("ana_group" if facts["ana_group"] else "partner_flight", locale))
+        log_and_say(dispatcher, tracker, locale, flown_on, parse_amount(amount) if amount else None, segment,
+                    ana_group=tracker.get_slot("carrier") != "partner", flight_number=tracker.get_slot("flight_number"))
         return reset(*FLIGHT_SLOTS)
+
+
+def log_and_say(dispatcher, tracker, locale: str, flown_on: dt.date, premium_points: int | None,
+                segment: dict | None, *, ana_group: bool = True, flight_number: str | None = None) -> None:
+    """Logs one flight (once per message) and says it with its PP, how they were computed and the status hint."""
+    try:
+        facts, created = ledger().log_flight(
+            tracker.sender_id, flown_on, premium_points, message_key(tracker, "flight"),
+            ana_group=ana_group, segment=segment, flight_number=flight_number)
+    except Refusal as refusal:
+        refuse(dispatcher, locale, refusal, "flight_logged")
+        return
+    lines = [t("flight_line", locale, flight=flight_label(facts, locale))]
+    computed = facts.get("pp_computed")
+    if computed:
+        lines.append(t("flight_pp_why", locale, miles=computed["segment_miles"], rate=computed["rate"],
+                       multiplier=computed["multiplier"], boarding=computed["boarding_points"], pp=computed["pp"]))
+        if not computed["verified"]:
+            lines.append(t("flight_pp_unverified", locale))
+    hint = status_hint(tracker.sender_id, facts["year"], locale)
+    if hint:
+        lines.append(hint)
+    say(dispatcher, locale, "flight_logged" if created else "flight_already", facts=facts | {"status": "done"},
+        extra=lines, date=fmt_date(flown_on, locale), pp=facts["pp"], year=str(facts["year"]),
+        year_pp=facts["year_pp"], group=t("ana_group" if facts["ana_group"] else "partner_flight", locale))
 
 
 class ActionListFlights(Action):
@@ -212,3 +221,57 @@ class ActionListFlights(Action):
         lines = [f"• {flight_label(f, locale)}" for f in flights]
         say(dispatcher, locale, "flights_title", facts=facts, extra=lines, year=str(year), n=len(flights), pp=total)
         return []
+
+
+# ---------------------------------------------------------------- a flight following the last one (issue 12)
+
+_RETURN = re.compile(r"帰り|復路|戻り|(?<![a-z])(?:and back|way back|return|back on|back with|back by|fly back)(?![a-z])",
+                     re.I)
+_WEEKDAY_EN = re.compile(r"(?<![a-z])(next\s+)?(mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?(?![a-z])", re.I)
+_WEEKDAY_JA = re.compile(r"(来週の?|今週の?)?([月火水木金土日])曜")
+_WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
+             "月": 0, "火": 1, "水": 2, "木": 3, "金": 4, "土": 5, "日": 6}
+
+
+def weekday_said(text: str, today: dt.date) -> dt.date | None:
+    """"next Friday", 「来週の金曜」, "on Saturday": the next such day after today, as `parse_day` reads "next Friday";
+    「来週の」 is next week's (a week later when that day is still this week). None when no weekday is said."""
+    match = _WEEKDAY_EN.search(text) or _WEEKDAY_JA.search(text)
+    if not match:
+        return None
+    target = _WEEKDAYS[match.group(2).lower()[:3] if match.re is _WEEKDAY_EN else match.group(2)]
+    ahead = (target - today.weekday()) % 7 or 7
+    day = today + dt.timedelta(days=ahead)
+    if match.group(1) and match.group(1).startswith("来週") and (
+            day - today).days < 7 - today.weekday():
+        day += dt.timedelta(days=7)
+    return day
+
+
+_SAME = re.compile(r"同じ|もう一度|もう一回|また(?!ね)|(?<![a-z])(?:same again|the same|again)(?![a-z])", re.I)
+
+
+def another_flight(dispatcher, tracker: Tracker, locale: str, last: dict[str, Any]) -> bool:
+    """The return of the route just logged, or that flight again, on the day said (today when none); the fare said,
+    else the last one. False when the message asks for neither or the last flight had no route."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    back, same = bool(_RETURN.search(text)), bool(_SAME.search(text))
+    if not (back or same) or not (last.get("origin") and last.get("destination")):
+        return False
+    origin, destination = (last["destination"], last["origin"]) if back else (last["origin"], last["destination"])
+    fares = entity_values(tracker, "fare")
+    today = ledger().clock.today()
+    day = weekday_said(text, today) if not entity_values(tracker, "date") else None
+    day = day or days_said(tracker, today)[0]
+    fare = fares[0] if fares else last.get("fare")
+    if day > today:      # not flown yet: what it would do, nothing logged
+        try:
+            say_what_if(dispatcher, locale, ledger().what_if_trip(tracker.sender_id, [origin, destination], [day],
+                                                                  [fare] if fare else []))
+        except Refusal as refusal:
+            refuse(dispatcher, locale, refusal, "what_if")
+        return True
+    log_and_say(dispatcher, tracker, locale, day, None,
+                {"origin": origin, "destination": destination, "fare": fare, "cabin": None},
+                ana_group=bool(last.get("ana_group", True)))
+    return True

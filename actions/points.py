@@ -7,9 +7,9 @@ from typing import Any, Dict, Text
 from rasa_sdk import Action, FormValidationAction
 from rasa_sdk.events import ActiveLoop, SlotSet
 
-from actions.forms import CONVERSION_SLOTS, ROUTE_SLOTS, RejectOtherIntents, intent_of, is_all, new_key, reset, stop_form, yes_no
+from actions.forms import CONVERSION_SLOTS, RejectOtherIntents, intent_of, new_key, reset, stop_form, yes_no
 from actions.runtime import ledger, locale_of, refuse, say
-from actions.undo import flight_undo, last_done, one_way
+from actions.undo import flight_undo_or_next, last_done, one_way
 from i18n import fmt_date, fmt_moment, t
 from ledger.shared.amounts import Share, parse_amount, parse_share
 from ledger.shared.refusals import Refusal
@@ -106,6 +106,7 @@ class ValidateConversionForm(RejectOtherIntents, FormValidationAction):
     def name(self) -> Text:
         return "validate_conversion_form"
 
+
     @staticmethod
     def _stop(dispatcher, locale: str, refusal: Refusal) -> Dict[Text, Any]:
         refuse(dispatcher, locale, refusal, "conversion")
@@ -155,8 +156,10 @@ class ValidateConversionForm(RejectOtherIntents, FormValidationAction):
 
     def validate_amount(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         locale = locale_of(tracker)
-        share = parse_share(str(value)) if not str(value).strip().isdigit() else None
-        if share is not None:
+        said = (tracker.latest_message or {}).get("text") if intent_of(tracker) in (
+            "convert_points", "inform", "nlu_fallback") else None
+        share = parse_share(said) or (parse_share(str(value)) if not str(value).strip().isdigit() else None)
+        if share is not None:       # "all my miles except 1,000": the share, not the 1,000 said in it
             return self._share(share, dispatcher, tracker)
         try:
             amount = parse_amount(value)
@@ -242,7 +245,7 @@ class ActionConvertBack(Action):
         locale = locale_of(tracker)
         done = last_done(tracker)
         if done and done["what"] == "flight" and not latest_entity(tracker, "partner"):
-            flight_undo(dispatcher, locale, done)      # "undo" right after logging a flight: that flight
+            flight_undo_or_next(dispatcher, tracker, locale, done)   # "and back on Simple today" / "undo" after a flight
         else:
             one_way(dispatcher, locale, tracker, done if done and done["what"] == "conversion" else None)
         return []
@@ -292,40 +295,45 @@ class ActionQuoteConversion(Action):
         return "action_quote_conversion"
 
     async def run(self, dispatcher, tracker, domain):
-        locale = locale_of(tracker)
-        the_ledger = ledger()
-        text = (tracker.latest_message or {}).get("text") or ""
-        said = latest_entity(tracker, "amount")
-        share = parse_share(text) or (parse_share(said) if said else None)
-        partner = the_ledger.rules.find_partner(latest_entity(tracker, "partner") or "")
-        if partner is None:
-            linked = [p for p in the_ledger.rules.link_partners()
-                      if the_ledger.balance(tracker.sender_id).partners.get(p.id)]
-            partner = linked[0] if len(linked) == 1 else None
-        if partner is None:
-            amount_text = said if not share else {"all": "all", "half": "half"}.get(share.kind, f"all but {share.keep}")
-            payload = '/ask_conversion_quote{{"partner":"{}"' + (f',"amount":"{amount_text}"' if amount_text else "") + "}}"
-            say(dispatcher, locale, "quote_which_partner", facts={"kind": "question", "about": "conversion_quote"},
-                buttons=[{"title": p.name(locale), "payload": payload.format(p.id)}
-                         for p in the_ledger.rules.link_partners()])
-            return []
-        try:
-            amount = None if share else parse_amount(said)
-            preview = the_ledger.preview_conversion(tracker.sender_id, partner.id, amount, share,
-                                                    destination=latest_entity(tracker, "municipality"))
-        except Refusal as refusal:
-            refuse(dispatcher, locale, refusal, "conversion_quote")
-            return []
-        names = partner_names(locale, preview.partner)
-        key, lines = quote_lines(preview, locale)
-        buttons = None
-        if preview.units and preview.linked and preview.enough:
-            buttons = [{"title": t("quote_convert_button", locale, used=preview.used, **names),
-                        "payload": f'/convert_points{{"partner":"{preview.partner}","amount":"{preview.used}"}}'}]
-        say(dispatcher, locale, key, facts=preview.facts(), extra=lines, buttons=buttons, asked=preview.asked,
-            units=preview.units, used=preview.used, to_amount=preview.to_amount, rate_unit=preview.rate_unit,
-            place=place_name(preview.to, locale), **names)
+        quote(dispatcher, tracker, locale_of(tracker))
         return []
+
+
+def quote(dispatcher, tracker, locale: str, partner_id: str | None = None) -> None:
+    """The quote for the amount (or share) in the latest message; the program named there, else `partner_id`
+    (a follow-up: "and for 10,000?"), else the only one the user holds, else a question with buttons."""
+    the_ledger = ledger()
+    text = (tracker.latest_message or {}).get("text") or ""
+    said = latest_entity(tracker, "amount")
+    share = parse_share(text) or (parse_share(said) if said else None)
+    partner = the_ledger.rules.find_partner(latest_entity(tracker, "partner") or partner_id or "")
+    if partner is None:
+        held = the_ledger.balance(tracker.sender_id).partners
+        linked = [p for p in the_ledger.rules.link_partners() if held.get(p.id)]
+        partner = linked[0] if len(linked) == 1 else None
+    if partner is None:
+        amount_text = said if not share else {"all": "all", "half": "half"}.get(share.kind, f"all but {share.keep}")
+        payload = '/ask_conversion_quote{{"partner":"{}"' + (f',"amount":"{amount_text}"' if amount_text else "") + "}}"
+        say(dispatcher, locale, "quote_which_partner", facts={"kind": "question", "about": "conversion_quote"},
+            buttons=[{"title": p.name(locale), "payload": payload.format(p.id)}
+                     for p in the_ledger.rules.link_partners()])
+        return
+    try:
+        amount = None if share else parse_amount(said)
+        preview = the_ledger.preview_conversion(tracker.sender_id, partner.id, amount, share,
+                                                destination=latest_entity(tracker, "municipality"))
+    except Refusal as refusal:
+        refuse(dispatcher, locale, refusal, "conversion_quote")
+        return
+    names = partner_names(locale, preview.partner)
+    key, lines = quote_lines(preview, locale)
+    buttons = None
+    if preview.units and preview.linked and preview.enough:
+        buttons = [{"title": t("quote_convert_button", locale, used=preview.used, **names),
+                    "payload": f'/convert_points{{"partner":"{preview.partner}","amount":"{preview.used}"}}'}]
+    say(dispatcher, locale, key, facts=preview.facts(), extra=lines, buttons=buttons, asked=preview.asked,
+        units=preview.units, used=preview.used, to_amount=preview.to_amount, rate_unit=preview.rate_unit,
+        place=place_name(preview.to, locale), **names)
 
 
 # ---------------------------------------------------------------- balance and history
@@ -393,98 +401,3 @@ class ActionShowHistory(Action):
                            to_amount=item.get("to_amount", 0), **partner_names(locale, item.get("partner"))))
         say(dispatcher, locale, "history", facts=facts, extra=lines)
         return []
-
-
-# ---------------------------------------------------------------- the best use of points (使い道の比較)
-
-class ActionAskRouteFormPartner(Action):
-    def name(self) -> Text:
-        return "action_ask_route_form_partner"
-
-    async def run(self, dispatcher, tracker, domain):
-        locale = locale_of(tracker)
-        say(dispatcher, locale, "ask_partner_route",
-            buttons=partner_buttons(locale, ledger().rules.partners.values()))
-        return []
-
-
-class ActionAskRouteFormAmount(Action):
-    def name(self) -> Text:
-        return "action_ask_route_form_amount"
-
-    async def run(self, dispatcher, tracker, domain):
-        locale = locale_of(tracker)
-        say(dispatcher, locale, "ask_route_amount", **partner_names(locale, tracker.get_slot("partner")))
-        return []
-
-
-class ValidateRouteForm(RejectOtherIntents, FormValidationAction):
-    def name(self) -> Text:
-        return "validate_route_form"
-
-    def validate_partner(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        partner = ledger().rules.find_partner(str(value))
-        if partner is None:
-            known = list(ledger().rules.partners)
-            refuse(dispatcher, locale_of(tracker), Refusal("unknown_partner", given=str(value)[:40], known=known),
-                   "route_advice")
-            return {"partner": None}
-        return {"partner": partner.id}
-
-    def validate_amount(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if is_all(value) and tracker.get_slot("partner"):
-            held = ledger().balance(tracker.sender_id).partners.get(tracker.get_slot("partner"), 0)
-            if held > 0:
-                return {"amount": str(held)}
-        try:
-            return {"amount": str(parse_amount(value))}
-        except Refusal as refusal:
-            refuse(dispatcher, locale_of(tracker), refusal, "route_advice")
-            return {"amount": None}
-
-
-class ActionBestRoute(Action):
-    """Every route open on the (test-clock) date with its numbers, and the one to pick — like ポイ探, in chat."""
-
-    def name(self) -> Text:
-        return "action_best_route"
-
-    async def run(self, dispatcher, tracker, domain):
-        locale = locale_of(tracker)
-        if not tracker.get_slot("partner") or not tracker.get_slot("amount"):
-            return reset(*ROUTE_SLOTS)
-        try:
-            advice = ledger().best_route(tracker.sender_id, tracker.get_slot("partner"),
-                                         parse_amount(tracker.get_slot("amount")))
-        except Refusal as refusal:
-            refuse(dispatcher, locale, refusal, "route_advice")
-            return reset(*ROUTE_SLOTS)
-        names = partner_names(locale, advice.partner)
-        lines = []
-        for route in advice.routes:
-            place = place_name(route.to, locale)
-            if not route.open:
-                why = t(f"why_{route.why_closed}", locale, minimum=advice.minimum,
-                        until=fmt_date(route.campaign_until, locale))
-                lines.append(t("route_closed", locale, place=place, why=why))
-                continue
-            lines.append(t(
-                "route_line", locale, place=place, to_amount=route.to_amount, units=route.units,
-                unit_size=route.unit, per_unit=route.per_unit,
-                until=t("route_until", locale, until=fmt_date(route.campaign_until, locale)) if route.campaign else "",
-                remainder=t("route_remainder", locale, n=route.remainder, unit=names["unit"]) if route.remainder else "",
-                unverified="" if route.verified else t("route_unverified", locale)))
-        best = advice.best
-        if best:
-            lines.append(t("route_best", locale, place=place_name(best.to, locale), to_amount=best.to_amount,
-                           used=best.used, unit=names["unit"]))
-        else:
-            lines.append(t("route_none", locale))
-        access = {"not_linked": "route_not_linked", "link_pending": "route_link_pending", "coupon": "route_coupon"}
-        if advice.access in access:
-            lines.append(t(access[advice.access], locale, active_from=fmt_date(advice.active_from, locale), **names))
-        if advice.access != "coupon" and advice.held < advice.amount:
-            lines.append(t("route_held", locale, held=advice.held, **names))
-        say(dispatcher, locale, "route_header", facts=advice.facts(), extra=lines, amount=advice.amount,
-            on=fmt_date(advice.on, locale), **names)
-        return reset(*ROUTE_SLOTS)

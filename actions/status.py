@@ -15,67 +15,23 @@ from typing import Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 
-from actions.forms import entity_values
+from actions.forms import entity_values, intent_of
+from actions.plans import asks_trip_count, plan_answer
 from actions.runtime import ledger, locale_of, refuse, say
-from i18n import fmt_date, list_separator, t
-from ledger.shared.amounts import parse_amount, parse_yen
-from ledger.shared.dates import parse_day
+from actions.status_words import (
+    ROUND_TRIP,
+    airport_name,
+    airports_of,
+    amounts_said,
+    day_text,
+    days_said,
+    tier_name,
+    tier_of,
+    yen_said,
+)
+from i18n import list_separator, t
 from ledger.shared.refusals import Refusal
-
-_ROUND_TRIP = re.compile(r"往復|round[- ]?trip|(?<![a-z])and back(?![a-z])|there and back|return flight", re.I)
-
-
-def airports_of(tracker: Tracker) -> list[str]:
-    """IATA codes of the airports named, in the order said (origin first)."""
-    segments = ledger().rules.segments
-    found = [segments.find_airport(value) for value in entity_values(tracker, "airport")]
-    return [airport.code for airport in found if airport is not None]
-
-
-def airport_name(code: str, locale: str) -> str:
-    """羽田 / Tokyo Haneda for "HND" (the code itself when the rules do not know it)."""
-    airport = ledger().rules.segments.airports.get(code)
-    return airport.name(locale) if airport else code
-
-
-def tier_of(tracker: Tracker) -> str | None:
-    values = entity_values(tracker, "tier")
-    return (values[0] if values else tracker.get_slot("tier") or "").lower() or None
-
-
-def tier_name(tier_id: str | None, locale: str) -> str:
-    return ledger().rules.status.tier(tier_id).name(locale) if tier_id else "—"
-
-
-def _amounts(tracker: Tracker) -> list[int]:
-    found = []
-    for value in entity_values(tracker, "amount"):
-        try:
-            found.append(parse_amount(value))
-        except Refusal:
-            continue
-    return found
-
-
-def _yen(tracker: Tracker) -> list[int]:
-    """Prices said in yen ("23,000円", "¥23,000", "2万3000円", "3万円")."""
-    prices = []
-    for value in entity_values(tracker, "yen"):
-        try:
-            prices.append(parse_yen(value))
-        except Refusal:
-            continue
-    return prices
-
-
-def _days(tracker: Tracker, today: dt.date) -> list[dt.date]:
-    """The days said, in order, a date without a year being the next such day (a flight being planned);
-    today when none was said."""
-    return [parse_day(value, today, prefer="future") for value in entity_values(tracker, "date")] or [today]
-
-
-def _d(day: str | dt.date | None, locale: str) -> str:
-    return fmt_date(day, locale) if day else "—"
+from ledger.status.schedules import ScheduleChoice, read_schedule
 
 
 class StatusAction(Action):
@@ -89,10 +45,14 @@ class StatusAction(Action):
     async def run(self, dispatcher, tracker, domain):
         locale = locale_of(tracker)
         try:
-            self.answer(dispatcher, tracker, locale)
+            if asks_trip_count(tracker):     # 「プラチナまであと何回沖縄往復？」: the plan, whichever reading
+                events = plan_answer(dispatcher, tracker, locale)
+            else:
+                events = self.answer(dispatcher, tracker, locale)
         except Refusal as refusal:
             refuse(dispatcher, locale, refusal, self.kind)
-        return [SlotSet("tier", None)]
+            events = []
+        return [*(events or []), SlotSet("tier", None)]
 
     def answer(self, dispatcher, tracker: Tracker, locale: str) -> None:
         raise NotImplementedError
@@ -137,7 +97,7 @@ class ActionPpEarned(StatusAction):
         lines = []
         if month is not None:
             lines.append(t("pp_earned_month", locale, month=str(month), year=str(year), pp=earned.month_total))
-        lines += [t("pp_earned_flight", locale, day=_d(f.flown_on, locale), pp=f.premium_points,
+        lines += [t("pp_earned_flight", locale, day=day_text(f.flown_on, locale), pp=f.premium_points,
                     partner="" if f.ana_group else t("pp_partner_mark", locale))
                   for f in earned.flights if month is None or f.flown_on.month == month][:10]
         key = "pp_earned" if earned.flights else "pp_earned_none"
@@ -155,7 +115,7 @@ class ActionStatusStart(StatusAction):
 
     def answer(self, dispatcher, tracker, locale):
         the_ledger = ledger()
-        tier_id = (tracker.get_slot("tier") or "").lower() or None
+        tier_id = tier_of(tracker)
         today = the_ledger.clock.today()
         answer = the_ledger.status_start(tracker.sender_id, tier_id)
         tier = answer.tier.name(locale)
@@ -170,26 +130,26 @@ class ActionStatusStart(StatusAction):
         lines = []
         partner_window = answer.pp_credited_by != answer.pp_credited_on
         if partner_window:
-            lines.append(t("status_why_partner", locale, flight_on=_d(answer.flight_on, locale), pp=answer.pp,
-                           year=str(answer.year), credited=_d(answer.pp_credited_on, locale),
-                           credited_by=_d(answer.pp_credited_by, locale),
-                           advance_from=_d(answer.advance_service_from, locale),
-                           advance_by=_d(answer.advance_service_by, locale)))
+            lines.append(t("status_why_partner", locale, flight_on=day_text(answer.flight_on, locale), pp=answer.pp,
+                           year=str(answer.year), credited=day_text(answer.pp_credited_on, locale),
+                           credited_by=day_text(answer.pp_credited_by, locale),
+                           advance_from=day_text(answer.advance_service_from, locale),
+                           advance_by=day_text(answer.advance_service_by, locale)))
         else:
-            lines.append(t("status_why", locale, flight_on=_d(answer.flight_on, locale), pp=answer.pp,
+            lines.append(t("status_why", locale, flight_on=day_text(answer.flight_on, locale), pp=answer.pp,
                            year=str(answer.year), group_pp=answer.ana_group_pp, tier=tier, need=answer.tier.pp,
-                           need_group=answer.tier.ana_group_pp, credited=_d(answer.pp_credited_on, locale)))
+                           need_group=answer.tier.ana_group_pp, credited=day_text(answer.pp_credited_on, locale)))
         if answer.pp_credited_on <= today < answer.advance_service_from and not answer.early_months_rule \
                 and not partner_window:
             lines.append(t("status_today_gap", locale))
         if answer.early_months_rule:
             lines.append(t("status_early_months", locale))
-        lines.append(t("status_main", locale, main_from=_d(answer.main_status_from, locale),
-                       main_until=_d(answer.main_status_until, locale)))
+        lines.append(t("status_main", locale, main_from=day_text(answer.main_status_from, locale),
+                       main_until=day_text(answer.main_status_until, locale)))
         key = "status_started" if answer.advance_service_from <= today else "status_will_start"
         say(dispatcher, locale, key, facts=answer.facts(), extra=lines, tier=tier,
-            advance_from=_d(answer.advance_service_from, locale),
-            advance_until=_d(answer.advance_service_until, locale))
+            advance_from=day_text(answer.advance_service_from, locale),
+            advance_until=day_text(answer.advance_service_until, locale))
 
 
 class ActionStatusNow(StatusAction):
@@ -203,25 +163,25 @@ class ActionStatusNow(StatusAction):
     def answer(self, dispatcher, tracker, locale):
         now = ledger().status_now(tracker.sender_id)
         facts = now.facts()
-        values = dict(pp=facts["pp"], group_pp=facts["ana_group_pp"], year=str(now.on.year), today=_d(now.on, locale))
+        values = dict(pp=facts["pp"], group_pp=facts["ana_group_pp"], year=str(now.on.year), today=day_text(now.on, locale))
         lines = []
         if facts["tier"]:
             key = "now_held_advance" if facts["basis"] == "advance_service" else "now_held_main"
-            lines.append(t(key, locale, tier=tier_name(facts["tier"], locale), since=_d(facts["status_from"], locale),
-                           until=_d(facts["status_until"], locale), earned=str(facts["earned_year"]),
-                           main_from=_d(facts["main_status_from"], locale)))
+            lines.append(t(key, locale, tier=tier_name(facts["tier"], locale), since=day_text(facts["status_from"], locale),
+                           until=day_text(facts["status_until"], locale), earned=str(facts["earned_year"]),
+                           main_from=day_text(facts["main_status_from"], locale)))
         else:
             lines.append(t("now_none", locale, **values))
         if facts["reason"] == "credited_today":
             lines.append(t("now_credited_today", locale, tier=tier_name(facts["next_tier"], locale),
-                           credited=_d(facts["pp_credited_on"], locale), start=_d(facts["next_tier_from"], locale)))
+                           credited=day_text(facts["pp_credited_on"], locale), start=day_text(facts["next_tier_from"], locale)))
         elif facts["reason"] == "waiting_for_april":
             lines.append(t("now_waiting_april", locale, tier=tier_name(facts["next_tier"], locale),
-                           start=_d(facts["next_tier_from"], locale)))
+                           start=day_text(facts["next_tier_from"], locale)))
         elif facts["reason"] == "partner_credit_window":
             first, last = facts["advance_service_between"]
             lines.append(t("now_partner_window", locale, tier=tier_name(facts["maybe_tier"], locale),
-                           start=_d(first, locale), start_by=_d(last, locale)))
+                           start=day_text(first, locale), start_by=day_text(last, locale)))
         lines.append(t("now_pp", locale, **values))
         say(dispatcher, locale, "now_title", facts=facts, extra=lines, today=values["today"])
 
@@ -245,11 +205,11 @@ class ActionStatusEnd(StatusAction):
             return
         key = "end_ended" if facts["ended"] else "end_until"
         lines = [t("end_why", locale, tier=tier, earned=str(facts["earned_year"]),
-                   main_from=_d(facts["main_status_from"], locale), until=_d(facts["main_status_until"], locale))]
+                   main_from=day_text(facts["main_status_from"], locale), until=day_text(facts["main_status_until"], locale))]
         if facts.get("replaced_by"):
             lines.append(t("end_replaced", locale, tier=tier, higher=tier_name(facts["replaced_by"], locale),
-                           start=_d(facts["replaced_from"], locale)))
-        say(dispatcher, locale, key, facts=facts, extra=lines, tier=tier, until=_d(facts["main_status_until"], locale))
+                           start=day_text(facts["replaced_from"], locale)))
+        say(dispatcher, locale, key, facts=facts, extra=lines, tier=tier, until=day_text(facts["main_status_until"], locale))
 
 
 class ActionPpToGo(StatusAction):
@@ -266,7 +226,7 @@ class ActionPpToGo(StatusAction):
         values = dict(tier=tier, year=str(facts["year"]), pp=facts["pp"], group_pp=facts["ana_group_pp"],
                       need=facts["pp_needed"], need_group=facts["ana_group_pp_needed"])
         if facts["reached"]:
-            say(dispatcher, locale, "to_go_reached", facts=facts, start=_d(facts["advance_service_from"], locale),
+            say(dispatcher, locale, "to_go_reached", facts=facts, start=day_text(facts["advance_service_from"], locale),
                 **values)
             return
         lines = []
@@ -289,45 +249,94 @@ class ActionWhatIf(StatusAction):
 
     def answer(self, dispatcher, tracker, locale):
         the_ledger = ledger()
-        days = _days(tracker, the_ledger.clock.today())
-        tier = tier_of(tracker)
+        today = the_ledger.clock.today()
         text = (tracker.latest_message or {}).get("text") or ""
+        if intent_of(tracker) == "choose_schedule":
+            return self.chosen(dispatcher, tracker, locale)
+        trip = {"airports": airports_of(tracker), "fares": entity_values(tracker, "fare"), "tier": tier_of(tracker),
+                "round_trip": bool(ROUND_TRIP.search(text)), "cabin": (entity_values(tracker, "cabin") or [None])[0]}
+        schedule = read_schedule(text, today) if trip["airports"] else None
+        if isinstance(schedule, ScheduleChoice) and len(schedule.options) > 1:
+            return self.ask_days(dispatcher, locale, trip, schedule)
+        if schedule is not None:
+            days = schedule.options[0].days if isinstance(schedule, ScheduleChoice) else schedule.days
+            return self.scheduled(dispatcher, tracker, locale, trip, days)
+        days = days_said(tracker, today)
+        tier = trip["tier"]
         answer = the_ledger.what_if_trip(tracker.sender_id, airports_of(tracker), days, entity_values(tracker, "fare"),
-                                         round_trip=bool(_ROUND_TRIP.search(text)), tier_id=tier,
+                                         round_trip=bool(ROUND_TRIP.search(text)), tier_id=tier,
                                          cabin=(entity_values(tracker, "cabin") or [None])[0])
         if answer is None:
             partner = "partner" in [v.lower() for v in entity_values(tracker, "carrier")]
-            flights = [(days[min(n, len(days) - 1)], pp, not partner) for n, pp in enumerate(_amounts(tracker))]
+            flights = [(days[min(n, len(days) - 1)], pp, not partner) for n, pp in enumerate(amounts_said(tracker))]
             if not flights:
                 say(dispatcher, locale, "what_if_ask", facts={"kind": self.kind, "status": "needs_input"})
                 return
             answer = the_ledger.what_if(tracker.sender_id, flights, tier)
-        facts = answer.facts()
-        after, before = answer.after, answer.before
-        tier = answer.tier.name(locale)
-        added = answer.added_pp
-        described = list_separator(locale).join(_describe(f, locale) for f in answer.flights)
-        lines = [t("what_if_total", locale, added=added, pp=after.pp, group_pp=after.ana_group_pp, year=str(answer.year))]
-        if after.reached:
-            lines.append(t("what_if_reached", locale, tier=tier, credited=_d(after.pp_credited_on, locale),
-                           start=_d(after.advance_service_from, locale),
-                           main_from=_d(after.main_status_from, locale), main_until=_d(after.main_status_until, locale)))
-            if after.early_months_rule:
-                lines.append(t("status_early_months", locale))
-            if before.reached and before.advance_service_from != after.advance_service_from:
-                lines.append(t("what_if_earlier", locale, before=_d(before.advance_service_from, locale)))
-            elif before.reached:
-                lines.append(t("what_if_already", locale, tier=tier))
-        else:
-            lines.append(t("what_if_short", locale, tier=tier,
-                           missing=max(after.pp_missing, after.ana_group_pp_missing),
-                           group_missing=after.ana_group_pp_missing))
-        say(dispatcher, locale, "what_if_title", facts=facts, extra=lines, flights=described)
+        say_what_if(dispatcher, locale, answer)
+
+    @staticmethod
+    def ask_days(dispatcher, locale: str, trip: dict, choice: ScheduleChoice) -> list:
+        """The schedule leaves the days open ("3 round trips", "twice a month"): its readings as buttons, each with
+        its days; the trip waits in `pending_what_if`. Nothing is assumed."""
+        options = [[d.isoformat() for d in o.days] for o in choice.options]
+        buttons = [{"title": t(f"schedule_{o.reading}", locale, n=len(o.days), first=day_text(o.days[0], locale),
+                               last=day_text(o.days[-1], locale)),
+                    "payload": f'/choose_schedule{{"schedule_option":"{i}"}}'} for i, o in enumerate(choice.options)]
+        say(dispatcher, locale, "schedule_which", buttons=buttons,
+            facts={"kind": "question", "about": "schedule", "options": options})
+        return [SlotSet("pending_what_if", {**trip, "options": options})]
+
+    def chosen(self, dispatcher, tracker, locale: str) -> list:
+        pending = tracker.get_slot("pending_what_if") or {}
+        options = pending.get("options") or []
+        chosen = str((entity_values(tracker, "schedule_option") or [""])[0])
+        if not chosen.isdigit() or int(chosen) >= len(options):
+            raise Refusal("schedule_gone")
+        days = [dt.date.fromisoformat(d) for d in options[int(chosen)]]
+        return [*self.scheduled(dispatcher, tracker, locale, pending, days), SlotSet("pending_what_if", None)]
+
+    @staticmethod
+    def scheduled(dispatcher, tracker, locale: str, trip: dict, days) -> list:
+        """The trip on every day of the schedule, the dates shown, with the year's total and the status date."""
+        answer = ledger().what_if_schedule(tracker.sender_id, list(trip["airports"]), list(days), list(trip["fares"]),
+                                           round_trip=bool(trip["round_trip"]), cabin=trip.get("cabin"),
+                                           tier_id=trip.get("tier"))
+        if answer is None:
+            say(dispatcher, locale, "what_if_ask", facts={"kind": "what_if", "status": "needs_input"})
+            return []
+        say_what_if(dispatcher, locale, answer)
+        return []
+
+
+def say_what_if(dispatcher, locale: str, answer) -> None:
+    """A what-if answer in words: the flights, the year's total with them, and when the tier would start."""
+    facts = answer.facts()
+    after, before = answer.after, answer.before
+    tier = answer.tier.name(locale)
+    added = answer.added_pp
+    described = list_separator(locale).join(_describe(f, locale) for f in answer.flights)
+    lines = [t("what_if_total", locale, added=added, pp=after.pp, group_pp=after.ana_group_pp, year=str(answer.year))]
+    if after.reached:
+        lines.append(t("what_if_reached", locale, tier=tier, credited=day_text(after.pp_credited_on, locale),
+                       start=day_text(after.advance_service_from, locale),
+                       main_from=day_text(after.main_status_from, locale), main_until=day_text(after.main_status_until, locale)))
+        if after.early_months_rule:
+            lines.append(t("status_early_months", locale))
+        if before.reached and before.advance_service_from != after.advance_service_from:
+            lines.append(t("what_if_earlier", locale, before=day_text(before.advance_service_from, locale)))
+        elif before.reached:
+            lines.append(t("what_if_already", locale, tier=tier))
+    else:
+        lines.append(t("what_if_short", locale, tier=tier,
+                       missing=max(after.pp_missing, after.ana_group_pp_missing),
+                       group_missing=after.ana_group_pp_missing))
+    say(dispatcher, locale, "what_if_title", facts=facts, extra=lines, flights=described)
 
 
 def _describe(flight, locale: str) -> str:
     """A planned flight as the user reads it: "HND→OKA (Standard, 1,774 PP) on 2026-12-10 (Thu)"."""
-    day = _d(flight.flown_on, locale)
+    day = day_text(flight.flown_on, locale)
     computed = flight.computed
     if computed is not None:
         return t("what_if_leg", locale, day=day, origin=airport_name(computed.origin, locale),
@@ -346,14 +355,14 @@ class ActionCheapest(StatusAction):
 
     def answer(self, dispatcher, tracker, locale):
         the_ledger = ledger()
-        prices = _yen(tracker)
+        prices = yen_said(tracker)
         airports, fares = airports_of(tracker), entity_values(tracker, "fare")
-        day = _days(tracker, the_ledger.clock.today())[0]
+        day = days_said(tracker, the_ledger.clock.today())[0]
         if len(airports) >= 2 and fares and len(fares) == len(prices):
             ranked = the_ledger.cheapest_fares(airports[0], airports[1], day, list(zip(fares, prices)),
                                                (entity_values(tracker, "cabin") or [None])[0])
         else:
-            amounts = _amounts(tracker)
+            amounts = amounts_said(tracker)
             if not len(amounts) == len(prices) >= 2:
                 say(dispatcher, locale, "cheapest_ask", facts={"kind": self.kind, "status": "needs_input"})
                 return
@@ -380,13 +389,13 @@ class ActionSfc(StatusAction):
         facts = answer.facts()
         tier = tier_name(facts["tier"] or facts["from_tier"], locale)
         if facts["eligible_now"]:
-            say(dispatcher, locale, "sfc_now", facts=facts, tier=tier, since=_d(facts["sfc_from"], locale),
-                until=_d(facts["sfc_until"], locale))
+            say(dispatcher, locale, "sfc_now", facts=facts, tier=tier, since=day_text(facts["sfc_from"], locale),
+                until=day_text(facts["sfc_until"], locale))
         elif facts["sfc_from"]:
             key = "sfc_from_window" if facts.get("sfc_from_between") else "sfc_from"
             between = facts.get("sfc_from_between") or [facts["sfc_from"], facts["sfc_from"]]
-            say(dispatcher, locale, key, facts=facts, tier=tier, start=_d(between[0], locale),
-                start_by=_d(between[1], locale))
+            say(dispatcher, locale, key, facts=facts, tier=tier, start=day_text(between[0], locale),
+                start_by=day_text(between[1], locale))
         else:
             missing = max(facts["pp_missing"], facts["ana_group_pp_missing"])
             say(dispatcher, locale, "sfc_not_yet", facts=facts, tier=tier, pp=facts["pp"], missing=missing,

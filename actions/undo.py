@@ -7,6 +7,7 @@ from typing import Any, Text
 
 from rasa_sdk import Action, Tracker
 
+from actions.flights import another_flight
 from actions.runtime import ledger, locale_of, refuse, say
 from i18n import fmt_date, t
 from ledger.shared.refusals import Refusal
@@ -44,6 +45,13 @@ def flight_undo(dispatcher, locale: str, done: dict[str, Any]) -> None:
                   "payload": f'/delete_flight{{"flight_id":"{done.get("flight_id")}"}}'},
                  {"title": t("undo_keep_button", locale), "payload": "/deny"}],
         route=route, day=fmt_date(done.get("flown_on"), locale), pp=done.get("pp") or 0)
+
+
+def flight_undo_or_next(dispatcher, tracker: Tracker, locale: str, done: dict[str, Any]) -> None:
+    """Right after a flight was logged: "and back on Simple today" logs the return; anything else offers to
+    delete that flight."""
+    if not another_flight(dispatcher, tracker, locale, done):
+        flight_undo(dispatcher, locale, done)
 
 
 class ActionUndo(Action):

@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
-from actions import chat, flight_changes, flights, partners, points, reserved, runtime, status
+from actions import chat, flight_changes, flights, partners, points, reserved, routes, runtime, status
 from ledger.bootstrap import bootstrap
 from ledger.shared.clock import parse_moment
 from tests.conftest import make_settings
@@ -159,7 +159,7 @@ async def test_balance_and_best_route_in_japanese(ledger):
     balance, _ = await run(points.ActionShowBalance(), tracker("残高", "check_balance", locale="ja"))
     assert facts(balance)["partners"] == {"jal": 5_000, "saison": 10_050}
     assert "JALマイレージバンク：5,000マイル" in words(balance)
-    advice, _ = await run(points.ActionBestRoute(), tracker("セゾン10050ポイントの使い道", "best_route", locale="ja",
+    advice, _ = await run(routes.ActionBestRoute(), tracker("セゾン10050ポイントの使い道", "best_route", locale="ja",
                                                             slots={"partner": "saison", "amount": "10050"}))
     assert facts(advice)["best"]["to"] == "municipal:kasama" and facts(advice)["best"]["to_amount"] == 55_000
     assert "笠間" in words(advice)

@@ -189,3 +189,201 @@ def test_calling_off_with_nothing_done_changes_nothing(stack, locale):
     undo = stack.say(user, "cancel" if locale == EN else "やっぱりやめる", locale=locale)
     assert facts_of(undo, "undo") == {"kind": "undo", "last": None, "possible": False}
     in_language(undo, locale)
+
+
+# ---------------------------------------------------------------- a plan to a status (修行の計画)
+
+@pytest.mark.parametrize("locale, question, fare", [
+    (EN, "How many HND-OKA round trips on Standard to Platinum?", "standard"),
+    (JA, "プラチナまであと何回沖縄往復が必要？", None),
+])
+def test_the_central_planning_question_gets_a_number_of_trips(stack, locale, question, fare):
+    user = new_user("plan")
+    answer = stack.say(user, question)
+    facts = facts_of(answer, "status_plan")
+    assert (facts["tier"], facts["origin"], facts["destination"], facts["round_trip"]) == (
+        "platinum", "HND", "OKA", True), text_of(answer)
+    trips = {o["fare"]: o["trips"] for o in facts["options"]}
+    assert facts["pp_needed"] == 50_000
+    for option in facts["options"]:
+        assert option["trips"] * option["pp_per_trip"] >= 50_000 > (option["trips"] - 1) * option["pp_per_trip"]
+    if fare:
+        assert list(trips) == [fare]
+    else:
+        assert {"standard", "simple"} <= set(trips)
+    text = in_language(answer, locale)
+    assert str(trips.get("standard", "")) in text
+
+
+@pytest.mark.parametrize("locale, question", [
+    (EN, "how many HND-OKA round trips to platinum with Standard 30,000 yen or Simple 23,000 yen?"),
+    (JA, "羽田沖縄往復でプラチナまで何回？スタンダード30000円、シンプル23000円"),
+])
+def test_with_prices_the_plan_gives_the_cheapest_mix(stack, locale, question):
+    user = new_user("plan-mix")
+    answer = stack.say(user, question)
+    facts = facts_of(answer, "status_plan")
+    per_trip = {o["fare"]: o["pp_per_trip"] for o in facts["options"]}
+    assert set(per_trip) == {"standard", "simple"}, text_of(answer)
+    mix = {m["fare"]: m["trips"] for m in facts["cheapest_mix"]}
+    assert sum(per_trip[f] * n for f, n in mix.items()) >= 50_000
+    assert facts["cheapest_mix_yen"] <= min(o["total_yen"] for o in facts["options"])
+    assert f"{facts['cheapest_mix_yen']:,}" in in_language(answer, locale)
+
+
+# ---------------------------------------------------------------- follow-ups use the conversation's context
+
+@pytest.mark.parametrize("locale, first, follow, tier", [
+    (EN, "when does Bronze start for me?", "what about Platinum?", "platinum"),
+    (JA, "ブロンズはいつから？", "ダイヤだと？", "diamond"),
+])
+def test_a_status_follow_up_asks_the_last_question_with_the_new_tier(stack, locale, first, follow, tier):
+    user = new_user("follow-tier")
+    asked = stack.say(user, first)
+    assert facts_of(asked, "status_start")["tier"] == "bronze"
+    again = stack.say(user, follow)
+    assert facts_of(again, "status_start")["tier"] == tier, text_of(again)
+    in_language(again, locale)
+
+
+@pytest.mark.parametrize("locale, first, follow", [
+    (EN, "how many points would I get for 4000 JAL miles?", "and for 10,000?"),
+    (JA, "JALマイル4000マイルだと何ポイント？", "じゃあ1万マイルなら？"),
+])
+def test_a_quote_follow_up_changes_only_the_amount(stack, locale, first, follow):
+    user = jal_user(stack, 20_000)
+    stack.say(user, "link my Saison account" if locale == EN else "セゾンを連携して")   # two programs linked now
+    stack.ledger.sandbox_grant(user, "saison", 3_000)
+    assert facts_of(stack.say(user, first), "conversion_quote")["used"] == 4_000
+    again = stack.say(user, follow)
+    facts = facts_of(again, "conversion_quote")
+    assert (facts["partner"], facts["amount"], facts["to_amount"]) == ("jal", 10_000, 5_000), text_of(again)
+    in_language(again, locale)
+
+
+@pytest.mark.parametrize("locale, follow", [(EN, "what about Platinum?"), (JA, "プラチナは？")])
+def test_a_follow_up_with_nothing_to_follow_asks_to_rephrase(stack, locale, follow):
+    user = new_user("follow-nothing")
+    answer = stack.say(user, follow, locale=locale)
+    assert kinds(answer) in (["unsure"], ["status_start"], ["pp_to_go"], ["status_now"]), text_of(answer)
+    in_language(answer, locale)
+
+
+@pytest.mark.parametrize("locale, first, back", [
+    (EN, "I flew HND to OKA today on Value", "and back on Simple today"),
+    (JA, "今日羽田から那覇にバリューで乗った", "帰りはシンプルで"),
+])
+def test_the_way_back_is_the_return_of_the_route_just_logged(stack, locale, first, back):
+    user = new_user("follow-back")
+    out = facts_of(stack.say(user, first), "flight_logged")
+    returned = stack.say(user, back)
+    facts = facts_of(returned, "flight_logged")
+    assert (facts["origin"], facts["destination"], facts["fare"]) == ("OKA", "HND", "simple"), text_of(returned)
+    assert facts["flown_on"] == out["flown_on"] and facts["flight_id"] != out["flight_id"]
+    assert [f.origin for f in stack.ledger.list_flights(user)] == ["HND", "OKA"]
+    in_language(returned, locale)
+
+
+@pytest.mark.parametrize("locale, again, days", [
+    (EN, "the same again next Friday", 3),       # the test clock's today is a Tuesday
+    (JA, "来週の金曜も同じ便で", 10),
+])
+def test_the_same_again_on_a_day_to_come_is_a_what_if_on_that_day(stack, locale, again, days):
+    import datetime as dt
+
+    from ledger.shared.clock import parse_moment
+    stack.ledger.set_test_clock(parse_moment("2026-12-01T10:00"))
+    try:
+        user = new_user("follow-same")
+        first = facts_of(stack.say(user, "I flew HND to OKA today on Value" if locale == EN
+                                   else "今日羽田から那覇にバリューで乗った"), "flight_logged")
+        answer = stack.say(user, again)
+        planned = facts_of(answer, "what_if")["flights"]
+        assert len(planned) == 1, text_of(answer)
+        assert (planned[0]["origin"], planned[0]["destination"], planned[0]["fare"]) == ("HND", "OKA", first["fare"])
+        assert planned[0]["flown_on"] == (dt.date(2026, 12, 1) + dt.timedelta(days=days)).isoformat()
+        assert len(stack.ledger.list_flights(user)) == 1                     # nothing logged for a day to come
+        in_language(answer, locale)
+    finally:
+        stack.ledger.set_test_clock(None)
+
+
+# ---------------------------------------------------------------- more questions inside a confirmation
+
+@pytest.mark.parametrize("locale, question", [(EN, "is that the best rate?"), (JA, "それが一番お得なレート？")])
+def test_the_best_rate_asked_in_a_confirmation_compares_that_exchange_then_asks_again(stack, locale, question):
+    user = jal_user(stack, 5_000)
+    stack.say(user, "convert 2000 JAL miles" if locale == EN else "JALの2000マイルを交換したい")
+    answer = stack.say(user, question)
+    advice = facts_of(answer, "route_advice")
+    assert (advice["partner"], advice["amount"], advice.get("pending")) == ("jal", 2_000, True), text_of(answer)
+    assert facts_of(answer, "conversion")["status"] == "needs_confirmation"
+    assert kinds(answer).count("conversion") == 1
+    in_language(answer, locale)
+    done = stack.say(user, "yes" if locale == EN else "はい")
+    assert facts_of(done, "conversion")["status"] == "done"
+
+
+@pytest.mark.parametrize("locale, question", [
+    (EN, "until when does the campaign run?"), (JA, "キャンペーンはいつまで？")])
+def test_the_campaign_end_asked_in_a_confirmation_is_that_campaigns(stack, locale, question):
+    from ledger.shared.clock import parse_moment
+    stack.ledger.set_test_clock(parse_moment("2018-06-01T10:00"))
+    try:
+        user = new_user("campaign-until")
+        stack.ledger.sandbox_grant(user, "saison", 10_000)
+        stack.ledger.sandbox_link(user, "saison")
+        stack.say(user, "convert 1000 Saison points to Kasama" if locale == EN else "セゾンの1000ポイントを笠間市に交換したい")
+        answer = stack.say(user, question)
+        campaign = facts_of(answer, "campaign")
+        assert (campaign["campaign"], campaign["until"]) == ("saison-kasama-2018", "2018-07-31"), text_of(answer)
+        assert facts_of(answer, "conversion")["status"] == "needs_confirmation"
+        assert ("July 31" in text_of(answer) or "2018-07-31" in text_of(answer)) if locale == EN \
+            else "2018年7月31日" in text_of(answer)
+    finally:
+        stack.ledger.set_test_clock(None)
+
+
+# ---------------------------------------------------------------- what-ifs with schedules
+
+@pytest.fixture
+def december(stack):
+    from ledger.shared.clock import parse_moment
+    stack.ledger.set_test_clock(parse_moment("2026-12-01T10:00"))
+    yield
+    stack.ledger.set_test_clock(None)
+
+
+@pytest.mark.parametrize("locale, question", [
+    (EN, "What if I fly HND-OKA round trips on Standard every weekend in December?"),
+    (JA, "12月の毎週土曜に羽田沖縄往復をスタンダードで乗ったらどうなる？"),
+])
+def test_a_weekly_what_if_is_every_trip_dated_and_shown(stack, december, locale, question):
+    user = new_user("schedule")
+    answer = stack.say(user, question)
+    facts = facts_of(answer, "what_if")
+    flown = sorted({f["flown_on"] for f in facts["flights"]})
+    assert flown == ["2026-12-05", "2026-12-12", "2026-12-19", "2026-12-26"], text_of(answer)
+    assert len(facts["flights"]) == 8 and {f["fare"] for f in facts["flights"]} == {"standard"}
+    assert facts["pp"] == sum(f["pp"] for f in facts["flights"])
+    text = in_language(answer, locale)
+    assert ("December 26" in text or "Dec 26" in text or "2026-12-26" in text) if locale == EN else "12月26日" in text
+
+
+@pytest.mark.parametrize("locale, question", [
+    (EN, "what if I do 3 HND-OKA round trips on Standard?"),
+    (JA, "羽田沖縄往復をスタンダードで3回したら？"),
+])
+def test_an_open_schedule_asks_which_days_then_answers_with_them(stack, december, locale, question):
+    user = new_user("schedule-open")
+    asked = stack.say(user, question)
+    question_facts = facts_of(asked, "question")
+    assert question_facts["about"] == "schedule" and len(question_facts["options"]) == 2, text_of(asked)
+    assert not facts_of(asked, "what_if")                                    # no date assumed
+    in_language(asked, locale)
+    answer = press(stack, user, asked, 0)
+    facts = facts_of(answer, "what_if")
+    assert sorted({f["flown_on"] for f in facts["flights"]}) == question_facts["options"][0] == [
+        "2026-12-05", "2026-12-12", "2026-12-19"]
+    stale = stack.say(user, '/choose_schedule{"schedule_option":"1"}')     # the choice was used: nothing pending
+    assert facts_of(stale)["reason"] == "schedule_gone"

@@ -14,7 +14,7 @@ from ops.nlu_heldout import HELDOUT_FILE, evaluate_heldout, load_items, read_wit
 from ops.progress import Progress
 
 ITEMS = load_items()
-PAYLOAD_ONLY = {"choose_reading"}   # only ever a button's payload, never said
+PAYLOAD_ONLY = {"choose_reading", "choose_schedule"}   # only ever a button's payload, never said
 INTENTS = set(yaml.safe_load((REPO_ROOT / "nlu" / "domain.yml").read_text(encoding="utf-8"))["intents"]) - PAYLOAD_ONLY
 
 

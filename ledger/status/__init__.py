@@ -7,6 +7,7 @@
 - `model`: a logged `Flight`; `trips`: planned flights for what-if questions
 - `flights`: log, list, find, edit and delete flights; `flights_csv`: the CSV import
 - `questions`: every status question over the user's logged flights
+- `schedules`: schedules said in words as dated trips (毎週土曜, every weekend in December), or a choice
 - `planner`: trips to a tier (修行の計画): per fare, the cheapest mix, the start day with a schedule
 
 Nothing here imports `ledger.points`.
@@ -18,7 +19,7 @@ SERVICES = (
     flights.delete_flight, flights.edit_flight,
     flights_csv.import_flights,
     questions.status_start, questions.status_now, questions.pp_earned, questions.status_end, questions.pp_to_go,
-    questions.what_if,
+    questions.what_if, questions.what_if_schedule,
     questions.what_if_trip, questions.cheapest, questions.cheapest_fares, questions.fares_on_sale,
     questions.sfc_eligible_from, questions.plan_trips,
     pp.compute_pp,

@@ -132,6 +132,18 @@ def what_if_trip(user_id: str, airports: list[str], days: list[dt.date], fares: 
     return _what_if(user_id, planned, tier_id, uow=uow, rules=rules) if planned else None
 
 
+@checked
+@reads_only
+def what_if_schedule(user_id: str, airports: list[str], schedule: list[dt.date], fares: list[str], *,
+                     round_trip: bool = False, cabin: str | None = None, tier_id: str | None = None,
+                     uow: UnitOfWork, rules: PremiumRules) -> answers.WhatIf | None:
+    """"HND-OKA round trips on Standard every weekend in December": the same trip on each day of the schedule,
+    its PP computed from the fare table of each day; then the status answer with them all added."""
+    planned = [f for day in schedule
+               for f in planned_flights(airports, [day], fares, rules=rules, round_trip=round_trip, cabin=cabin)]
+    return _what_if(user_id, planned, tier_id, uow=uow, rules=rules) if planned else None
+
+
 def _checked(options: list[answers.FareOption]) -> list[answers.FareOption]:
     if not options or len(options) > MAX_WHAT_IF_FLIGHTS:
         raise Refusal("no_fares_given", maximum=MAX_WHAT_IF_FLIGHTS)
