@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 
 from actions.flights import another_flight
 from actions.runtime import ledger, locale_of, refuse, say
+from actions.status_words import airport_name
 from i18n import fmt_date, t
 from ledger.shared.refusals import Refusal
 
@@ -38,7 +39,7 @@ def one_way(dispatcher, locale: str, tracker: Tracker, done: dict[str, Any] | No
 
 
 def flight_undo(dispatcher, locale: str, done: dict[str, Any]) -> None:
-    route = f"{done.get('origin') or '?'}→{done.get('destination') or '?'}"
+    route = "→".join(airport_name(done[k], locale) if done.get(k) else "?" for k in ("origin", "destination"))
     say(dispatcher, locale, "undo_flight", facts={"kind": "undo", "last": "flight", "possible": True,
                                                    "flight_id": done.get("flight_id")},
         buttons=[{"title": t("undo_flight_button", locale),

@@ -18,12 +18,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger.bootstrap import bootstrap  # noqa: E402
-from ops.model_cache import ensure_model  # noqa: E402
 from ops.nlu_e2e import drive, summarize  # noqa: E402
 from ops.nlu_heldout import load_items  # noqa: E402
-from ops.processes import Stack, isolated_settings  # noqa: E402
-from ops.progress import Progress  # noqa: E402
+from ops.processes import isolated_settings, serving  # noqa: E402
 
 
 def main() -> None:
@@ -31,12 +28,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "nlu_e2e.json"))
     args = parser.parse_args()
     settings = isolated_settings(Path(tempfile.mkdtemp(prefix="pointsbot-bench-")))
-    stack = Stack(settings, progress=Progress())
-    model = ensure_model(settings, stack.progress)
-    stack.start(model)
-    try:
-        stack.wait_healthy(timeout=400)
-        ledger = bootstrap(settings, migrate=False)
+    with serving(settings) as (stack, ledger, model):
         client = httpx.Client(base_url=f"http://127.0.0.1:{settings.http_port}", timeout=60,
                               headers={"Authorization": f"Bearer {settings.api_token()}"})
 
@@ -58,9 +50,6 @@ def main() -> None:
                             f"right first time {summary['right_first_time']:.4f}, "
                             f"after one choice {summary['right_after_one_choice']:.4f}")
         Path(args.out).write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        ledger.dispose()
-    finally:
-        stack.stop()
 
 
 if __name__ == "__main__":

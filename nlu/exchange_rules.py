@@ -93,10 +93,28 @@ def _choose(intent: Dict[Text, Any], ranking: List[Dict[Text, Any]], between: Li
 
 
 
+def decide_quote(intent: Dict[Text, Any], ranking: List[Dict[Text, Any]], entities: List[Dict[Text, Any]], text: str,
+                 rule: Dict[Text, Any]) -> Reading | None:
+    """An exchange asked as a question with an amount or a share ("how many would I get for 12,345 miles?") is a
+    quote (ask_conversion_quote), which opens no form; with `plan_decides`, a number of trips of a route asked for
+    is a plan (ask_pp_to_go). The reading chosen gets the confidence of all the readings it chose between."""
+    if not intent or intent.get("name") not in rule["from"]:
+        return None
+    said = {e.get(ENTITY) for e in entities} & set(rule["needs_entity"]) or (
+        "share_words" in rule and re.search(rule["share_words"], text or "", re.IGNORECASE))
+    if not said or not any(re.search(p, text or "", re.IGNORECASE) for p in rule["question_patterns"]):
+        return None
+    between = list(dict.fromkeys([*rule["from"], rule["to"]]))
+    return _choose(intent, ranking, between, rule["to"])
+
+
 def decide_all(intent: Dict[Text, Any], ranking: List[Dict[Text, Any]], entities: List[Dict[Text, Any]], text: str,
                lexicon: Dict[Text, Any]) -> Reading | None:
-    """Both rules in turn: the new (intent, ranking), or None when neither changes the reading."""
+    """The rules in turn (program, direction, quote, plan): the new (intent, ranking), or None when none changes
+    it."""
     first = (intent, ranking)
     reading = decide(*first, entities, text, lexicon["program_decides"]) or first
     reading = decide_direction(*reading, entities, text, lexicon) or reading
+    reading = decide_quote(*reading, entities, text, lexicon["quote_decides"]) or reading
+    reading = decide_quote(*reading, entities, text, lexicon["plan_decides"]) or reading
     return None if reading is first else reading

@@ -18,8 +18,10 @@ from urllib.parse import urlparse
 import httpx
 import yaml
 
+from ledger.bootstrap import bootstrap
 from ledger.config import REPO_ROOT, Settings, private_dir, private_file, write_private
 from ledger.storage import db
+from ops.model_cache import ensure_model
 from ops.progress import Progress
 from ops.rasa_cli import RASA_BIN, child_env, die_with_parent
 from ops.tracker_store import CONVERSATION_DAYS, prune_conversations, tracker_store_config
@@ -178,3 +180,21 @@ class Stack:
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         self.processes.clear()
+
+
+@contextlib.contextmanager
+def serving(settings: Settings, progress: Progress | None = None):
+    """The whole assistant on `settings` (the model trained if needed), once healthy: yields (stack, ledger, model
+    path); every process is stopped after. Used by the test fixtures and the benchmarks."""
+    stack = Stack(settings, progress=progress or Progress())
+    model = ensure_model(settings, stack.progress)
+    stack.start(model)
+    try:
+        stack.wait_healthy(timeout=400)
+        the_ledger = bootstrap(settings, migrate=False)
+        try:
+            yield stack, the_ledger, model
+        finally:
+            the_ledger.dispose()
+    finally:
+        stack.stop()

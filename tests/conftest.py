@@ -26,9 +26,7 @@ from ledger.config import Settings
 from ledger.shared.refusals import Refusal
 from ledger.storage import db
 from ledger.storage.orm import Base
-from ops.model_cache import ensure_model
-from ops.processes import Stack, isolated_settings
-from ops.progress import Progress
+from ops.processes import Stack, isolated_settings, serving
 
 PG_URL_ENV = "POINTSBOT_TEST_PG_URL"
 
@@ -148,17 +146,9 @@ class RunningStack:
 
 def running_stack(settings: Settings):
     """Start the whole assistant on `settings`, yield it once healthy, stop it after."""
-    running = Stack(settings, progress=Progress())
-    model = ensure_model(settings, running.progress)
-    running.start(model)
-    try:
-        running.wait_healthy(timeout=400)
-        the_ledger = bootstrap(settings, migrate=False)
+    with serving(settings) as (running, the_ledger, _model):
         yield RunningStack(settings, the_ledger, f"http://127.0.0.1:{settings.http_port}", settings.api_token(),
                            running)
-        the_ledger.dispose()
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="session")

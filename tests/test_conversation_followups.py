@@ -139,7 +139,7 @@ def test_a_question_in_a_confirmation_gets_the_pending_numbers_then_the_question
 ])
 def test_a_pp_question_gets_premium_points_never_the_balance(stack, locale, questions):
     user = jal_user(stack, 5_000)
-    logged = stack.say(user, "I flew HND to OKA today on Value" if locale == EN else "今日羽田から那覇にバリューで乗った")
+    logged = stack.say(user, "I flew HND to OKA today on Standard" if locale == EN else "今日羽田から那覇にスタンダードで乗った")
     pp = facts_of(logged, "flight_logged")["pp"]
     year = stack.say(user, questions[0])
     assert kinds(year) == ["pp_earned"], text_of(year)
@@ -170,7 +170,7 @@ def test_calling_off_an_exchange_just_done_explains_it_is_one_way(stack, locale)
 @pytest.mark.parametrize("locale", [EN, JA])
 def test_calling_off_a_flight_just_logged_offers_to_delete_it(stack, locale):
     user = new_user("undo-flight")
-    logged = stack.say(user, "I flew HND to OKA today on Value" if locale == EN else "今日羽田から那覇にバリューで乗った")
+    logged = stack.say(user, "I flew HND to OKA today on Standard" if locale == EN else "今日羽田から那覇にスタンダードで乗った")
     flight_id = facts_of(logged, "flight_logged")["flight_id"]
     undo = stack.say(user, "cancel that" if locale == EN else "取り消して")
     facts = facts_of(undo, "undo")
@@ -270,8 +270,8 @@ def test_a_follow_up_with_nothing_to_follow_asks_to_rephrase(stack, locale, foll
 
 
 @pytest.mark.parametrize("locale, first, back", [
-    (EN, "I flew HND to OKA today on Value", "and back on Simple today"),
-    (JA, "今日羽田から那覇にバリューで乗った", "帰りはシンプルで"),
+    (EN, "I flew HND to OKA today on Standard", "and back on Simple today"),
+    (JA, "今日羽田から那覇にスタンダードで乗った", "帰りはシンプルで"),
 ])
 def test_the_way_back_is_the_return_of_the_route_just_logged(stack, locale, first, back):
     user = new_user("follow-back")
@@ -295,8 +295,8 @@ def test_the_same_again_on_a_day_to_come_is_a_what_if_on_that_day(stack, locale,
     stack.ledger.set_test_clock(parse_moment("2026-12-01T10:00"))
     try:
         user = new_user("follow-same")
-        first = facts_of(stack.say(user, "I flew HND to OKA today on Value" if locale == EN
-                                   else "今日羽田から那覇にバリューで乗った"), "flight_logged")
+        first = facts_of(stack.say(user, "I flew HND to OKA today on Standard" if locale == EN
+                                   else "今日羽田から那覇にスタンダードで乗った"), "flight_logged")
         answer = stack.say(user, again)
         planned = facts_of(answer, "what_if")["flights"]
         assert len(planned) == 1, text_of(answer)

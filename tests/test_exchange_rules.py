@@ -92,3 +92,53 @@ def test_the_rules_touch_only_the_readings_they_choose_between():
     assert reading("move_points", "move 2,000 JAL miles to my reserved points") == "convert_points"
     assert reading("check_balance", "change my Kasama points into JAL miles") == "check_balance"
     assert reading("move_points", "留保ポイントを笠間市に移したい") == "move_points"
+
+
+def quoted(intent: str, text: str) -> str:
+    text = fold(text)
+    found = entities(text) + [{"entity": "amount", "start": m.start(), "end": m.end()}
+                              for m in re.finditer(r"\d[\d,]*", text)]
+    ranking = [{"name": intent, "confidence": 0.7}, {"name": "ask_conversion_quote", "confidence": 0.2},
+               {"name": "check_balance", "confidence": 0.1}]
+    decided = decide_all(ranking[0], ranking, found, text, LEXICON)
+    return decided[0]["name"] if decided else intent
+
+
+@pytest.mark.parametrize("intent, text", [
+    ("convert_points", "I have 12,345 JAL miles, how many municipal points would I get?"),
+    ("convert_points", "JALマイル12,345マイルだと何ポイントになりますか？"),
+    ("convert_points", "what if I converted 5000 miles?"),
+    ("convert_back", "how many points would I get back for 3000 miles"),
+    ("move_points", "5000マイル移したらいくつになる？"),
+    ("convert_points", "全部交換したら何ポイント？"),
+])
+def test_an_exchange_asked_as_a_question_with_an_amount_is_a_quote(intent, text):
+    assert quoted(intent, text) == "ask_conversion_quote"
+
+
+@pytest.mark.parametrize("intent, text", [
+    ("convert_points", "convert 2000 JAL miles"),
+    ("convert_points", "how do I exchange JAL miles?"),          # no amount: a request, asked what is missing
+    ("check_balance", "how many points do I have for 2000 miles"),  # not a reading the rule changes
+])
+def test_requests_and_other_readings_stay_as_read(intent, text):
+    assert quoted(intent, text) == intent
+
+
+@pytest.mark.parametrize("intent, text, planned", [
+    ("ask_what_if", "How many HND-OKA round trips on Standard to Platinum?", True),
+    ("ask_cheapest", "how many HND-OKA round trips to platinum with Standard 30,000 yen or Simple 23,000 yen?", True),
+    ("ask_what_if", "プラチナまであと何回沖縄往復が必要？", True),
+    ("ask_what_if", "what if I fly HND-OKA on Standard tomorrow", False),     # a what-if, not a count of trips
+    ("ask_what_if", "how many round trips do I need for platinum", False),   # no route: the PP to go as read
+])
+def test_a_number_of_trips_of_a_route_asked_for_is_a_plan(intent, text, planned):
+    text = fold(text)
+    airports = [{"entity": "airport", "start": m.start(), "end": m.end()}
+                for m in re.finditer(r"HND|OKA|沖縄", text)]
+    ranking = [{"name": intent, "confidence": 0.45}, {"name": "ask_pp_to_go", "confidence": 0.4},
+               {"name": "check_balance", "confidence": 0.15}]
+    decided = decide_all(ranking[0], ranking, airports, text, LEXICON)
+    assert (decided[0] if decided else ranking[0])["name"] == ("ask_pp_to_go" if planned else intent)
+    if planned:
+        assert decided[0]["confidence"] == pytest.approx(0.85)

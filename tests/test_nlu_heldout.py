@@ -79,6 +79,8 @@ def test_the_names_decide_between_an_exchange_a_move_and_the_way_back():
                  "ＮＴＴドコモのdポイントを宇都宮市のポイントに換えてもらえますか": "convert_points",
                  "宇都宮市のポイントをドコモのポイントに換えてもらえますか": "convert_back",
                  "swap my Itami points into ANA miles": "convert_back",
-                 "swap 3000 ANA miles into Itami points": "convert_points"}
+                 "swap 3000 ANA miles into Itami points": "convert_points",
+                 "I hold 23,456 JAL miles - how many reserved points would that give?": "ask_conversion_quote",
+                 "ドコモのポイント7,777だと何ポイントになる？": "ask_conversion_quote"}
     read = read_with_model(ensure_model(settings, Progress()), list(sentences), settings, Progress())
     assert {r["text"]: r["intent"] for r in read} == sentences

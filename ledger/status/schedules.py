@@ -30,8 +30,9 @@ _UNTIL_MONTH_JA = re.compile(r"(1[0-2]|[1-9])月(?:末)?まで")
 _YEAR_END = re.compile(r"年末まで|年内|今年中|(?:until|by|before)\s+(?:the\s+)?(?:end\s+of\s+(?:the\s+)?year|year[- ]end)",
                        re.I)
 _PER_MONTH = re.compile(r"(twice|once|thrice|\d+\s*times?|\w+\s+times?)\s+a\s+month|月に?\s*(\d+)\s*回", re.I)
-_N_TRIPS = re.compile(r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:more\s+)?(?:round[- ]?trips?|trips?|"
-                      r"times?|flights?)|(\d+)\s*(?:回|往復)", re.I)
+_N_TRIPS = re.compile(r"(?<![\d,])(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:more\s+)?"
+                      r"(?:[a-z]{3}[-–][a-z]{3}\s+)?(?:round[- ]?trips?|trips?|times?|flights?)"
+                      r"|(?<![\d,])(\d+)\s*(?:回|往復)", re.I)
 
 
 @dataclass(frozen=True)
