@@ -12,8 +12,8 @@ from actions.status_words import ROUND_TRIP, airport_name, airports_of, day_text
 from i18n import list_separator, t
 from ledger.status.schedules import Schedule, read_schedule
 
-_TRIP_COUNT = re.compile(r"何回|なんかい|何往復|何度|how many (?:more )?(?:round[- ]?trips|trips|times|flights|runs)"
-                         r"|number of (?:round[- ]?trips|trips|flights)", re.I)
+_TRIP_COUNT = re.compile(r"何回|なんかい|何往復|何度|how many (?:more )?(?:[a-z]{3}[-–][a-z]{3} )?(?:round[- ]?trips|trips|times"
+                         r"|flights|runs)|number of (?:round[- ]?trips|trips|flights)", re.I)   # as plan_decides
 HOME_AIRPORT = "HND"       # a trip with one airport named starts at Haneda; the answer says so
 SHOWN_FARES = ("flex", "standard", "simple", "sale")   # the fares shown when none is named (of those on sale)
 

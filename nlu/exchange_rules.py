@@ -83,9 +83,11 @@ def decide_direction(intent: Dict[Text, Any], ranking: List[Dict[Text, Any]], en
 
 
 def _choose(intent: Dict[Text, Any], ranking: List[Dict[Text, Any]], between: List[str], target: str) -> Reading | None:
-    if intent["name"] == target:
-        return None
+    """`target` with the confidence of every reading the rule chose between (the fallback then does not ask about
+    a choice the rule made); None when that changes nothing."""
     both = sum(r.get("confidence", 0.0) for r in ranking if r.get("name") in between) or intent.get("confidence", 0.0)
+    if intent["name"] == target and both <= intent.get("confidence", 0.0):
+        return None
     chosen = {"name": target, "confidence": both}
     rest = [r if r.get("name") not in between else {**r, "confidence": 0.0} for r in ranking if r.get("name") != target]
     return chosen, [chosen, *sorted(rest, key=lambda r: -r.get("confidence", 0.0))]
