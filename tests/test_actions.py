@@ -311,3 +311,22 @@ async def test_cancel_and_leaving_a_form_say_nothing_changed(ledger):
     assert "ポイント交換" in words(left) and SlotSet("partner", None) in events
     cancelled, events = await run(chat.ActionCancel(), tracker("cancel", "stop", form="move_form"))
     assert facts(cancelled)["status"] == "cancelled" and ActiveLoop(None) in events
+
+
+def test_a_follow_up_uses_only_the_answer_just_given_and_only_while_it_is_recent():
+    from actions.followups import CONTEXT_MINUTES, last_answer
+
+    def events(*bots):
+        out = []
+        for at, facts in bots:
+            out.append({"event": "user", "timestamp": at - 1, "text": "q"})
+            out.append({"event": "bot", "timestamp": at, "data": {"custom": {"facts": facts} if facts else {}}})
+        return out + [{"event": "user", "timestamp": bots[-1][0] + 5, "text": "what about Platinum?"}]
+
+    asked = {"kind": "status_start", "tier": "bronze"}
+    recent = Tracker("u", {}, {}, events((1_000.0, asked)), False, None, {}, "action_listen")
+    assert last_answer(recent, now=1_000.0 + 60) == asked
+    assert last_answer(recent, now=1_000.0 + CONTEXT_MINUTES * 60 + 1) is None          # expired
+    changed = Tracker("u", {}, {}, events((1_000.0, asked), (1_100.0, {"kind": "balance"})), False, None, {},
+                      "action_listen")
+    assert last_answer(changed, now=1_200.0) == {"kind": "balance"}                      # a change of topic

@@ -387,3 +387,41 @@ def test_an_open_schedule_asks_which_days_then_answers_with_them(stack, december
         "2026-12-05", "2026-12-12", "2026-12-19"]
     stale = stack.say(user, '/choose_schedule{"schedule_option":"1"}')     # the choice was used: nothing pending
     assert facts_of(stale)["reason"] == "schedule_gone"
+
+
+@pytest.mark.parametrize("locale, undo", [(EN, "undo that"), (JA, "やっぱりやめる")])
+def test_calling_off_a_move_just_done_says_it_is_final(stack, locale, undo):
+    from ledger.shared.clock import parse_moment
+    stack.ledger.set_test_clock(parse_moment("2018-06-01T10:00"))
+    try:
+        user = jal_user(stack, 2_000)
+        stack.ledger.convert_points(user, "jal", 2_000, f"setup:{user}")
+        stack.say(user, "move my reserved points to Kasama" if locale == EN else "留保ポイントを笠間市に移したい")
+        stack.say(user, "1000")
+        moved = stack.say(user, "yes" if locale == EN else "はい")
+        assert facts_of(moved, "move")["status"] == "done", text_of(moved)
+        answer = stack.say(user, undo)
+        facts = facts_of(answer, "undo") or facts_of(answer, "conversion")
+        assert facts.get("last") == "move" and facts.get("possible") is False, text_of(answer)
+        in_language(answer, locale)
+        assert stack.ledger.balance(user).municipal == {"kasama": 1_000}
+    finally:
+        stack.ledger.set_test_clock(None)
+
+
+@pytest.mark.parametrize("locale, question", [
+    (EN, "how many HND-OKA round trips on Standard to Bronze if I fly every Saturday in December?"),
+    (JA, "12月の毎週土曜に羽田沖縄往復をスタンダードで、ブロンズまで何回？"),
+])
+def test_a_plan_with_a_schedule_says_when_the_status_would_start(stack, december, locale, question):
+    import datetime as dt
+    user = new_user("plan-schedule")
+    stack.ledger.log_flight(user, dt.date(2026, 6, 1), 25_000, f"setup:{user}")      # 5,000 PP to Bronze
+    answer = stack.say(user, question)
+    facts = facts_of(answer, "status_plan")
+    assert facts["tier"] == "bronze" and facts["options"][0]["trips"] == 2, text_of(answer)
+    assert facts["scheduled"] == ["2026-12-05", "2026-12-12"]
+    assert facts["status_reached_with_schedule"] is True
+    assert facts["advance_service_from"] > "2026-12-12"
+    text = in_language(answer, locale)
+    assert ("2026-12-12" in text or "December 12" in text or "Dec 12" in text) if locale == EN else "12月12日" in text

@@ -99,7 +99,8 @@ def plan(flights: Iterable[FlightPP], tier: Tier, year: int, rules: StatusRules,
     """The plan to `tier` in `year` over the `per_trip` options (fare, PP per trip, yen or None).
 
     With a `schedule` (one day per trip), the trips of the fewest-trips fare are added on those days, in order,
-    and the status answer says when the tier would start; days beyond the trips needed are not used."""
+    and the status answer says when the tier would start; days beyond the trips needed are not used, nor days of
+    another year (PP count toward the calendar year of the flight)."""
     flights = list(flights)
     before = status_start(flights, tier, year, rules)
     needed = max(before.pp_missing, before.ana_group_pp_missing)
@@ -109,7 +110,7 @@ def plan(flights: Iterable[FlightPP], tier: Tier, year: int, rules: StatusRules,
     mix, mix_yen = ((), None)
     if priced and len(priced) == len(options) and needed <= MAX_TRIPS * max(pp for _, pp, _ in priced):
         mix, mix_yen = cheapest_mix(needed, priced)
-    days = tuple(sorted(schedule))
+    days = tuple(sorted(d for d in schedule if d.year == year))   # PP count in the year flown: later days never help
     after = None
     if days and options:
         first = options[0]
