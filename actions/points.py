@@ -9,7 +9,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 
 from actions.forms import CONVERSION_SLOTS, RejectOtherIntents, intent_of, new_key, reset, stop_form, yes_no
 from actions.runtime import ledger, locale_of, refuse, say
-from actions.undo import flight_undo_or_next, last_done, one_way
+from actions.undo import explain, last_done, one_way
 from i18n import fmt_date, fmt_moment, t
 from ledger.shared.amounts import Share, parse_amount, parse_share
 from ledger.shared.refusals import Refusal
@@ -244,10 +244,10 @@ class ActionConvertBack(Action):
     async def run(self, dispatcher, tracker, domain):
         locale = locale_of(tracker)
         done = last_done(tracker)
-        if done and done["what"] == "flight" and not latest_entity(tracker, "partner"):
-            flight_undo_or_next(dispatcher, tracker, locale, done)   # "and back on Simple today" / "undo" after a flight
+        if done and not latest_entity(tracker, "partner"):
+            explain(dispatcher, tracker, locale, done)   # "undo" right after something: that thing ("and back on…")
         else:
-            one_way(dispatcher, locale, tracker, done if done and done["what"] == "conversion" else None)
+            one_way(dispatcher, locale, tracker, None)
         return []
 
 

@@ -55,6 +55,18 @@ def flight_undo_or_next(dispatcher, tracker: Tracker, locale: str, done: dict[st
         flight_undo(dispatcher, locale, done)
 
 
+def explain(dispatcher, tracker: Tracker, locale: str, done: dict[str, Any] | None) -> None:
+    """What can be undone of `done` (the last thing this conversation did), with the nearest possible step."""
+    if done is None:
+        say(dispatcher, locale, "undo_nothing", facts={"kind": "undo", "last": None, "possible": False})
+    elif done["what"] == "conversion":
+        one_way(dispatcher, locale, tracker, done)
+    elif done["what"] == "flight":
+        flight_undo_or_next(dispatcher, tracker, locale, done)
+    else:
+        say(dispatcher, locale, f"undo_{done['what']}", facts={"kind": "undo", "last": done["what"], "possible": False})
+
+
 class ActionUndo(Action):
     """Runs for "stop" / 「やっぱりやめる」 when no form is asking: explains the last thing done, if any."""
 
@@ -62,15 +74,5 @@ class ActionUndo(Action):
         return "action_undo"
 
     async def run(self, dispatcher, tracker, domain):
-        locale = locale_of(tracker)
-        done = last_done(tracker)
-        if done is None:
-            say(dispatcher, locale, "undo_nothing", facts={"kind": "undo", "last": None, "possible": False})
-        elif done["what"] == "conversion":
-            one_way(dispatcher, locale, tracker, done)
-        elif done["what"] == "flight":
-            flight_undo(dispatcher, locale, done)
-        else:
-            say(dispatcher, locale, f"undo_{done['what']}", facts={"kind": "undo", "last": done["what"],
-                                                                  "possible": False})
+        explain(dispatcher, tracker, locale_of(tracker), last_done(tracker))
         return []
