@@ -29,7 +29,7 @@ from i18n import t
 from ledger.config import Settings, private_dir, private_file
 
 # Readings worth offering: a task or a question. A bare answer, yes or no is never what an unsure message "means".
-NOT_OFFERED = frozenset({"nlu_fallback", "inform", "affirm", "deny", "choose_reading"})
+NOT_OFFERED = frozenset({"nlu_fallback", "inform", "affirm", "deny", "choose_reading", "choose_schedule"})
 MAX_READINGS = 3
 MIN_CONFIDENCE = 0.05
 NONE_OF_THESE = "none"

@@ -111,3 +111,19 @@ def test_a_forms_question_carries_question_facts_through_the_action_server():
     assert [m["custom"]["facts"].get("kind") for m in asked_again["responses"]] == ["flight_logged", "question"]
     untouched = {"responses": [{"text": "Done."}]}
     assert with_question_facts({"next_action": "action_convert_points"}, untouched) == {"responses": [{"text": "Done."}]}
+
+
+def test_every_reading_that_can_be_offered_has_a_label_in_both_languages():
+    """An intent added to the domain must be offerable as a button (the held-out run once crashed on one without)."""
+    from pathlib import Path
+
+    import yaml
+
+    from actions.readings import NOT_OFFERED
+    from i18n import CATALOG
+
+    domain = yaml.safe_load((Path(__file__).resolve().parent.parent / "nlu" / "domain.yml").read_text(encoding="utf-8"))
+    intents = {i if isinstance(i, str) else next(iter(i)) for i in domain["intents"]}
+    missing = [f"reading.{i}" for i in sorted(intents - NOT_OFFERED)
+               if not {"en", "ja"} <= set(CATALOG.get(f"reading.{i}", {}))]
+    assert missing == []
