@@ -19,6 +19,7 @@ from typing import Callable
 Say = Callable[[str, str], list]
 
 # Which facts answer each intent: a kind, "kind:reason" for a refusal of that reason, or "q:<form>" for a question
+# ("q:<about>" for a question outside a form: which days a schedule means, which program a quote is for)
 # of that form.
 RIGHT_KINDS: dict[str, set[str]] = {
     "convert_points": {"conversion", "q:conversion_form"},
@@ -41,10 +42,10 @@ RIGHT_KINDS: dict[str, set[str]] = {
     "ask_status_start": {"status_start"},
     "ask_status_end": {"status_end"},
     "ask_pp_to_go": {"pp_to_go"},
-    "ask_what_if": {"what_if", "pp_computed"},
+    "ask_what_if": {"what_if", "pp_computed", "q:schedule"},
     "ask_cheapest": {"cheapest"},
     "ask_sfc": {"sfc"},
-    "ask_conversion_quote": {"conversion_quote", "question"},
+    "ask_conversion_quote": {"conversion_quote", "q:conversion_quote"},
     "ask_pp_earned": {"pp_earned"},
     "greet": {"greeting"},
     "goodbye": {"goodbye"},
@@ -96,7 +97,7 @@ def kinds_of(messages: list[dict]) -> list[str]:
         if not kind:
             continue
         if kind == "question":
-            out.append(f"q:{facts.get('form')}")
+            out.append(f"q:{facts.get('form') or facts.get('about')}")
             continue
         out.append(kind)
         for detail in ("reason", "status"):
