@@ -42,6 +42,22 @@ def press(stack, user: str, messages: list[dict], index: int = 0) -> list[dict]:
     return stack.say(user, buttons[index]["payload"])
 
 
+@pytest.fixture
+def clock(stack):
+    """Sets the shared test clock; always reset afterwards."""
+    from ledger.shared.clock import parse_moment
+
+    def set_to(moment: str) -> None:
+        stack.ledger.set_test_clock(parse_moment(moment))
+    yield set_to
+    stack.ledger.set_test_clock(None)
+
+
+@pytest.fixture
+def december(clock):
+    clock("2026-12-01T10:00")
+
+
 # ---------------------------------------------------------------- a question gets an answer, not a commitment
 
 @pytest.mark.parametrize("locale, question", [
@@ -288,24 +304,20 @@ def test_the_way_back_is_the_return_of_the_route_just_logged(stack, locale, firs
     (EN, "the same again next Friday", 3),       # the test clock's today is a Tuesday
     (JA, "来週の金曜も同じ便で", 10),
 ])
-def test_the_same_again_on_a_day_to_come_is_a_what_if_on_that_day(stack, locale, again, days):
+def test_the_same_again_on_a_day_to_come_is_a_what_if_on_that_day(stack, clock, locale, again, days):
     import datetime as dt
 
-    from ledger.shared.clock import parse_moment
-    stack.ledger.set_test_clock(parse_moment("2026-12-01T10:00"))
-    try:
-        user = new_user("follow-same")
-        first = facts_of(stack.say(user, "I flew HND to OKA today on Standard" if locale == EN
-                                   else "今日羽田から那覇にスタンダードで乗った"), "flight_logged")
-        answer = stack.say(user, again)
-        planned = facts_of(answer, "what_if")["flights"]
-        assert len(planned) == 1, text_of(answer)
-        assert (planned[0]["origin"], planned[0]["destination"], planned[0]["fare"]) == ("HND", "OKA", first["fare"])
-        assert planned[0]["flown_on"] == (dt.date(2026, 12, 1) + dt.timedelta(days=days)).isoformat()
-        assert len(stack.ledger.list_flights(user)) == 1                     # nothing logged for a day to come
-        in_language(answer, locale)
-    finally:
-        stack.ledger.set_test_clock(None)
+    clock("2026-12-01T10:00")
+    user = new_user("follow-same")
+    first = facts_of(stack.say(user, "I flew HND to OKA today on Standard" if locale == EN
+                               else "今日羽田から那覇にスタンダードで乗った"), "flight_logged")
+    answer = stack.say(user, again)
+    planned = facts_of(answer, "what_if")["flights"]
+    assert len(planned) == 1, text_of(answer)
+    assert (planned[0]["origin"], planned[0]["destination"], planned[0]["fare"]) == ("HND", "OKA", first["fare"])
+    assert planned[0]["flown_on"] == (dt.date(2026, 12, 1) + dt.timedelta(days=days)).isoformat()
+    assert len(stack.ledger.list_flights(user)) == 1                     # nothing logged for a day to come
+    in_language(answer, locale)
 
 
 # ---------------------------------------------------------------- more questions inside a confirmation
@@ -326,33 +338,21 @@ def test_the_best_rate_asked_in_a_confirmation_compares_that_exchange_then_asks_
 
 @pytest.mark.parametrize("locale, question", [
     (EN, "until when does the campaign run?"), (JA, "キャンペーンはいつまで？")])
-def test_the_campaign_end_asked_in_a_confirmation_is_that_campaigns(stack, locale, question):
-    from ledger.shared.clock import parse_moment
-    stack.ledger.set_test_clock(parse_moment("2018-06-01T10:00"))
-    try:
-        user = new_user("campaign-until")
-        stack.ledger.sandbox_grant(user, "saison", 10_000)
-        stack.ledger.sandbox_link(user, "saison")
-        stack.say(user, "convert 1000 Saison points to Kasama" if locale == EN else "セゾンの1000ポイントを笠間市に交換したい")
-        answer = stack.say(user, question)
-        campaign = facts_of(answer, "campaign")
-        assert (campaign["campaign"], campaign["until"]) == ("saison-kasama-2018", "2018-07-31"), text_of(answer)
-        assert facts_of(answer, "conversion")["status"] == "needs_confirmation"
-        assert ("July 31" in text_of(answer) or "2018-07-31" in text_of(answer)) if locale == EN \
-            else "2018年7月31日" in text_of(answer)
-    finally:
-        stack.ledger.set_test_clock(None)
+def test_the_campaign_end_asked_in_a_confirmation_is_that_campaigns(stack, clock, locale, question):
+    clock("2018-06-01T10:00")
+    user = new_user("campaign-until")
+    stack.ledger.sandbox_grant(user, "saison", 10_000)
+    stack.ledger.sandbox_link(user, "saison")
+    stack.say(user, "convert 1000 Saison points to Kasama" if locale == EN else "セゾンの1000ポイントを笠間市に交換したい")
+    answer = stack.say(user, question)
+    campaign = facts_of(answer, "campaign")
+    assert (campaign["campaign"], campaign["until"]) == ("saison-kasama-2018", "2018-07-31"), text_of(answer)
+    assert facts_of(answer, "conversion")["status"] == "needs_confirmation"
+    assert ("July 31" in text_of(answer) or "2018-07-31" in text_of(answer)) if locale == EN \
+        else "2018年7月31日" in text_of(answer)
 
 
 # ---------------------------------------------------------------- what-ifs with schedules
-
-@pytest.fixture
-def december(stack):
-    from ledger.shared.clock import parse_moment
-    stack.ledger.set_test_clock(parse_moment("2026-12-01T10:00"))
-    yield
-    stack.ledger.set_test_clock(None)
-
 
 @pytest.mark.parametrize("locale, question", [
     (EN, "What if I fly HND-OKA round trips on Standard every weekend in December?"),
@@ -390,23 +390,19 @@ def test_an_open_schedule_asks_which_days_then_answers_with_them(stack, december
 
 
 @pytest.mark.parametrize("locale, undo", [(EN, "undo that"), (JA, "やっぱりやめる")])
-def test_calling_off_a_move_just_done_says_it_is_final(stack, locale, undo):
-    from ledger.shared.clock import parse_moment
-    stack.ledger.set_test_clock(parse_moment("2018-06-01T10:00"))
-    try:
-        user = jal_user(stack, 2_000)
-        stack.ledger.convert_points(user, "jal", 2_000, f"setup:{user}")
-        stack.say(user, "move my reserved points to Kasama" if locale == EN else "留保ポイントを笠間市に移したい")
-        stack.say(user, "1000")
-        moved = stack.say(user, "yes" if locale == EN else "はい")
-        assert facts_of(moved, "move")["status"] == "done", text_of(moved)
-        answer = stack.say(user, undo)
-        facts = facts_of(answer, "undo") or facts_of(answer, "conversion")
-        assert facts.get("last") == "move" and facts.get("possible") is False, text_of(answer)
-        in_language(answer, locale)
-        assert stack.ledger.balance(user).municipal == {"kasama": 1_000}
-    finally:
-        stack.ledger.set_test_clock(None)
+def test_calling_off_a_move_just_done_says_it_is_final(stack, clock, locale, undo):
+    clock("2018-06-01T10:00")
+    user = jal_user(stack, 2_000)
+    stack.ledger.convert_points(user, "jal", 2_000, f"setup:{user}")
+    stack.say(user, "move my reserved points to Kasama" if locale == EN else "留保ポイントを笠間市に移したい")
+    stack.say(user, "1000")
+    moved = stack.say(user, "yes" if locale == EN else "はい")
+    assert facts_of(moved, "move")["status"] == "done", text_of(moved)
+    answer = stack.say(user, undo)
+    facts = facts_of(answer, "undo") or facts_of(answer, "conversion")
+    assert facts.get("last") == "move" and facts.get("possible") is False, text_of(answer)
+    in_language(answer, locale)
+    assert stack.ledger.balance(user).municipal == {"kasama": 1_000}
 
 
 @pytest.mark.parametrize("locale, question", [
