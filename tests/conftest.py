@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from ledger.bootstrap import Ledger, bootstrap
 from ledger.config import Settings
+from ledger.shared.clock import parse_moment
 from ledger.shared.refusals import Refusal
 from ledger.storage import db
 from ledger.storage.orm import Base
@@ -155,6 +156,15 @@ def running_stack(settings: Settings):
 def stack(tmp_path_factory) -> RunningStack:
     """The assistant as `make serve` runs it, with the sandbox partner."""
     yield from running_stack(isolated_settings(tmp_path_factory.mktemp("stack")))
+
+
+@pytest.fixture
+def clock(stack):
+    """Sets the shared test clock of the running assistant; always reset afterwards."""
+    def set_to(moment: str) -> None:
+        stack.ledger.set_test_clock(parse_moment(moment))
+    yield set_to
+    stack.ledger.set_test_clock(None)
 
 
 @pytest.fixture(scope="session")

@@ -43,17 +43,6 @@ def press(stack, user: str, messages: list[dict], index: int = 0) -> list[dict]:
 
 
 @pytest.fixture
-def clock(stack):
-    """Sets the shared test clock; always reset afterwards."""
-    from ledger.shared.clock import parse_moment
-
-    def set_to(moment: str) -> None:
-        stack.ledger.set_test_clock(parse_moment(moment))
-    yield set_to
-    stack.ledger.set_test_clock(None)
-
-
-@pytest.fixture
 def december(clock):
     clock("2026-12-01T10:00")
 

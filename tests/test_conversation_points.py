@@ -12,7 +12,6 @@ from __future__ import annotations
 import pytest
 
 from ledger.points.coupon_codes import ALPHABET, new_code
-from ledger.shared.clock import parse_moment
 from tests.conftest import facts_of, new_user, text_of
 from tests.test_conversation import has_japanese
 
@@ -20,15 +19,6 @@ pytestmark = pytest.mark.rasa
 
 EN, JA = "en", "ja"
 FULL_WIDTH = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"} | {"-": "－"})
-
-
-@pytest.fixture
-def clock(stack):
-    """Sets the shared test clock; always reset afterwards."""
-    def set_to(moment: str) -> None:
-        stack.ledger.set_test_clock(parse_moment(moment))
-    yield set_to
-    stack.ledger.set_test_clock(None)
 
 
 def buttons_of(messages: list[dict]) -> list[dict]:

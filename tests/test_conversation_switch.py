@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import facts_of, new_user, text_of
 from tests.test_conversation import has_japanese, jal_user  # noqa: F401 - fixture
-from tests.test_conversation_points import EN, JA, buttons_of, clock, said, with_reserved  # noqa: F401 - fixture
+from tests.test_conversation_points import EN, JA, buttons_of, said, with_reserved
 
 pytestmark = pytest.mark.rasa
 
