@@ -36,18 +36,19 @@ def plan_answer(dispatcher, tracker: Tracker, locale: str) -> list:
     schedule = read_schedule(text, the_ledger.clock.today())
     days = (schedule.days if isinstance(schedule, Schedule) else
             schedule.options[0].days if schedule and len(schedule.options) == 1 else ())
-    plan = the_ledger.plan_trips(tracker.sender_id, origin, destination, tier_of(tracker), fares=fares or None,
+    usual = [f.id for f in the_ledger.fares_on_sale(min(days) if days else the_ledger.clock.today())
+             if f.id in SHOWN_FARES]     # none named: the fares people fly 修行 on, not every fare on sale
+    plan = the_ledger.plan_trips(tracker.sender_id, origin, destination, tier_of(tracker), fares=fares or usual or None,
                                  priced_fares=priced, round_trip=not one_way, schedule=list(days) or None)
     facts = plan.facts() | {"origin": origin, "destination": destination, "round_trip": not one_way}
     day = the_ledger.clock.today()
     named = {o.fare: the_ledger.rules.fares.fare_name(o.fare, day, locale) for o in plan.options}
-    shown = [o for o in plan.options if fares or o.fare in SHOWN_FARES] or list(plan.options[:4])
     tier = plan.tier.name(locale)
     route = f"{airport_name(origin, locale)}–{airport_name(destination, locale)}"
     if plan.before.reached:
         say(dispatcher, locale, "plan_reached", facts=facts, tier=tier, year=str(plan.year))
         return []
-    lines = [t("plan_row", locale, fare=named[o.fare], trips=o.trips, pp=o.pp) for o in shown]
+    lines = [t("plan_row", locale, fare=named[o.fare], trips=o.trips, pp=o.pp) for o in plan.options]
     if plan.before.ana_group_pp_missing > plan.before.pp_missing:
         lines.append(t("plan_group_minimum", locale, group_missing=plan.before.ana_group_pp_missing))
     if plan.mix:
