@@ -11,7 +11,7 @@ from actions.forms import CONVERSION_SLOTS, RejectOtherIntents, intent_of, new_k
 from actions.runtime import ledger, locale_of, refuse, say
 from actions.undo import explain, last_done, one_way
 from i18n import fmt_date, fmt_moment, t
-from ledger.shared.amounts import Share, parse_amount, parse_share
+from ledger.shared.amounts import Share, parse_amount, parse_share, parse_units
 from ledger.shared.refusals import Refusal
 
 
@@ -127,10 +127,13 @@ class ValidateConversionForm(RejectOtherIntents, FormValidationAction):
         """"convert all my JAL miles", 「半分交換して」: a share said with the request is its amount."""
         if tracker.get_slot("amount") is not None or tracker.get_slot("requested_slot") not in (None, "amount"):
             return {}
-        share = parse_share((tracker.latest_message or {}).get("text"))
-        if share is None or intent_of(tracker) not in ("convert_points", "inform", "nlu_fallback"):
+        said = (tracker.latest_message or {}).get("text")
+        if intent_of(tracker) not in ("convert_points", "inform", "nlu_fallback"):
             return {}
-        return {"amount": {"all": "all", "half": "half"}.get(share.kind, f"all but {share.keep}")}
+        share, units = parse_share(said), parse_units(said)
+        if share is not None:
+            return {"amount": {"all": "all", "half": "half"}.get(share.kind, f"all but {share.keep}")}
+        return {"amount": f"{units}口"} if units is not None else {}
 
     def _share(self, share: Share, dispatcher, tracker) -> Dict[Text, Any]:
         """A share of what is held, in whole units, said before the confirmation asks."""
@@ -161,6 +164,18 @@ class ValidateConversionForm(RejectOtherIntents, FormValidationAction):
         share = parse_share(said) or (parse_share(str(value)) if not str(value).strip().isdigit() else None)
         if share is not None:       # "all my miles except 1,000": the share, not the 1,000 said in it
             return self._share(share, dispatcher, tracker)
+        units = parse_units(said) or parse_units(str(value))
+        if units is not None:       # 「5口」: units as the platform's screens count them (1口 = 100 Saison points)
+            partner = ledger().rules.find_partner(tracker.get_slot("partner"))
+            if partner is None:
+                return {"amount": f"{units}口"}
+            try:
+                used = ledger().preview_conversion(tracker.sender_id, partner.id, units=units,
+                                                   destination=tracker.get_slot("municipality")).used
+            except Refusal as refusal:
+                return self._stop(dispatcher, locale, refusal)
+            say(dispatcher, locale, "units_resolved", units=units, used=used, **partner_names(locale, partner.id))
+            value = used
         try:
             amount = parse_amount(value)
         except Refusal as refusal:
@@ -270,6 +285,8 @@ def quote_lines(preview, locale: str) -> tuple[str, list[str]]:
     lines = []
     if preview.share:
         lines.append(share_line(preview, locale, **names))
+    if preview.units_said:
+        lines.append(t("units_resolved", locale, units=preview.units_said, used=preview.asked, **names))
     if not preview.units:
         lines.append(t("quote_below_unit", locale, asked=preview.asked, rate_unit=preview.rate_unit,
                        minimum=max(preview.minimum, preview.rate_unit), **names))
@@ -288,8 +305,7 @@ def quote_lines(preview, locale: str) -> tuple[str, list[str]]:
 
 
 class ActionQuoteConversion(Action):
-    """"How many would I get for 12,345 JAL miles?", 「全部だと何ポイント？」: the quote, in whole units with what
-    stays, and a button to convert exactly those units. Opens no form and changes nothing."""
+    """"How many would I get for 12,345 JAL miles?", 「全部だと何ポイント？」: the quote (no form, nothing changed)."""
 
     def name(self) -> Text:
         return "action_quote_conversion"
@@ -306,6 +322,7 @@ def quote(dispatcher, tracker, locale: str, partner_id: str | None = None) -> No
     text = (tracker.latest_message or {}).get("text") or ""
     said = latest_entity(tracker, "amount")
     share = parse_share(text) or (parse_share(said) if said else None)
+    units = None if share else parse_units(text)
     partner = the_ledger.rules.find_partner(latest_entity(tracker, "partner") or partner_id or "")
     if partner is None:
         held = the_ledger.balance(tracker.sender_id).partners
@@ -319,9 +336,9 @@ def quote(dispatcher, tracker, locale: str, partner_id: str | None = None) -> No
                      for p in the_ledger.rules.link_partners()])
         return
     try:
-        amount = None if share else parse_amount(said)
+        amount = None if share or units else parse_amount(said)
         preview = the_ledger.preview_conversion(tracker.sender_id, partner.id, amount, share,
-                                                destination=latest_entity(tracker, "municipality"))
+                                                destination=latest_entity(tracker, "municipality"), units=units)
     except Refusal as refusal:
         refuse(dispatcher, locale, refusal, "conversion_quote")
         return

@@ -437,3 +437,22 @@ def test_a_quote_confirmed_too_late_is_shown_again(stack, clock):
     assert stack.ledger.balance(user).reserved == 0
     assert facts_of(stack.say(user, "yes"), "conversion")["status"] == "done"
     assert stack.ledger.balance(user).reserved == 1_000
+
+
+@pytest.mark.parametrize("text, locale", [
+    ("セゾンのポイントを5口交換したい", JA),
+    ("セゾンの永久不滅ポイント5口分を交換して", JA),
+    ("convert 5 units of Saison points", EN),
+])
+def test_units_are_what_the_platform_calls_them_and_the_quote_says_both(stack, text, locale):
+    user = new_user("units")
+    stack.ledger.sandbox_grant(user, "saison", 2_000)
+    stack.ledger.sandbox_link(user, "saison")
+    asked = stack.say(user, text)
+    quote = facts_of(asked, "conversion")
+    assert (quote["status"], quote["from_amount"], quote["to_amount"]) == ("needs_confirmation", 500, 2_250), \
+        text_of(asked)
+    said_text = said(asked, locale)
+    assert ("5口" in said_text and "500ポイント" in said_text) if locale == JA else "5 units (500 points)" in said_text
+    stack.say(user, "はい" if locale == JA else "yes")
+    assert stack.ledger.balance(user).partners == {"saison": 1_500}

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from actions.status import month_asked
-from ledger.shared.amounts import Share, parse_share
+from ledger.shared.amounts import Share, parse_share, parse_units
 from ledger.shared.clock import parse_moment
 from tests.conftest import refused
 
@@ -114,3 +114,17 @@ def test_pp_earned_counts_the_years_flights_by_month(ledger):
 ])
 def test_the_month_a_pp_question_names(said, asked):
     assert month_asked(said, dt.date(2026, 12, 1)) == asked
+
+
+@pytest.mark.parametrize("said, units", [("5口", 5), ("5口分", 5), ("５口", 5), ("5 units", 5), ("五口", 5),
+                                         ("セゾンのポイントを10口交換したい", 10), ("500ポイント", None), ("", None)])
+def test_units_are_read_as_the_platform_counts_them(said, units):
+    assert parse_units(said) == units
+
+
+def test_five_units_of_saison_are_500_points(ledger):
+    ledger.sandbox_grant(A, "saison", 2_000)
+    ledger.sandbox_link(A, "saison")
+    preview = ledger.preview_conversion(A, "saison", units=5)
+    assert (preview.asked, preview.used, preview.to_amount, preview.facts()["units_said"]) == (500, 500, 2_250, 5)
+    assert refused(ledger.preview_conversion, A, "saison", 500, units=5).reason == "missing_amount"

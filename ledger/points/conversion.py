@@ -78,14 +78,15 @@ def quote_conversion(user_id: str, partner_id: str, amount: int, destination: st
 @checked
 @reads_only
 def preview_conversion(user_id: str, partner_id: str, amount: int | None = None, share: Share | None = None,
-                       destination: str | None = None, *, uow: UnitOfWork, rules: PointsRules, gateway: PartnerGateway,
-                       clock: Clock) -> ConversionPreview:
+                       destination: str | None = None, units: int | None = None, *, uow: UnitOfWork,
+                       rules: PointsRules, gateway: PartnerGateway, clock: Clock) -> ConversionPreview:
     """What `amount` (or a `share` of what the user holds: 全部, 半分, "all but 1,000") would give, in whole units,
     with what stays: the answer to "how many would I get for 12,345 miles?". Never refused for odd amounts or
     for holding too little; refused only when no exchange is possible (a coupon partner, no rate today, no
-    campaign to that municipality), or when a share is asked of a program not linked yet (nothing is known)."""
+    campaign to that municipality), or when a share is asked of a program not linked yet (nothing is known).
+    `units` is a number of 口 as the platform's screens count them (1口 = 100 Saison points): 5口 is 500 points."""
     partner = rules.known_partner(partner_id)
-    if (amount is None) == (share is None):
+    if sum(x is not None for x in (amount, share, units)) != 1:
         raise Refusal("missing_amount")
     today = clock.now().astimezone(TOKYO).date()
     if partner.transfer == "coupon":
@@ -106,10 +107,11 @@ def preview_conversion(user_id: str, partner_id: str, amount: int | None = None,
         held = gateway.balance(uow, user_id, partner.id).points if linked else None
     if share is not None and held is None:
         raise Refusal("not_linked", partner=partner.id)
-    asked = share.of(held) if share is not None else amount
+    asked = share.of(held) if share is not None else units * unit if units is not None else amount
     units = asked // unit if asked >= rate.minimum else 0
     return ConversionPreview(
-        partner=partner.id, asked=asked, share=share.kind if share else None, held=held, linked=linked,
+        partner=partner.id, asked=asked, share=share.kind if share else None, units_said=units, held=held,
+        linked=linked,
         to=f"municipal:{municipality.id}" if campaign else RESERVED, units=units, rate_unit=unit,
         rate_per_unit=campaign.municipal_per_unit if campaign else rate.reserved_per_unit, minimum=rate.minimum,
         verified=(campaign or rate).verified, source=(campaign or rate).source,

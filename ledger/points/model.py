@@ -69,6 +69,7 @@ class ConversionPreview:
     partner: str
     asked: int              # the amount said, or the share of what is held ("all" of 12,345 → 12,345)
     share: str | None       # "all" | "half" | "all_but" when the user named a share, else None
+    units_said: int | None  # 口 said ("5口" = 5 units of the rate), else None
     held: int | None        # partner points held now (None: not linked, so unknown)
     linked: bool
     to: str                 # "reserved" or "municipal:<id>"
@@ -101,6 +102,7 @@ class ConversionPreview:
     def facts(self) -> dict[str, Any]:
         return {
             "kind": "conversion_quote", "partner": self.partner, "amount": self.asked, "share": self.share,
+            "units_said": self.units_said,
             "units": self.units, "used": self.used, "stays": self.stays, "to": self.to, "to_amount": self.to_amount,
             "rate": {"unit": self.rate_unit, "per_unit": self.rate_per_unit, "verified": self.verified},
             "minimum": self.minimum, "held": self.held, "linked": self.linked, "enough": self.enough,

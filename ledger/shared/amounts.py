@@ -153,3 +153,21 @@ def parse_share(text: str | None) -> Share | None:
     if _ALL_RE.search(folded):
         return Share("all")
     return None
+
+
+# ---------------------------------------------------------------- units (口): the platform counts exchanges in units
+
+_UNITS = re.compile(r"(?<![0-9a-z.,])([0-9][0-9,]*|[〇一二三四五六七八九十百千]+)\s*(?:口分?|口数|units?(?![a-z]))", re.I)
+
+
+def parse_units(text: str | None) -> int | None:
+    """A number of units as the platform's screens count them (口数: 1口 = 100 Saison points): 「5口」, 「5口分」,
+    "5 units", "five units", "五口" → 5; None when no units are said."""
+    folded = spell_numbers(fold(str(text or "")).lower())[:400]
+    match = _UNITS.search(folded)
+    if not match:
+        return None
+    try:
+        return parse_amount(match.group(1))
+    except InvalidAmount:
+        return None

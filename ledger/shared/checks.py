@@ -195,6 +195,7 @@ RULES: dict[str, Rule] = {
     "quote_key": key,
     "key": text(100_000, "bad_key"),          # a delivery key of any length: it is stored hashed
     "amount": amount,
+    "units": amount,              # a number of 口: the same bounds as an amount
     "partner_points": amount,
     "wallet": wallet,
     "premium_points": whole_in(1, 100_000, "pp_out_of_range"),
