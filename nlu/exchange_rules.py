@@ -75,6 +75,8 @@ def decide_direction(intent: Dict[Text, Any], ranking: List[Dict[Text, Any]], en
     """The new (intent, ranking) when the direction rule changes the reading, else None."""
     rule = lexicon["direction_decides"]
     between = list(rule["between"])
+    if not any(e.get(ENTITY) == "amount" for e in entities):   # a quote needs an amount: without one, a request
+        between += list(rule.get("without_amount") or [])
     if not intent or intent.get("name") not in between:
         return None
     platform = [str(w).lower() for words in lexicon["platform_points_words"].values() for w in words]
@@ -110,6 +112,20 @@ def decide_quote(intent: Dict[Text, Any], ranking: List[Dict[Text, Any]], entiti
     return _choose(intent, ranking, between, rule["to"])
 
 
+def decide_whole_message(intent: Dict[Text, Any], ranking: List[Dict[Text, Any]], text: str,
+                         rules: List[Dict[Text, Any]]) -> Reading | None:
+    """A message that is only a greeting (or another whole-message pattern) is that intent, with confidence 1."""
+    said = (text or "").strip().lower().strip("!！?？.。、, ")
+    for rule in rules:
+        if not any(re.fullmatch(p, said) for p in rule["patterns"]):
+            continue
+        if intent.get("name") == rule["intent"] and intent.get("confidence", 0.0) >= 1.0:
+            return None
+        chosen = {"name": rule["intent"], "confidence": 1.0}
+        return chosen, [chosen, *[{**r, "confidence": 0.0} for r in ranking if r.get("name") != rule["intent"]]]
+    return None
+
+
 def decide_all(intent: Dict[Text, Any], ranking: List[Dict[Text, Any]], entities: List[Dict[Text, Any]], text: str,
                lexicon: Dict[Text, Any]) -> Reading | None:
     """The rules in turn (program, direction, quote, plan): the new (intent, ranking), or None when none changes
@@ -119,4 +135,5 @@ def decide_all(intent: Dict[Text, Any], ranking: List[Dict[Text, Any]], entities
     reading = decide_direction(*reading, entities, text, lexicon) or reading
     reading = decide_quote(*reading, entities, text, lexicon["quote_decides"]) or reading
     reading = decide_quote(*reading, entities, text, lexicon["plan_decides"]) or reading
+    reading = decide_whole_message(*reading, text, lexicon.get("whole_message_decides") or []) or reading
     return None if reading is first else reading

@@ -142,3 +142,24 @@ def test_a_number_of_trips_of_a_route_asked_for_is_a_plan(intent, text, planned)
     assert (decided[0] if decided else ranking[0])["name"] == ("ask_pp_to_go" if planned else intent)
     if planned:
         assert decided[0]["confidence"] == pytest.approx(0.85)
+
+
+@pytest.mark.parametrize("text, greeting", [
+    ("hey whats up", True), ("Hey, what's up?", True), ("hello there!", True), ("こんにちは！", True),
+    ("おはようございます", True), ("hey what's my balance", False), ("こんにちは、残高を見せて", False),
+])
+def test_a_message_that_is_only_a_greeting_is_a_greeting(text, greeting):
+    ranking = [{"name": "check_balance", "confidence": 0.16}, {"name": "help", "confidence": 0.1}]
+    decided = decide_all(ranking[0], ranking, [], fold(text), LEXICON)
+    assert (decided is not None and decided[0] == {"name": "greet", "confidence": 1.0}) == greeting
+
+
+def test_without_an_amount_a_quote_reading_with_a_direction_is_the_request():
+    text = "宇都宮市のポイントをドコモのポイントに換えてもらえますか"
+    ranking = [{"name": "ask_conversion_quote", "confidence": 0.49}, {"name": "move_points", "confidence": 0.16},
+               {"name": "convert_back", "confidence": 0.14}]
+    found = entities(text) + [{"entity": "municipality", "start": 0, "end": 4}]
+    intent, _ = decide_all(ranking[0], ranking, found, text, LEXICON)
+    assert intent == {"name": "convert_back", "confidence": pytest.approx(0.63)}
+    with_amount = found + [{"entity": "amount", "start": 20, "end": 24}]
+    assert decide_all(ranking[0], ranking, with_amount, text, LEXICON) is None   # "…5000だと？" stays a quote
