@@ -60,6 +60,7 @@ def test_a_quote_question_gets_units_and_what_stays_then_an_offer(stack, locale,
     assert (facts["units"], facts["used"], facts["stays"], facts["to_amount"]) == (6, 12_000, 345, 6_000)
     text = in_language(quote, locale)
     assert "12,000" in text and "345" in text and "6,000" in text
+    assert "units (" not in text and "口（" not in text          # no 口 were said: none are echoed
     assert stack.ledger.balance(user).partners == {"jal": 20_000}          # nothing converted
 
     # no form was left open: the next question is answered as itself

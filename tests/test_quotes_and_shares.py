@@ -54,6 +54,7 @@ def test_a_quote_for_an_odd_amount_says_the_units_and_what_stays(ledger):
     facts = preview.facts()
     assert (facts["units"], facts["used"], facts["stays"], facts["to_amount"]) == (6, 12_000, 345, 6_000)
     assert facts["kind"] == "conversion_quote" and facts["enough"] and facts["to"] == "reserved"
+    assert facts["units_said"] is None                      # an amount said, not a number of 口
     assert ledger.balance(A).partners == {"jal": 20_000} and ledger.balance(A).reserved == 0
 
 

@@ -108,11 +108,11 @@ def preview_conversion(user_id: str, partner_id: str, amount: int | None = None,
     if share is not None and held is None:
         raise Refusal("not_linked", partner=partner.id)
     asked = share.of(held) if share is not None else units * unit if units is not None else amount
-    units = asked // unit if asked >= rate.minimum else 0
+    whole = asked // unit if asked >= rate.minimum else 0
     return ConversionPreview(
         partner=partner.id, asked=asked, share=share.kind if share else None, units_said=units, held=held,
         linked=linked,
-        to=f"municipal:{municipality.id}" if campaign else RESERVED, units=units, rate_unit=unit,
+        to=f"municipal:{municipality.id}" if campaign else RESERVED, units=whole, rate_unit=unit,
         rate_per_unit=campaign.municipal_per_unit if campaign else rate.reserved_per_unit, minimum=rate.minimum,
         verified=(campaign or rate).verified, source=(campaign or rate).source,
         campaign=campaign.id if campaign else None, campaign_until=campaign.valid_until if campaign else None)
