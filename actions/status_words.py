@@ -39,25 +39,24 @@ def tier_name(tier_id: str | None, locale: str) -> str:
     return ledger().rules.status.tier(tier_id).name(locale) if tier_id else "—"
 
 
-def amounts_said(tracker: Tracker) -> list[int]:
+def _readable(tracker: Tracker, entity: str, read) -> list[int]:
+    """The values of `entity` in the latest message that `read` accepts, in order; the others are skipped."""
     found = []
-    for value in entity_values(tracker, "amount"):
+    for value in entity_values(tracker, entity):
         try:
-            found.append(parse_amount(value))
+            found.append(read(value))
         except Refusal:
             continue
     return found
 
 
+def amounts_said(tracker: Tracker) -> list[int]:
+    return _readable(tracker, "amount", parse_amount)
+
+
 def yen_said(tracker: Tracker) -> list[int]:
     """Prices said in yen ("23,000円", "¥23,000", "2万3000円", "3万円")."""
-    prices = []
-    for value in entity_values(tracker, "yen"):
-        try:
-            prices.append(parse_yen(value))
-        except Refusal:
-            continue
-    return prices
+    return _readable(tracker, "yen", parse_yen)
 
 
 def days_said(tracker: Tracker, today: dt.date) -> list[dt.date]:
