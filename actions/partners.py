@@ -10,6 +10,7 @@ from actions.forms import COUPON_SLOTS, LINK_SLOTS, RejectOtherIntents, message_
 from actions.points import partner_buttons, partner_names
 from actions.runtime import ledger, locale_of, refuse, say
 from i18n import fmt_date, t
+from ledger.shared.provenance import rule_facts
 from ledger.shared.refusals import Refusal
 
 
@@ -45,26 +46,64 @@ class ValidateLinkForm(RejectOtherIntents, FormValidationAction):
         return "validate_link_form"
 
     def validate_partner(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return _validated_link_partner(value, dispatcher, tracker, "link")
+        checked = _validated_link_partner(value, dispatcher, tracker, "link")
+        if checked.get("partner"):
+            link = ledger().link_statuses(tracker.sender_id)[checked["partner"]]
+            if link.status != "not_linked":  # linked or on its way: say so, nothing to confirm
+                locale = locale_of(tracker)
+                say(dispatcher, locale, "link_already_active" if link.status == "active" else "link_in_progress",
+                    facts=link.facts(), active_from=fmt_date(link.active_from, locale),
+                    **partner_names(locale, link.partner))
+                return {"partner": None, "requested_slot": None}
+        return checked
+
+    def validate_confirm(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return {"confirm": bool(value)}
+
+
+class ActionAskLinkFormConfirm(Action):
+    """The linkage step as the platform runs it: the partner's own login and consent, and its delay as the
+    source states it; in sandbox this one confirmation stands for both."""
+
+    def name(self) -> Text:
+        return "action_ask_link_form_confirm"
+
+    async def run(self, dispatcher, tracker, domain):
+        locale = locale_of(tracker)
+        the_ledger = ledger()
+        partner = the_ledger.rules.partners[tracker.get_slot("partner")]
+        extra = [t("confirm_link_sandbox", locale, partner=partner.name(locale))] if the_ledger.sandbox else None
+        say(dispatcher, locale, "confirm_link", buttons=yes_no(locale, "yes_link"), extra=extra,
+            facts={"kind": "link", "partner": partner.id, "status": "needs_confirmation",
+                   "activation_days": partner.linkage.activation_days, "delay_verified": partner.linkage.verified},
+            login=partner.linkage.login_name(locale), consent=partner.linkage.consent_name(locale),
+            **partner_names(locale, partner.id))
+        return []
 
 
 class ActionLinkPartner(Action):
-    """Asks the partner to link; the answer names the day exchanges should work."""
+    """Links once the user confirmed; the answer says it is done (設定済み) or names the day exchanges work."""
 
     def name(self) -> Text:
         return "action_link_partner"
 
     async def run(self, dispatcher, tracker, domain):
         locale = locale_of(tracker)
-        if not tracker.get_slot("partner"):
+        partner = tracker.get_slot("partner")
+        if not partner or tracker.get_slot("confirm") is None:
+            return reset(*LINK_SLOTS)
+        names = partner_names(locale, partner)
+        if not tracker.get_slot("confirm"):
+            say(dispatcher, locale, "not_linked_now", facts={"kind": "link", "partner": partner, "status": "cancelled"},
+                **names)
             return reset(*LINK_SLOTS)
         try:
-            link = ledger().request_link(tracker.sender_id, tracker.get_slot("partner"))
+            link = ledger().request_link(tracker.sender_id, partner)
         except Refusal as refusal:
             refuse(dispatcher, locale, refusal, "link")
             return reset(*LINK_SLOTS)
-        say(dispatcher, locale, "link_already_active" if link.status == "active" else "link_requested",
-            facts=link.facts(), active_from=fmt_date(link.active_from, locale), **partner_names(locale, link.partner))
+        key = "link_requested" if link.status == "pending" else "link_done_set" if link.shows_set else "link_done"
+        say(dispatcher, locale, key, facts=link.facts(), active_from=fmt_date(link.active_from, locale), **names)
         return reset(*LINK_SLOTS)
 
 
@@ -143,10 +182,14 @@ class ActionLinkStatus(Action):
     async def run(self, dispatcher, tracker, domain):
         locale = locale_of(tracker)
         statuses = ledger().link_statuses(tracker.sender_id)
-        lines = [t(f"link_status_{link.status}", locale, active_from=fmt_date(link.active_from, locale),
-                   **partner_names(locale, pid)) for pid, link in statuses.items()]
+        lines = [t(f"link_status_{link.status}" + ("_unmarked" if link.status == "active" and not link.shows_set else ""),
+                   locale, active_from=fmt_date(link.active_from, locale), **partner_names(locale, pid))
+                 for pid, link in statuses.items()]
+        stale = next((link.rule_check for link in statuses.values() if link.rule_check and not link.rule_check.current),
+                     next(iter(statuses.values())).rule_check)   # the list as a whole: its weakest rule
         say(dispatcher, locale, "link_status", extra=lines,
-            facts={"kind": "link_status", "links": {pid: link.facts() for pid, link in statuses.items()}})
+            facts={"kind": "link_status", "links": {pid: link.facts() for pid, link in statuses.items()}}
+            | rule_facts(stale))
         return []
 
 

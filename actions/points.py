@@ -8,7 +8,7 @@ from rasa_sdk import Action, FormValidationAction
 from rasa_sdk.events import ActiveLoop, SlotSet
 
 from actions.forms import CONVERSION_SLOTS, RejectOtherIntents, intent_of, new_key, reset, stop_form, yes_no
-from actions.runtime import ledger, locale_of, refuse, say
+from actions.runtime import ledger, locale_of, partner_names, refuse, say
 from actions.undo import explain, last_done, one_way
 from i18n import fmt_date, fmt_moment, t
 from ledger.shared.amounts import Share, parse_amount, parse_share, parse_units
@@ -27,13 +27,6 @@ def place_name(to: str | None, locale: str) -> str:
     if kind in ("", "event") and ident in rules.events:
         return rules.events[ident].name(locale)
     return to or "—"
-
-
-def partner_names(locale: str, partner_id: str | None) -> dict[str, str]:
-    """{"partner": its name, "unit": what its points are called} in `locale`."""
-    partner = ledger().rules.partners.get(partner_id or "")
-    return {"partner": partner.name(locale) if partner else (partner_id or ""),
-            "unit": partner.unit(locale) if partner else ""}
 
 
 def partner_buttons(locale: str, partners) -> list[dict]:

@@ -9,7 +9,8 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from i18n import detect_locale, fmt_date, fmt_moment, normalize_locale, t
+from i18n import detect_locale, fmt_date, fmt_moment, normalize_locale, t, use_rule_words
+from i18n.rule_words import cached_rule_words, link_delay
 from ledger.bootstrap import Ledger, bootstrap
 from ledger.shared.refusals import Refusal
 
@@ -31,6 +32,10 @@ def use_ledger(the_ledger: Ledger | None) -> None:
     global _ledger
     with _lock:
         _ledger = the_ledger
+
+
+# Every message the actions say takes its rule values from the rules the action server's ledger runs on.
+use_rule_words(lambda locale: cached_rule_words(ledger().rules, locale))
 
 
 _WORDS = re.compile(r"[A-Za-z\u3040-\u30ff\u3400-\u9fff]")
@@ -71,16 +76,37 @@ def locale_of(tracker: Tracker) -> str:
 
 def say(dispatcher: CollectingDispatcher, locale: str, key: str, *, facts: dict | None = None,
         buttons: list[dict] | None = None, extra: list[str] | None = None, **values: Any) -> None:
-    """Utter one catalogue message, with facts and buttons for clients that read them."""
+    """Utter one catalogue message, with facts and buttons for clients that read them.
+
+    Rule values (delays, days, the PP era) come from the rules data (`rule_words`); an answer whose facts say
+    its rule may no longer hold (`rule_current: false`) says so, with the rule's date."""
     text = t(key, locale, **values)
     if extra:
         text = "\n".join([text, *extra])
+    if facts is not None and facts.get("rule_current") is False:
+        text = "\n".join([text, rule_warning(facts, locale)])
     message: dict[str, Any] = {"text": text}
     if buttons:
         message["buttons"] = buttons
     if facts is not None:
         message["json_message"] = {"facts": facts}
     dispatcher.utter_message(**message)
+
+
+def partner_names(locale: str, partner_id: str | None) -> dict[str, str]:
+    """{"partner", "unit": what its points are called, "link_delay": its linkage delay as its source says} in `locale`."""
+    partner = ledger().rules.partners.get(partner_id or "")
+    name = partner.name(locale) if partner else (partner_id or "")
+    return {"partner": name, "unit": partner.unit(locale) if partner else "",
+            "link_delay": link_delay(partner.linkage, name, locale) if partner else ""}
+
+
+def rule_warning(facts: dict, locale: str) -> str:
+    """The plain warning an answer carries when a rule it leans on ended or was last confirmed over a year ago."""
+    confirmed_on = fmt_date(facts["rule_confirmed_on"], locale)
+    if facts.get("rule_ended_on"):
+        return t("rule_ended", locale, ended_on=fmt_date(facts["rule_ended_on"], locale), confirmed_on=confirmed_on)
+    return t("rule_stale", locale, confirmed_on=confirmed_on)
 
 
 def refusal_values(refusal: Refusal, locale: str) -> dict[str, Any]:
@@ -91,6 +117,7 @@ def refusal_values(refusal: Refusal, locale: str) -> dict[str, Any]:
     if partner:
         values["partner"] = partner.name(locale)
         values.setdefault("unit", partner.unit(locale))
+        values.setdefault("link_delay", link_delay(partner.linkage, partner.name(locale), locale))
     values.setdefault("unit", "")
     if isinstance(values.get("known"), list):  # partner ids as names (fare refusals carry names already)
         values["known"] = [rules.partners[p].name(locale) if p in rules.partners else p for p in values["known"]]

@@ -15,6 +15,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from i18n import notice_text
+from i18n.rule_words import cached_rule_words
 from ledger.bootstrap import Ledger
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ def render(ledger: Ledger, notice: dict) -> str:
         found = ledger.rules.partners.get(partner_id)
         return (found.name(locale), found.unit(locale)) if found else (partner_id, "")
 
-    return notice_text(notice, notice.get("locale") or DEFAULT_LOCALE, municipality_name, partner_names)
+    locale = notice.get("locale") or DEFAULT_LOCALE
+    return notice_text(notice, locale, municipality_name, partner_names, words=cached_rule_words(ledger.rules, locale))
 
 
 class NoticeDispatcher:

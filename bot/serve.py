@@ -18,6 +18,8 @@ from bot.http_api import create_api, http_ok
 from bot.nlu_client import RasaClient
 from bot.notices import NoticeDispatcher, render, schedule_jobs
 from bot.telegram_bot import build_application
+from i18n import use_rule_words
+from i18n.rule_words import cached_rule_words
 from ledger.bootstrap import bootstrap
 from ledger.config import InsecureSetting, Settings
 
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 async def serve(settings: Settings) -> None:
     ledger = bootstrap(settings)
+    use_rule_words(lambda locale: cached_rule_words(ledger.rules, locale))
     rasa = RasaClient(settings.rasa_url, token=settings.rasa_token())
 
     async def remember_locale(user_id: str, locale: str) -> None:

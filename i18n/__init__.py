@@ -53,6 +53,16 @@ def load_catalog(directory: Path = Path(__file__).resolve().parent) -> dict[str,
 
 CATALOG = load_catalog()
 
+# Rule values in words ("14 days", "mid-April"…) for every message, from the rules the process runs on:
+# set once by the composition of the process that speaks (actions.runtime, bot.serve); see i18n.rule_words.
+_rule_words: Callable[[str], dict[str, str]] | None = None
+
+
+def use_rule_words(provider: Callable[[str], dict[str, str]] | None) -> None:
+    """Give every message the rule values `provider(locale)` returns (None: messages get only their own)."""
+    global _rule_words
+    _rule_words = provider
+
 
 def normalize_locale(value: str | None) -> str | None:
     """"ja-JP", "ja", "en_US" → "ja"/"en"; anything else → None."""
@@ -126,6 +136,8 @@ def _shown(value: Any, locale: str) -> Any:
 def t(key: str, locale: str, **values: Any) -> str:
     entry = CATALOG[key]
     template = entry.get(locale) or entry["en"]
+    if _rule_words is not None:
+        values = _rule_words(locale) | values
     suffix = f"_{locale}"
     localized = {name.removesuffix(suffix): v for name, v in values.items() if name.endswith(suffix)}
     shown = {k: _shown(v, locale) for k, v in (values | localized).items()}
@@ -141,10 +153,12 @@ def refusal_text(reason: str, details: dict[str, Any], locale: str) -> str:
 
 
 def notice_text(notice: dict, locale: str, municipality_name: Callable[[str, str], str],
-                partner_names: Callable[[str, str], tuple[str, str]] | None = None) -> str:
+                partner_names: Callable[[str, str], tuple[str, str]] | None = None,
+                words: dict[str, str] | None = None) -> str:
     """A notice from the outbox in the user's language; `municipality_name(id, locale)` names places,
-    `partner_names(id, locale)` gives a partner's (name, unit)."""
-    values = {k: v for k, v in notice.items() if k in ("amount", "from_amount", "to_amount")}
+    `partner_names(id, locale)` gives a partner's (name, unit), `words` the rule values in words
+    (`i18n.rule_words`)."""
+    values = dict(words or {}) | {k: v for k, v in notice.items() if k in ("amount", "from_amount", "to_amount")}
     values["municipality"] = municipality_name(notice.get("municipality"), locale) if notice.get("municipality") else "—"
     if notice.get("partner"):
         values["partner"], values["unit"] = (partner_names(notice["partner"], locale) if partner_names

@@ -48,8 +48,18 @@ def test_linkage_is_pending_for_a_week_and_exchanges_wait_for_it(stack, clock, l
     en = locale == EN
 
     asked = stack.say(user, "link my JAL account" if en else "JALのIDを連携して")
-    assert facts_of(asked, "link") == {"kind": "link", "partner": "jal", "status": "pending", "active_from": "2018-06-08"}
-    assert ("2018-06-08" if en else "2018年6月8日") in said(asked, locale)
+    assert facts_of(asked, "link")["status"] == "needs_confirmation", text_of(asked)
+    assert [b["payload"] for b in buttons_of(asked)] == ["/affirm", "/deny"]
+    step = said(asked, locale)   # the platform's step: JAL's own login and consent, and JAL's own delay
+    assert ("JAL Mileage Bank login" if en else "JALマイレージバンクのログイン画面") in step
+    assert ("up to a week" if en else "最大1週間") in step and ("Sandbox" if en else "サンドボックス") in step
+    assert stack.ledger.link_statuses(user)["jal"].status == "not_linked", "nothing is linked before yes"
+
+    linked = stack.say(user, "yes" if en else "はい")
+    assert facts_of(linked, "link") == {"kind": "link", "partner": "jal", "status": "pending", "active_from": "2018-06-08",
+                                        "activation_days": 7, "delay_verified": True, "shows_set": True,
+                                        "rule_confirmed_on": "2017-09-27", "rule_current": True}
+    assert ("2018-06-08" if en else "2018年6月8日") in said(linked, locale)
 
     status = stack.say(user, "which accounts are linked" if en else "連携状況")
     links = facts_of(status, "link_status")["links"]
@@ -70,9 +80,50 @@ def test_linkage_is_pending_for_a_week_and_exchanges_wait_for_it(stack, clock, l
     assert stack.ledger.balance(user).reserved == 1000
 
     active = stack.say(user, "is my JAL link active yet" if en else "JALの連携はもう有効？")
-    assert facts_of(active, "link_status")["links"]["jal"] == {"kind": "link", "partner": "jal", "status": "active",
-                                                                "active_from": "2018-06-08"}
-    assert ("linked, active since 2018-06-08" if en else "（設定済み）2018年6月8日") in said(active, locale)
+    assert facts_of(active, "link_status")["links"]["jal"]["status"] == "active"
+    assert facts_of(active, "link_status")["links"]["jal"]["active_from"] == "2018-06-08"
+    assert ("linked (設定済み), active since 2018-06-08" if en else "（設定済み）2018年6月8日") in said(active, locale)
+
+
+@pytest.mark.parametrize("locale", [EN, JA])
+def test_docomo_links_at_once_after_its_login_and_consent(stack, clock, locale):
+    """Seed 000: the d ACCOUNT login, 「サービス連携の同意」, and the platform shows (設定済み) — no waiting."""
+    user = new_user("docomo-link")
+    clock("2018-06-01T10:00")
+    stack.ledger.sandbox_grant(user, "docomo", 6000)
+    en = locale == EN
+    asked = stack.say(user, "link my docomo account" if en else "ドコモを連携したい")
+    step = said(asked, locale)
+    assert facts_of(asked, "link")["activation_days"] == 0
+    assert ("d ACCOUNT login" if en else "dアカウント") in step and "サービス連携の同意" in step
+    done = stack.say(user, "yes" if en else "はい")
+    assert facts_of(done, "link")["status"] == "active" and "設定済み" in said(done, locale)
+    quoted = stack.say(user, "convert 5000 d points" if en else "dポイント5000ポイントを交換して")
+    assert facts_of(quoted, "conversion")["status"] == "needs_confirmation", text_of(quoted)
+
+
+@pytest.mark.parametrize("locale", [EN, JA])
+def test_an_undocumented_delay_is_said_as_assumed_and_no_means_no_link(stack, clock, locale):
+    user = new_user("katene-link")
+    clock("2018-06-01T10:00")
+    en = locale == EN
+    asked = stack.say(user, "I'd like to link Katene" if en else "カテエネのID連携をしたい")
+    assert facts_of(asked, "link")["delay_verified"] is False
+    assert ("isn't documented (unverified)" if en else "公表されていません（未確認）") in said(asked, locale)
+    no = stack.say(user, "no" if en else "いいえ")
+    assert stack.ledger.link_statuses(user)["katene"].status == "not_linked"
+    said(no, locale)
+
+
+@pytest.mark.parametrize("locale", [EN, JA])
+def test_saison_linked_is_never_marked_set_as_on_the_platform(stack, clock, locale):
+    """Seed 000: 「セゾンカードだけは、何故かID連携しても(設定済み)の表記はない」."""
+    user = new_user("saison-set")
+    clock("2018-06-01T10:00")
+    stack.ledger.sandbox_link(user, "saison")
+    status = said(stack.say(user, "which accounts are linked" if locale == EN else "連携状況"), locale)
+    saison = next(line for line in status.splitlines() if ("Saison" if locale == EN else "セゾン") in line)
+    assert "2018" in saison and ("never marks" if locale == EN else "表示されません") in saison
 
 
 @pytest.mark.parametrize("locale", [EN, JA])
@@ -88,7 +139,7 @@ def test_unlinking_asks_first_and_then_shows_not_set(stack, clock, locale):
     assert stack.ledger.link_statuses(user)["saison"].status == "active", "nothing changes before yes"
 
     done = stack.say(user, "yes" if en else "はい")
-    assert facts_of(done, "link") == {"kind": "link", "partner": "saison", "status": "not_linked", "active_from": None}
+    assert facts_of(done, "link")["status"] == "not_linked" and facts_of(done, "link")["active_from"] is None
     said(done, locale)
 
     status = stack.say(user, "show my linked accounts" if en else "連携状況を教えて")

@@ -171,9 +171,11 @@ def test_link_mid_conversion_leaves_the_conversion_and_links(stack, clock, local
 
     answer = stack.say(user, "link my JAL account" if locale == EN else "JALのIDを連携して")
     assert refusals(answer) == [], f"read as an amount: {text_of(answer)}"
-    assert facts_of(answer, "link") == {"kind": "link", "partner": "jal", "status": "pending", "active_from": "2018-06-08"}
+    assert facts_of(answer, "link")["status"] == "needs_confirmation"
     assert facts_of(answer, "form_left")["form"] == "conversion_form"
-    said(answer, locale)
+    linked = stack.say(user, "yes" if locale == EN else "はい")
+    assert facts_of(linked, "link")["status"] == "pending" and facts_of(linked, "link")["active_from"] == "2018-06-08"
+    said(linked, locale)
 
     status = stack.say(user, "which accounts are linked" if locale == EN else "連携状況")
     assert facts_of(status, "link_status")["links"]["jal"]["status"] == "pending"

@@ -58,4 +58,4 @@ def best_route(user_id: str, partner_id: str, amount: int, *, uow: UnitOfWork, r
     return RouteAdvice(partner=partner.id, amount=amount, on=today, minimum=rate.minimum, held=held.points,
                        wallet=held.wallet, access=access,
                        active_from=link_from.astimezone(TOKYO).date() if link_from else None,
-                       routes=tuple(routes), best=best)
+                       routes=tuple(routes), best=best, rule_check=rules.check(today, partner, rate=rate))

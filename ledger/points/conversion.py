@@ -61,6 +61,7 @@ def make_quote(uow: UnitOfWork, user_id: str, partner: Partner, amount: int, *, 
         to_amount=units * per_unit, units=units, rate_unit=unit, rate_per_unit=per_unit,
         verified=(campaign or rate).verified, source=(campaign or rate).source, quoted_on=today,
         campaign=campaign.id if campaign else None, campaign_until=campaign.valid_until if campaign else None,
+        rule_check=rules.check(today, partner, rate=rate, campaign=campaign),
     )
 
 
@@ -115,7 +116,8 @@ def preview_conversion(user_id: str, partner_id: str, amount: int | None = None,
         to=f"municipal:{municipality.id}" if campaign else RESERVED, units=whole, rate_unit=unit,
         rate_per_unit=campaign.municipal_per_unit if campaign else rate.reserved_per_unit, minimum=rate.minimum,
         verified=(campaign or rate).verified, source=(campaign or rate).source,
-        campaign=campaign.id if campaign else None, campaign_until=campaign.valid_until if campaign else None)
+        campaign=campaign.id if campaign else None, campaign_until=campaign.valid_until if campaign else None,
+        rule_check=rules.check(today, partner, rate=rate, campaign=campaign))
 
 
 QUOTE_VALID = dt.timedelta(minutes=10)

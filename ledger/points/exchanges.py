@@ -69,15 +69,19 @@ class ExchangePending(Refusal):
 
 # ---------------------------------------------------------------- the row, as plain values
 
+NOT_STORED = ("rule_check",)   # worked out again from the rules when needed, never frozen into the row
+
+
 def quote_to_json(quote: Quote) -> str:
-    return json.dumps(dataclasses.asdict(quote), default=lambda v: v.isoformat(), ensure_ascii=False, sort_keys=True)
+    values = {k: v for k, v in dataclasses.asdict(quote).items() if k not in NOT_STORED}
+    return json.dumps(values, default=lambda v: v.isoformat(), ensure_ascii=False, sort_keys=True)
 
 
 def quote_from_json(text: str) -> Quote:
     data = json.loads(text)
     values: dict[str, Any] = {}
     for field in dataclasses.fields(Quote):
-        if field.name not in data:
+        if field.name not in data or field.name in NOT_STORED:
             continue
         value = data[field.name]
         if isinstance(value, str) and "date" in str(field.type):

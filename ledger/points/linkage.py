@@ -1,27 +1,36 @@
-"""ID linkage (移行用のサービスID設定): a partner reached by linkage exchanges only once the link is active —
-at once for docomo, up to a week for JAL (the delay is the partner's, from the rules data)."""
+"""ID linkage (移行用のサービスID設定): a partner reached by linkage exchanges only once the link is active.
+
+The user logs in on the partner's own screen and consents there (docomo: the d ACCOUNT login, then
+「サービス連携の同意」); the link is active after the partner's delay — docomo at once, JAL up to a week,
+Saison and カテエネ an assumed delay no source gives. Delays, login and consent are the rules data's
+(`partners.yml`, `linkage:`)."""
 from __future__ import annotations
 
 import datetime as dt
 
 from ledger.points.model import LinkStatus
-from ledger.points.rules import PointsRules
+from ledger.points.rules import Partner, PointsRules
 from ledger.shared.checks import checked
 from ledger.shared.clock import TOKYO, Clock
 from ledger.shared.refusals import Refusal
 from ledger.storage.unit_of_work import UnitOfWork, reads_only
 
 
-def _status(partner_id: str, active_from: dt.datetime | None, now: dt.datetime) -> LinkStatus:
+def _status(partner: Partner, active_from: dt.datetime | None, now: dt.datetime, rules: PointsRules) -> LinkStatus:
+    linkage = partner.linkage
+    known = dict(activation_days=linkage.activation_days, delay_verified=linkage.verified,
+                 shows_set=linkage.shows_set) if linkage else {}
+    check = rules.check(now.astimezone(TOKYO).date(), partner, linkage=True)
     if active_from is None:
-        return LinkStatus(partner=partner_id, status="not_linked")
-    return LinkStatus(partner=partner_id, status="active" if now >= active_from else "pending",
-                      active_from=active_from.astimezone(TOKYO).date())
+        return LinkStatus(partner=partner.id, status="not_linked", rule_check=check, **known)
+    return LinkStatus(partner=partner.id, status="active" if now >= active_from else "pending",
+                      active_from=active_from.astimezone(TOKYO).date(), rule_check=check, **known)
 
 
 @checked
 def request_link(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: PointsRules, clock: Clock) -> LinkStatus:
-    """Ask the partner to link the user's ID; active after the partner's delay (JAL: up to a week).
+    """Link the user's ID once they have logged in and consented on the partner's side (in sandbox: one
+    confirmation); active after the partner's delay (docomo: at once; JAL: up to a week).
 
     Asking again while pending or active changes nothing (the date is never pushed back).
     """
@@ -37,7 +46,7 @@ def request_link(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: Point
             active_from = now + dt.timedelta(days=partner.link_activation_days)
             uow.links.upsert(user_id, partner.id, requested_at=now, active_from=active_from)
             uow.commit()
-        return _status(partner.id, active_from, now)
+        return _status(partner, active_from, now, rules)
 
 
 @checked
@@ -52,7 +61,7 @@ def unlink(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: PointsRules
             raise Refusal("not_linked", partner=partner.id)
         link.unlinked_at = now
         uow.commit()
-    return _status(partner.id, None, now)
+    return _status(partner, None, now, rules)
 
 
 @checked
@@ -62,4 +71,4 @@ def link_statuses(user_id: str, *, uow: UnitOfWork, rules: PointsRules, clock: C
     now = clock.now()
     with uow:
         links = {link.partner: uow.links.active_from(link) for link in uow.links.for_user(user_id)}
-    return {p.id: _status(p.id, links.get(p.id), now) for p in rules.link_partners()}
+    return {p.id: _status(p, links.get(p.id), now, rules) for p in rules.link_partners()}

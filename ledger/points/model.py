@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.shared.clock import iso
+from ledger.shared.provenance import RuleCheck, rule_facts
 
 RESERVED = "reserved"  # 留保ポイント
 
@@ -33,6 +34,7 @@ class Quote:
     points_used: int | None = None  # partner points actually debited (from_amount less the units paid from the wallet)
     campaign: str | None = None     # campaign id when the rate is a campaign's (直接 to a municipality)
     campaign_until: dt.date | None = None
+    rule_check: RuleCheck | None = None  # whether the rules it leans on still hold on `quoted_on`
 
     @property
     def points_debited(self) -> int:
@@ -56,7 +58,7 @@ class Quote:
             "campaign": self.campaign,
             "campaign_until": iso(self.campaign_until),
             "status": status,
-        }
+        } | rule_facts(self.rule_check)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class ConversionPreview:
     source: str
     campaign: str | None = None
     campaign_until: dt.date | None = None
+    rule_check: RuleCheck | None = None
 
     @property
     def used(self) -> int:
@@ -107,7 +110,7 @@ class ConversionPreview:
             "rate": {"unit": self.rate_unit, "per_unit": self.rate_per_unit, "verified": self.verified},
             "minimum": self.minimum, "held": self.held, "linked": self.linked, "enough": self.enough,
             "campaign": self.campaign, "campaign_until": iso(self.campaign_until),
-        }
+        } | rule_facts(self.rule_check)
 
 
 @dataclass(frozen=True)
@@ -177,12 +180,13 @@ class RouteAdvice:
     active_from: dt.date | None
     routes: tuple[Route, ...]
     best: Route | None
+    rule_check: RuleCheck | None = None
 
     def facts(self) -> dict[str, Any]:
         return {"kind": "route_advice", "partner": self.partner, "amount": self.amount, "on": self.on.isoformat(),
                 "minimum": self.minimum, "held": self.held, "wallet": self.wallet, "access": self.access,
                 "active_from": iso(self.active_from), "routes": [r.facts() for r in self.routes],
-                "best": self.best.facts() if self.best else None}
+                "best": self.best.facts() if self.best else None} | rule_facts(self.rule_check)
 
 
 @dataclass(frozen=True)
@@ -193,9 +197,15 @@ class LinkStatus:
     partner: str
     status: str
     active_from: dt.date | None = None
+    activation_days: int = 0     # the partner's delay, from the rules data (docomo 0: at once; JAL up to 7)
+    delay_verified: bool = True  # False: no source gives the delay; `activation_days` is assumed
+    shows_set: bool = True       # the platform marks it (設定済み) once active (Saison: never)
+    rule_check: RuleCheck | None = None
 
     def facts(self) -> dict[str, Any]:
-        return {"kind": "link", "partner": self.partner, "status": self.status, "active_from": iso(self.active_from)}
+        return {"kind": "link", "partner": self.partner, "status": self.status, "active_from": iso(self.active_from),
+                "activation_days": self.activation_days, "delay_verified": self.delay_verified,
+                "shows_set": self.shows_set} | rule_facts(self.rule_check)
 
 
 @dataclass(frozen=True)
@@ -208,7 +218,8 @@ class Move:
     verified: bool
     municipality: str | None = None
     event: str | None = None
-    automatic: bool = False        # the 14-day move to the home municipality (基本自治体)
+    automatic: bool = False        # the automatic move to the home municipality (基本自治体)
+    rule_check: RuleCheck | None = None
 
     def confirmation_facts(self) -> dict[str, Any]:
         """Before the user confirms: what moves where."""
@@ -226,7 +237,7 @@ class Move:
             facts["event"] = self.event
         if not self.automatic:
             facts["verified"] = self.verified
-        return facts
+        return facts | rule_facts(self.rule_check)
 
     @classmethod
     def from_facts(cls, facts: dict[str, Any]) -> "Move":

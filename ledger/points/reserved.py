@@ -65,10 +65,11 @@ def _checked_move(uow: UnitOfWork, user_id: str, destination: str, amount: int |
     amount = reserved if amount is None else amount
     if amount > reserved:
         raise Refusal("not_enough_reserved", available=reserved, given=amount)
+    check = rules.check(today, reserved=True)
     if municipality is not None:
         return Move(to=f"municipal:{municipality.id}", amount=amount, verified=municipality.verified,
-                    municipality=municipality.id)
-    return Move(to=f"event:{event.id}", amount=amount, verified=event.verified, event=event.id)
+                    municipality=municipality.id, rule_check=check)
+    return Move(to=f"event:{event.id}", amount=amount, verified=event.verified, event=event.id, rule_check=check)
 
 
 @checked

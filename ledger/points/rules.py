@@ -1,7 +1,8 @@
 """The MyKey Platform's rules as data (`rules/partners.yml`, `rules/municipalities.yml`): partner rates and
 campaigns, municipalities and their point services, support events, the reserved-points and coupon policies.
 
-Every rate carries its dates and a source; nothing here is hard-coded policy.
+Every rate, campaign, minimum and linkage delay carries its dates, its source and the day the source last
+confirmed it (`Confirmed`); nothing here is hard-coded policy.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from ledger.shared.data_files import read_yaml
 from ledger.shared.names import find_named, normalize_name, rules_date
+from ledger.shared.provenance import Confirmed, RuleCheck, check_rules, confirmed
 from ledger.shared.refusals import Refusal
 
 
@@ -25,6 +27,7 @@ class Rate:
     minimum: int
     source: str
     verified: bool
+    confirmed: Confirmed
 
     def applies_on(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
@@ -42,9 +45,31 @@ class Campaign:
     municipalities: tuple[str, ...]
     source: str
     verified: bool
+    confirmed: Confirmed
 
     def applies_on(self, day: dt.date) -> bool:
         return self.valid_from <= day <= self.valid_until
+
+
+@dataclass(frozen=True)
+class Linkage:
+    """ID linkage (移行用のサービスID設定) with one partner, as the platform runs it: the user logs in on the
+    partner's own screen and consents there; the link is active after the partner's delay (docomo at once,
+    then (設定済み); JAL up to a week). `verified: false`: no source gives the delay, which is assumed."""
+
+    activation_days: int
+    login: dict[str, str]      # the partner's own login screen
+    consent: dict[str, str]    # the partner's consent step
+    shows_set: bool            # the platform marks the partner (設定済み) once linked (Saison: never)
+    source: str
+    verified: bool
+    confirmed: Confirmed
+
+    def login_name(self, locale: str) -> str:
+        return self.login.get(locale) or self.login["en"]
+
+    def consent_name(self, locale: str) -> str:
+        return self.consent.get(locale) or self.consent["en"]
 
 
 @dataclass(frozen=True)
@@ -56,12 +81,16 @@ class Partner:
     unit_name: dict[str, str]
     aliases: tuple[str, ...]
     transfer: str  # "link" (ID linkage) or "coupon"
-    link_activation_days: int
     wallet_first: int
     rates: tuple[Rate, ...]
     campaigns: tuple[Campaign, ...] = field(default=())
     coupon_prefix: str = ""
     wallet_source: str = ""
+    linkage: Linkage | None = None  # for partners reached by ID linkage
+
+    @property
+    def link_activation_days(self) -> int:
+        return self.linkage.activation_days if self.linkage else 0
 
     def name(self, locale: str) -> str:
         return self.names.get(locale) or self.names["en"]
@@ -142,6 +171,7 @@ class ReservedPolicy:
     auto_move_after_days: int
     notice_days_before: int
     source: str
+    confirmed: Confirmed
 
 
 @dataclass(frozen=True)
@@ -151,6 +181,7 @@ class CouponPolicy:
     failure_window_minutes: int
     lock_minutes: int
     verified: bool
+    confirmed: Confirmed
 
 
 @dataclass(frozen=True)
@@ -164,6 +195,18 @@ class PointsRules:
     events: dict[str, Event]
     reserved: ReservedPolicy
     coupons: CouponPolicy
+    scheme: Confirmed          # 地域経済応援ポイント itself: ended 2020-09-30 (めいぶつチョイス closed)
+
+    def check(self, day: dt.date, partner: Partner | None = None, *, rate: Rate | None = None,
+              campaign: Campaign | None = None, linkage: bool = False, reserved: bool = False) -> RuleCheck:
+        """Whether an answer for `day` can lean on the rules it uses: the scheme itself, and the partner's rate,
+        campaign and linkage delay, and the reserved-points policy where the answer uses them."""
+        if partner is not None and rate is None and not linkage:
+            rate = partner.rate_on(day)
+        used = [self.scheme, rate.confirmed if rate else None, campaign.confirmed if campaign else None,
+                partner.linkage.confirmed if linkage and partner and partner.linkage else None,
+                self.reserved.confirmed if reserved else None]
+        return check_rules(day, used)
 
     def find_partner(self, text: str | None) -> Partner | None:
         """The partner a user means by `text` (an id, a name or an alias in either language)."""
@@ -205,20 +248,30 @@ def _partner(pid: str, raw: dict, nicknames: list[str]) -> Partner:
     rates = tuple(
         Rate(valid_from=rules_date(r["valid_from"]), valid_until=rules_date(r.get("valid_until")), unit=int(r["unit"]),
              reserved_per_unit=int(r["reserved_per_unit"]), minimum=int(r.get("minimum", 0)), source=r["source"],
-             verified=bool(r["verified"]))
+             verified=bool(r["verified"]), confirmed=confirmed(r, f"{pid} rate"))
         for r in raw["rates"]
     )
     campaigns = tuple(
         Campaign(id=c["id"], valid_from=rules_date(c["valid_from"]), valid_until=rules_date(c["valid_until"]),
                  unit=int(c["unit"]), municipal_per_unit=int(c["municipal_per_unit"]),
-                 municipalities=tuple(c["municipalities"]), source=c["source"], verified=bool(c["verified"]))
+                 municipalities=tuple(c["municipalities"]), source=c["source"], verified=bool(c["verified"]),
+                 confirmed=confirmed(c, f"campaign {c['id']}"))
         for c in raw.get("campaigns", [])
     )
+    link = raw.get("linkage")
+    if raw["transfer"] == "link" and not link:
+        raise ValueError(f"rules: {pid} is reached by ID linkage but has no linkage block")
+    linkage = Linkage(
+        activation_days=int(link["activation_days"]), login=_names(link["login"]), consent=_names(link["consent"]),
+        shows_set=bool(link["shows_set"]), source=str(link["source"]), verified=bool(link["verified"]),
+        confirmed=confirmed(link, f"{pid} linkage"),
+    ) if link else None
+    if linkage and linkage.activation_days < 0:
+        raise ValueError(f"rules: {pid} linkage has a negative delay")
     return Partner(
         id=pid, names=dict(raw["names"]), unit_name=dict(raw["unit_name"]),
         aliases=tuple(dict.fromkeys(normalize_name(a) for a in [*raw.get("aliases", []), *nicknames])),
-        transfer=raw["transfer"],
-        link_activation_days=int(raw.get("link_activation_days", 0)), wallet_first=int(raw.get("wallet_first", 0)),
+        transfer=raw["transfer"], linkage=linkage, wallet_first=int(raw.get("wallet_first", 0)),
         rates=rates, campaigns=campaigns, coupon_prefix=str(raw.get("coupon_prefix", "")),
         wallet_source=str(raw.get("wallet_source", "")),
     )
@@ -258,8 +311,11 @@ def load_points_rules(directory: Path) -> PointsRules:
         partners={pid: _partner(pid, raw, nicknames.get(pid, [])) for pid, raw in partners_raw["partners"].items()},
         municipalities=municipalities, prefectures=prefectures, prefecture_aliases=prefecture_aliases, events=events,
         reserved=ReservedPolicy(auto_move_after_days=int(r["auto_move_after_days"]),
-                                notice_days_before=int(r["notice_days_before"]), source=r["source"]),
+                                notice_days_before=int(r["notice_days_before"]), source=r["source"],
+                                confirmed=confirmed(r, "reserved_points")),
         coupons=CouponPolicy(valid_days=int(c["valid_days"]), max_failures=int(c["max_failures"]),
                              failure_window_minutes=int(c["failure_window_minutes"]),
-                             lock_minutes=int(c["lock_minutes"]), verified=bool(c["verified"])),
+                             lock_minutes=int(c["lock_minutes"]), verified=bool(c["verified"]),
+                             confirmed=confirmed(c, "coupon_policy")),
+        scheme=confirmed(partners_raw["scheme"], "scheme"),
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ledger.shared.clock import iso
+from ledger.shared.provenance import RuleCheck, rule_facts
 from ledger.status.rules import StatusRules, Tier
 from ledger.status.tiers import (
     FlightPP,
@@ -51,7 +52,12 @@ class StatusNow:
             return "credited_today"
         return self.held.basis if self.held else "no_status"
 
+    rule_check: RuleCheck | None = None   # whether the rules it leans on still hold for its day
+
     def facts(self) -> dict:
+        return self._answer_facts() | rule_facts(self.rule_check)
+
+    def _answer_facts(self) -> dict:
         held = self.held
         facts = {
             "kind": "status_now",
@@ -79,7 +85,7 @@ class StatusNow:
             facts["pp_credited_on"] = iso(self.pending.pp_credited_on)
             facts["next_tier_from"] = iso(self.pending.advance_service_from)
             if self.pending.early_months_rule:
-                facts["official_advance_service_from"] = "mid-April"
+                facts["official_advance_service_from"] = self.pending.official_advance_from
         return facts
 
 
@@ -119,7 +125,12 @@ class StatusEnd:
     def reached(self) -> bool:
         return self.answer is not None
 
+    rule_check: RuleCheck | None = None   # whether the rules it leans on still hold for its day
+
     def facts(self) -> dict:
+        return self._answer_facts() | rule_facts(self.rule_check)
+
+    def _answer_facts(self) -> dict:
         a = self.answer
         facts = {
             "kind": "status_end",
@@ -176,7 +187,12 @@ class PpToGo:
         """Of the PP still needed, how many partner flights may give."""
         return self.pp_missing_on_ana_group_only - self.answer.ana_group_pp_missing
 
+    rule_check: RuleCheck | None = None   # whether the rules it leans on still hold for its day
+
     def facts(self) -> dict:
+        return self._answer_facts() | rule_facts(self.rule_check)
+
+    def _answer_facts(self) -> dict:
         answer = self.answer
         return {
             "kind": "pp_to_go",
@@ -260,7 +276,12 @@ class WhatIf:
     def added_pp(self) -> int:
         return sum(f.pp for f in self.flights)
 
+    rule_check: RuleCheck | None = None   # whether the rules it leans on still hold for its day
+
     def facts(self) -> dict:
+        return self._answer_facts() | rule_facts(self.rule_check)
+
+    def _answer_facts(self) -> dict:
         facts = self.after.facts()
         facts.update({
             "kind": "what_if",

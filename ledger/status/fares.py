@@ -11,6 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ledger.shared.names import rules_date
+from ledger.shared.provenance import Confirmed, confirmed
 
 DOMESTIC = "domestic"
 INTERNATIONAL = "international"
@@ -92,6 +93,7 @@ class FareTable:
     source: str
     verified: bool
     fares: tuple[Fare, ...]
+    confirmed: Confirmed | None = None   # the day its source last confirmed it (ledger.shared.provenance)
 
     def applies_on(self, day: dt.date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -167,6 +169,7 @@ def parse_fares(raw: dict) -> FareRules:
             id=t["id"], scope=t["scope"], valid_from=rules_date(t.get("valid_from")),
             valid_until=rules_date(t.get("valid_until")),
             source=" ".join(str(t["source"]).split()), verified=bool(t["verified"]), fares=fares,
+            confirmed=confirmed(t, f"fare table {t['id']}"),
         ))
     multipliers = {k: _fraction(v) for k, v in raw["route_multipliers"].items() if k != "source"}
     partner = raw["partner"]

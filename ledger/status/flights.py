@@ -56,7 +56,7 @@ def add_flight(uow: UnitOfWork, user_id: str, flown_on: dt.date, premium_points:
                rules: PremiumRules, today: dt.date, now: dt.datetime, ana_group: bool = True,
                segment: dict | None = None, flight_number: str | None = None) -> tuple[dict, bool]:
     """Log one flight inside the caller's unit of work (the caller commits): its facts, and whether it was new."""
-    check_flown_on(flown_on, today)
+    check_flown_on(flown_on, today, rules.status.pp_formula_since)
     number = None
     if flight_number:
         number, carrier = read_flight_number(flight_number, rules.carriers)
@@ -198,7 +198,7 @@ def edit_flight(user_id: str, flight_id: int, idempotency_key: str, *, premium_p
         raise Refusal("nothing_to_change", flight_id=flight_id)
     today = clock.now().astimezone(TOKYO).date()
     if flown_on is not None:
-        check_flown_on(flown_on, today)
+        check_flown_on(flown_on, today, rules.status.pp_formula_since)
     if premium_points is not None:
         check_pp(premium_points)
     wanted = _flight_id(flight_id)

@@ -34,7 +34,7 @@ from ledger.status import pp as pp_rules
 from ledger.status.carriers import ANA, PARTNER
 from ledger.status.carriers import flight_number as read_flight_number
 from ledger.status.flights import add_flight
-from ledger.status.model import FIRST_PP_YEAR, MAX_PP_PER_FLIGHT
+from ledger.status.model import MAX_PP_PER_FLIGHT
 from ledger.status.rules import PremiumRules
 from ledger.storage.unit_of_work import UnitOfWork
 
@@ -94,7 +94,7 @@ class FlightImport:
         return not self.header_problems and not self.bad
 
 
-def _date(text: str, today: dt.date) -> tuple[dt.date | None, Problem | None]:
+def _date(text: str, today: dt.date, pp_since: dt.date) -> tuple[dt.date | None, Problem | None]:
     match = _DATE.match(text)
     if not match:
         return None, Problem("bad_date", {"given": text})
@@ -104,8 +104,8 @@ def _date(text: str, today: dt.date) -> tuple[dt.date | None, Problem | None]:
         return None, Problem("no_such_date", {"given": text})
     if day > today:
         return None, Problem("future_date", {"day": day.isoformat(), "today": today.isoformat()})
-    if day.year < FIRST_PP_YEAR:
-        return None, Problem("date_before_pp", {"day": day.isoformat(), "first_year": str(FIRST_PP_YEAR)})
+    if day < pp_since:
+        return None, Problem("date_before_pp", {"day": day.isoformat(), "first_year": str(pp_since.year)})
     return day, None
 
 
@@ -205,7 +205,7 @@ def parse_flights_csv(text: str, user_id: str, today: dt.date, rules: PremiumRul
             continue
         row = {h: c.strip() for h, c in zip(header, cells)}
         problems = []
-        day, problem = _date(row["date"], today)
+        day, problem = _date(row["date"], today, rules.status.pp_formula_since)
         problems += [problem] if problem else []
         ana_group, number, problem = _group(row, rules)
         problems += [problem] if problem else []

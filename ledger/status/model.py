@@ -8,15 +8,19 @@ from typing import Any
 from ledger.shared.refusals import Refusal
 
 MAX_PP_PER_FLIGHT = 100_000
-FIRST_PP_YEAR = 2008  # the PP formula in use since January 2008
 
 
-def check_flown_on(flown_on: dt.date, today: dt.date) -> None:
+def check_pp_era(flown_on: dt.date, pp_since: dt.date) -> None:
+    """A flight in the PP era: the formula in use since `pp_since` (rules data: January 2008)."""
+    if flown_on < pp_since:
+        raise Refusal("flight_too_old", flown_on=flown_on.isoformat(), first_year=pp_since.year)
+
+
+def check_flown_on(flown_on: dt.date, today: dt.date, pp_since: dt.date) -> None:
     """A flight already flown, and in the PP era."""
     if flown_on > today:
         raise Refusal("flight_in_future", flown_on=flown_on.isoformat(), today=today.isoformat())
-    if flown_on.year < FIRST_PP_YEAR:
-        raise Refusal("flight_too_old", flown_on=flown_on.isoformat())
+    check_pp_era(flown_on, pp_since)
 
 
 def check_pp(premium_points: int) -> None:

@@ -3,6 +3,7 @@ start, what do I hold today, when does it end, how many PP to go, what if I flew
 cheapest, when can I apply for SFC. Each answer explains itself in its facts."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from ledger.shared.checks import checked
@@ -10,7 +11,7 @@ from ledger.shared.clock import Clock
 from ledger.shared.refusals import Refusal
 from ledger.status import answers, planner, tiers
 from ledger.status.fares import Fare
-from ledger.status.model import FIRST_PP_YEAR, MAX_PP_PER_FLIGHT
+from ledger.status.model import MAX_PP_PER_FLIGHT, check_pp_era
 from ledger.status.pp import compute_pp
 from ledger.status.rules import PremiumRules, Tier
 from ledger.status.trips import PlannedFlight, planned_flights
@@ -32,6 +33,12 @@ def _all_flights(user_id: str, uow: UnitOfWork) -> list[tiers.FlightPP]:
         return [tiers.FlightPP(f.flown_on, f.premium_points, f.ana_group) for f in uow.flights.for_user(user_id)]
 
 
+def _dated(answer, day: dt.date, rules: PremiumRules, *, fares: bool = False):
+    """The answer with whether the status rules (and the fare tables of `day`) still hold for `day`."""
+    tables = [t.confirmed for t in rules.fares.tables if fares and t.applies_on(day)]
+    return dataclasses.replace(answer, rule_check=rules.status.check(day, *tables))
+
+
 def _next_tier(flights: list[tiers.FlightPP], year: int, rules: PremiumRules) -> Tier:
     """The lowest tier not yet reached in `year` (else the highest)."""
     found = [tiers.status_start(flights, t, year, rules.status) for t in rules.status.tiers]
@@ -49,7 +56,8 @@ def status_start(user_id: str, tier_id: str | None = None, year: int | None = No
     tier = _tier(rules, tier_id)
     year = year or clock.today().year
     flights = _all_flights(user_id, uow)
-    return tiers.status_start(flights, tier or _next_tier(flights, year, rules), year, rules.status)
+    answer = tiers.status_start(flights, tier or _next_tier(flights, year, rules), year, rules.status)
+    return _dated(answer, max(answer.advance_service_from or clock.today(), clock.today()), rules)
 
 
 @checked
@@ -57,7 +65,8 @@ def status_start(user_id: str, tier_id: str | None = None, year: int | None = No
 def status_now(user_id: str, on: dt.date | None = None, *, uow: UnitOfWork, rules: PremiumRules,
                clock: Clock) -> answers.StatusNow:
     """The status held on `on` (default: today in Tokyo), with why (facts.reason)."""
-    return answers.status_now(_all_flights(user_id, uow), on or clock.today(), rules.status)
+    on = on or clock.today()
+    return _dated(answers.status_now(_all_flights(user_id, uow), on, rules.status), on, rules)
 
 
 @checked
@@ -81,7 +90,7 @@ def status_end(user_id: str, tier_id: str | None = None, on: dt.date | None = No
     flights = _all_flights(user_id, uow)
     if tier is None:
         tier = answers.status_now(flights, on, rules.status).tier or rules.status.tiers[0]
-    return answers.status_end(flights, tier, on, rules.status)
+    return _dated(answers.status_end(flights, tier, on, rules.status), on, rules)
 
 
 @checked
@@ -92,7 +101,8 @@ def pp_to_go(user_id: str, tier_id: str | None = None, year: int | None = None, 
     tier = _tier(rules, tier_id)
     year = year or clock.today().year
     flights = _all_flights(user_id, uow)
-    return answers.pp_to_go(flights, tier or _next_tier(flights, year, rules), year, rules.status)
+    return _dated(answers.pp_to_go(flights, tier or _next_tier(flights, year, rules), year, rules.status),
+                  clock.today(), rules)
 
 
 def _what_if(user_id: str, planned: list[PlannedFlight], tier_id: str | None, *, uow: UnitOfWork,
@@ -100,14 +110,14 @@ def _what_if(user_id: str, planned: list[PlannedFlight], tier_id: str | None, *,
     if not planned or len(planned) > MAX_WHAT_IF_FLIGHTS:
         raise Refusal("no_flights_given", maximum=MAX_WHAT_IF_FLIGHTS)
     for flight in planned:
-        if flight.flown_on.year < FIRST_PP_YEAR:
-            raise Refusal("flight_too_old", flown_on=flight.flown_on.isoformat())
+        check_pp_era(flight.flown_on, rules.status.pp_formula_since)
         if isinstance(flight.pp, bool) or not 0 < flight.pp <= MAX_PP_PER_FLIGHT:
             raise Refusal("pp_out_of_range", given=flight.pp, maximum=MAX_PP_PER_FLIGHT)
     tier = _tier(rules, tier_id)
     year = max(f.flown_on for f in planned).year
     logged = _all_flights(user_id, uow)
-    return answers.what_if(logged, planned, tier or _next_tier(logged, year, rules), year, rules.status)
+    answer = answers.what_if(logged, planned, tier or _next_tier(logged, year, rules), year, rules.status)
+    return _dated(answer, max(f.flown_on for f in planned), rules, fares=True)
 
 
 @checked

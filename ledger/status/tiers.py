@@ -4,7 +4,7 @@ Timeline of a crossing, all days in Asia/Tokyo:
 flight → PP credited (ANA group: the next day; partners: 3 days to a month) → status and
 advance service (事前サービス) from the day after crediting → main status from April 1 of the
 next year to March 31 of the year after. Crossings from January to March get advance
-service only from April (ANA's own word: mid-April).
+service only from April (ANA's own word for when is in the rules data).
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ledger.shared.clock import iso
+from ledger.shared.provenance import RuleCheck, rule_facts
 from ledger.status.rules import StatusRules, Tier
 
 
@@ -64,9 +65,14 @@ class StatusStart:
     main_status_until: dt.date | None = None
     card_expected: tuple[dt.date, dt.date] | None = None
     card_observed: tuple[dt.date, dt.date] | None = None
-    official_advance_from: str = "mid-April"
+    official_advance_from: str = ""          # ANA's own word, from the rules data ("mid-April")
+
+    rule_check: RuleCheck | None = None   # whether the rules it leans on still hold for its day
 
     def facts(self) -> dict:
+        return self._answer_facts() | rule_facts(self.rule_check)
+
+    def _answer_facts(self) -> dict:
         facts = {
             "kind": "status_start",
             "tier": self.tier.id,
@@ -226,7 +232,7 @@ def status_start(flights: Iterable[FlightPP], tier: Tier, year: int, rules: Stat
             advance_from + dt.timedelta(days=rules.card_observed_days[0]),
             advance_by + dt.timedelta(days=rules.card_observed_days[1]),
         ),
-        official_advance_from=rules.early_months_official,
+        official_advance_from=rules.official_advance_en,
     )
 
 
