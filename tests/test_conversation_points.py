@@ -82,7 +82,7 @@ def test_linkage_is_pending_for_a_week_and_exchanges_wait_for_it(stack, clock, l
     active = stack.say(user, "is my JAL link active yet" if en else "JALの連携はもう有効？")
     assert facts_of(active, "link_status")["links"]["jal"]["status"] == "active"
     assert facts_of(active, "link_status")["links"]["jal"]["active_from"] == "2018-06-08"
-    assert ("linked (設定済み), active since 2018-06-08" if en else "（設定済み）2018年6月8日") in said(active, locale)
+    assert ("linked (set), active since 2018-06-08" if en else "（設定済み）2018年6月8日") in said(active, locale)
 
 
 @pytest.mark.parametrize("locale", [EN, JA])
@@ -95,9 +95,11 @@ def test_docomo_links_at_once_after_its_login_and_consent(stack, clock, locale):
     asked = stack.say(user, "link my docomo account" if en else "ドコモを連携したい")
     step = said(asked, locale)
     assert facts_of(asked, "link")["activation_days"] == 0
-    assert ("d ACCOUNT login" if en else "dアカウント") in step and "サービス連携の同意" in step
+    assert ("d ACCOUNT login" if en else "dアカウント") in step
+    assert ("service-link consent" if en else "サービス連携の同意") in step
     done = stack.say(user, "yes" if en else "はい")
-    assert facts_of(done, "link")["status"] == "active" and "設定済み" in said(done, locale)
+    assert facts_of(done, "link")["status"] == "active"
+    assert ("marks it as set" if en else "（設定済み）") in said(done, locale)
     quoted = stack.say(user, "convert 5000 d points" if en else "dポイント5000ポイントを交換して")
     assert facts_of(quoted, "conversion")["status"] == "needs_confirmation", text_of(quoted)
 
