@@ -10,7 +10,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from actions.forms import CONVERSION_SLOTS, RejectOtherIntents, intent_of, new_key, reset, stop_form, yes_no
 from actions.runtime import ledger, locale_of, partner_names, refuse, say
 from actions.undo import explain, last_done, one_way
-from i18n import fmt_date, fmt_moment, t
+from i18n import fmt_date, t
 from ledger.shared.amounts import Share, parse_amount, parse_share, parse_units
 from ledger.shared.refusals import Refusal
 
@@ -346,7 +346,7 @@ def quote(dispatcher, tracker, locale: str, partner_id: str | None = None) -> No
         place=place_name(preview.to, locale), **names)
 
 
-# ---------------------------------------------------------------- balance and history
+# ---------------------------------------------------------------- balance (history: actions/screens.py)
 
 class ActionShowBalance(Action):
     def name(self) -> Text:
@@ -356,8 +356,9 @@ class ActionShowBalance(Action):
         locale = locale_of(tracker)
         balance = ledger().balance(tracker.sender_id)
         lines = [t("balance_reserved", locale, n=balance.reserved)]
-        lines += [t("balance_municipal", locale, name=place_name(f"municipal:{ident}", locale), n=n)
-                  for ident, n in balance.municipal.items()]
+        municipal = balance.municipal if balance.home is None else {balance.home: 0} | balance.municipal
+        lines += [t("balance_home" if ident == balance.home else "balance_municipal", locale,
+                    name=place_name(f"municipal:{ident}", locale), n=n) for ident, n in municipal.items()]
         lines += [t("balance_municipal", locale, name=place_name(f"event:{ident}", locale), n=n)
                   for ident, n in balance.events.items()]
         lines += [t("balance_partner", locale, n=n, **partner_names(locale, pid)) for pid, n in balance.partners.items()]
@@ -389,25 +390,3 @@ def after_pending_conversion(tracker, balance) -> dict | None:
     return {"partner": quote.partner, "from_amount": quote.from_amount, "to": quote.to, "to_amount": quote.to_amount,
             "partner_after": held - quote.points_debited,
             "reserved_after": balance.reserved + (quote.to_amount if quote.to == "reserved" else 0)}
-
-
-class ActionShowHistory(Action):
-    def name(self) -> Text:
-        return "action_show_history"
-
-    async def run(self, dispatcher, tracker, domain):
-        locale = locale_of(tracker)
-        items = ledger().history(tracker.sender_id)
-        facts = {"kind": "history", "items": items}
-        if not items:
-            say(dispatcher, locale, "history_empty", facts=facts)
-            return []
-        lines = []
-        for item in items:
-            what = item.get("what") if item.get("what") in ("conversion", "coupon", "move", "auto_move") else "move"
-            lines.append(t(f"history_{what}", locale, at=fmt_moment(item["at"], locale),
-                           place=place_name(item.get("to"), locale), code=item.get("code", ""),
-                           amount=item.get("amount", 0), from_amount=item.get("from_amount", 0),
-                           to_amount=item.get("to_amount", 0), **partner_names(locale, item.get("partner"))))
-        say(dispatcher, locale, "history", facts=facts, extra=lines)
-        return []

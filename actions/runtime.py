@@ -132,7 +132,7 @@ def refusal_values(refusal: Refusal, locale: str) -> dict[str, Any]:
     if "attempts_left" in values:
         values["attempts_left"] = t("coupon_attempts_left", locale, n=values["attempts_left"],
                                     minutes=values.get("lock_minutes", 0))
-    for key in ("active_from", "on", "flown_on", "today", "expired_on", "valid_from", "valid_until"):
+    for key in ("active_from", "on", "flown_on", "today", "expired_on", "valid_from", "valid_until", "first_from"):
         if key in values and values[key]:
             values[key] = fmt_date(values[key], locale)
     if values.get("until"):

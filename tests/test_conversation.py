@@ -52,7 +52,7 @@ def test_conversion_is_stated_then_done_on_yes(stack, jal_user, text):
 
     balance = stack.say(jal_user, "残高" if has_japanese(text) else "balance")
     assert facts_of(balance, "balance") == {"kind": "balance", "reserved": 1000, "municipal": {}, "events": {},
-                                            "partners": {"jal": 3000}}
+                                            "partners": {"jal": 3000}, "home_municipality": None}
     assert "3,000" in text_of(balance) and "1,000" in text_of(balance)
 
 
@@ -148,7 +148,8 @@ def test_a_user_never_sees_another_users_accounts(stack, jal_user):
     stack.say(jal_user, "/affirm")
     other = new_user("other")
     seen = facts_of(stack.say(other, "balance"), "balance")
-    assert seen == {"kind": "balance", "reserved": 0, "municipal": {}, "events": {}, "partners": {}}
+    assert seen == {"kind": "balance", "reserved": 0, "municipal": {}, "events": {}, "partners": {},
+                    "home_municipality": None}
     tried = stack.say(other, "convert 2000 JAL miles")
     assert facts_of(tried, "conversion")["status"] == "rejected"
     assert ledger_state(stack, jal_user) == (1000, 3000)
@@ -184,6 +185,33 @@ def test_status_start_to_the_day(stack, locale):
         assert "2016-06-10" in text and "day after" in text and "2016-06-09" in text
     else:
         assert "2016年6月10日" in text and "翌日" in text and "2016年6月9日" in text
+
+
+@pytest.mark.parametrize("locale", ["en", "ja"])
+def test_the_seeds_second_timeline_platinum_from_july_12(stack, locale):
+    """Seed 004: the 50,000 PP flight on 2016-07-10, 50,974 PP credited on 2016-07-11, Platinum from 2016-07-12 —
+    and on the 11th the user still holds Bronze."""
+    user = new_user("seed-platinum")
+    stack.ledger.set_test_clock(parse_moment("2016-07-11T10:00"))
+    try:
+        for day, pp in (("2016-04-10", 15_000), ("2016-05-20", 14_000), ("2016-06-08", 2_342)):
+            stack.ledger.log_flight(user, dt.date.fromisoformat(day), pp, f"seed:{user}:{day}")
+        if locale == "en":
+            logged = stack.say(user, "I flew on 2016-07-10 and earned 19632 premium points")
+            answer = stack.say(user, "when does platinum start?")
+            today = stack.say(user, "what is my status now?")
+        else:
+            logged = stack.say(user, "2016年7月10日に搭乗して19632PPを獲得しました")
+            answer = stack.say(user, "プラチナはいつから？")
+            today = stack.say(user, "今のステータスは？")
+    finally:
+        stack.ledger.set_test_clock(None)
+    assert facts_of(logged, "flight_logged")["year_pp"] == 50_974
+    facts = facts_of(answer, "status_start")
+    assert (facts["tier"], facts["pp"], facts["pp_credited_on"], facts["advance_service_from"]) == (
+        "platinum", 50_974, "2016-07-11", "2016-07-12"), text_of(answer)
+    assert ("2016-07-12" if locale == "en" else "2016年7月12日") in text_of(answer)
+    assert facts_of(today, "status_now")["tier"] == "bronze", text_of(today)
 
 
 def test_flight_form_asks_for_what_is_missing(stack):

@@ -509,3 +509,56 @@ def test_units_are_what_the_platform_calls_them_and_the_quote_says_both(stack, t
     assert ("5口" in said_text and "500ポイント" in said_text) if locale == JA else "5 units (500 points)" in said_text
     stack.say(user, "はい" if locale == JA else "yes")
     assert stack.ledger.balance(user).partners == {"saison": 1_500}
+
+
+# ---------------------------------------------------------------- the platform's list screens (issue 13 item 6)
+
+@pytest.mark.parametrize("locale", [EN, JA])
+def test_each_history_on_its_own_and_all_three_when_none_is_named(stack, clock, locale):
+    user = new_user("histories")
+    clock("2018-06-01T10:00")
+    with_reserved(stack, user, 4000)                        # reserved +2,000
+    stack.ledger.move_reserved(user, "kasama", 700, f"m:{user}")
+    en = locale == EN
+
+    reserved = stack.say(user, "show my reserved points history" if en else "留保ポイントの履歴を見せて")
+    facts = facts_of(reserved, "history")
+    assert facts["accounts"] == ["reserved"], text_of(reserved)
+    assert [e["amount"] for e in facts["histories"]["reserved"]["entries"]] == [-700, 2000]
+    text = said(reserved, locale)
+    assert "1,300" in text and "700" in text and ("Kasama support points" if en else "笠間応援ポイント") in text
+
+    municipal = stack.say(user, "municipal points history" if en else "自治体ポイントの履歴")
+    facts = facts_of(municipal, "history")
+    assert facts["accounts"] == ["municipal"], text_of(municipal)
+    assert [(e["account"], e["amount"]) for e in facts["histories"]["municipal"]["entries"]] == [("municipal:kasama", 700)]
+
+    every = stack.say(user, "show my history" if en else "履歴")
+    assert facts_of(every, "history")["accounts"] == ["reserved", "municipal", "event"]
+    assert ("Event points" if en else "特定支援イベントポイントの履歴") in said(every, locale)
+
+
+@pytest.mark.parametrize("text, locale", [("which programs can I convert?", EN), ("協力会社一覧を見せて", JA)])
+def test_the_partner_list_shows_how_each_converts_and_my_links(stack, clock, text, locale):
+    user = new_user("partner-list")
+    clock("2018-06-01T10:00")
+    stack.ledger.sandbox_link(user, "jal")
+    answer = stack.say(user, text)
+    listed = {p["partner"]: p for p in facts_of(answer, "partner_list")["partners"]}
+    assert set(listed) == {"jal", "saison", "docomo", "katene", "ponta", "ana"}, text_of(answer)
+    assert listed["jal"]["link_status"] == "active" and listed["ponta"]["transfer"] == "coupon"
+    words = said(answer, locale)
+    jal = next(line for line in words.splitlines() if ("JAL Mileage" if locale == EN else "JALマイレージ") in line)
+    assert ("linked" if locale == EN else "設定済み") in jal and "2,000" in jal
+    ponta = next(line for line in words.splitlines() if "Ponta" in line)
+    assert ("coupon code" if locale == EN else "クーポンコード") in ponta
+
+
+@pytest.mark.parametrize("locale", [EN, JA])
+def test_the_balance_marks_the_home_municipality(stack, clock, locale):
+    user = new_user("home-balance")
+    clock("2018-06-01T10:00")
+    stack.ledger.set_home_municipality(user, "笠間市")
+    answer = stack.say(user, "balance" if locale == EN else "残高")
+    assert facts_of(answer, "balance")["home_municipality"] == "kasama"
+    assert ("(home municipality): 0" if locale == EN else "（基本自治体）：0ポイント") in said(answer, locale)

@@ -33,7 +33,7 @@ VALID = {
     "flights": [(D(2018, 6, 1), 1_000, True)], "airports": ["HND", "OKA"], "days": [D(2026, 6, 1)],
     "fares": ["standard"], "options": [("a", 1_000, 20_000)], "priced_fares": [("standard", 30_000)],
     "older_than": dt.timedelta(0), "give_up_after": dt.timedelta(hours=24), "hook": None, "progress": None,
-    "share": None, "month": 6, "schedule": [D(2026, 6, 6)], "units": None,
+    "share": None, "month": 6, "schedule": [D(2026, 6, 6)], "units": None, "account": "reserved",
 }
 HOSTILE_TEXT = ["", " ", "'; DROP TABLE journal_entries; --", "' OR '1'='1", "{amount}", "{0.__class__.__mro__}",
                 "%s%s%s%n", "${jndi:ldap://x/a}", "<script>alert(1)</script>", "\x00", "ＪＡＬ", "２，０００", "-5",

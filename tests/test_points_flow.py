@@ -226,7 +226,8 @@ def test_move_reserved_points_to_a_municipality_one_way(ledger):
     assert refusal.reason == "not_enough_reserved" and refusal.details["available"] == 1_500
     ledger.move_reserved(A, "いたみんポイント", None, "m-3")  # all the rest
     assert ledger.balance(A).facts() | {"partners": None} == {
-        "kind": "balance", "reserved": 0, "municipal": {"kasama": 500, "itami": 1_500}, "events": {}, "partners": None}
+        "kind": "balance", "reserved": 0, "municipal": {"kasama": 500, "itami": 1_500}, "events": {}, "partners": None,
+        "home_municipality": None}
     assert refused(ledger.move_reserved, A, "kasama", None, "m-4").reason == "nothing_reserved"
 
 

@@ -166,3 +166,32 @@ def test_the_fares_on_sale_change_on_2026_05_19(ledger):
     after = {f.id for f in ledger.fares_on_sale(D(2026, 5, 19))}
     assert {"simple", "standard"} <= after and "simple" not in before
     assert "old_fare5" in before and "old_fare5" not in after                   # バリュー until 2026-05-18
+
+
+def test_the_seeds_second_timeline_platinum_the_day_after_crediting(ledger):
+    """Seed 004: 2016/7/10 the 50,000 PP flight; 7/11 PP credited, 50,974; 7/12 Platinum (the web shows it).
+    On 7/11 the user already holds 50,974 PP yet is still Bronze (ANA's Bronze desk answered)."""
+    ledger.set_test_clock(dt.datetime(2016, 7, 11, 10, 0, tzinfo=TOKYO))
+    ledger.log_flight(U, D(2016, 4, 10), 15_000, "f1")
+    ledger.log_flight(U, D(2016, 5, 20), 14_000, "f2")
+    ledger.log_flight(U, D(2016, 6, 8), 2_342, "f3")        # 31,342 PP: Bronze from 2016-06-10
+    facts, _ = ledger.log_flight(U, D(2016, 7, 10), 19_632, "f4")
+    assert facts["year_pp"] == 50_974
+
+    platinum = ledger.status_start(U, "platinum")
+    assert (platinum.flight_on, platinum.pp_credited_on, platinum.advance_service_from) == (
+        D(2016, 7, 10), D(2016, 7, 11), D(2016, 7, 12))
+    assert platinum.pp == 50_974 and platinum.main_status_from == D(2017, 4, 1)
+    assert ledger.status_now(U).tier.id == "bronze", "credited today, Platinum only from tomorrow"
+    assert ledger.status_now(U, D(2016, 7, 12)).tier.id == "platinum"
+
+
+@pytest.mark.parametrize("fare", ["運賃3", "旅割", "flex"])
+def test_a_2016_flight_by_route_and_fare_is_refused_and_says_why(ledger, fare):
+    """Seed 004's own flights are of 2016: ANA's domestic fare table before 2018-06-25 (運賃1–13) has no source
+    to rely on, so the refusal names the first table and asks for the PP credited."""
+    ledger.set_test_clock(dt.datetime(2016, 7, 11, 10, 0, tzinfo=TOKYO))
+    refusal = refused(ledger.log_flight, U, D(2016, 7, 10), None, "f1",
+                      segment={"origin": "HND", "destination": "OKA", "fare": fare})
+    assert (refusal.reason, refusal.details["first_from"]) == ("no_fare_table", "2018-06-25")
+    assert ledger.list_flights(U, 2016) == [], "nothing logged"

@@ -221,7 +221,8 @@ def balance(user_id: str, *, uow: UnitOfWork, gateway: PartnerGateway) -> Balanc
     with uow:
         accounts = uow.journal.balances(user_id)
         partners = {p: b.points for p, b in sorted(gateway.balances(uow, user_id).items())}
-    return Balance(
+        home = uow.profiles.home_municipality(user_id)
+    return Balance(home=home,
         reserved=accounts.get(RESERVED, 0),
         municipal={k.split(":", 1)[1]: v for k, v in accounts.items() if k.startswith("municipal:")},
         events={k.split(":", 1)[1]: v for k, v in accounts.items() if k.startswith("event:")},

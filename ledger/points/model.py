@@ -115,10 +115,14 @@ class ConversionPreview:
 
 @dataclass(frozen=True)
 class Balance:
+    """ポイント残高: reserved points, each municipality's points, event points, partner balances; the home
+    municipality (基本自治体) is marked, as the platform's balance screen marks it."""
+
     reserved: int
     municipal: dict[str, int] = field(default_factory=dict)
     events: dict[str, int] = field(default_factory=dict)
     partners: dict[str, int] = field(default_factory=dict)
+    home: str | None = None
 
     def facts(self) -> dict[str, Any]:
         return {
@@ -127,6 +131,7 @@ class Balance:
             "municipal": dict(self.municipal),
             "events": dict(self.events),
             "partners": dict(self.partners),
+            "home_municipality": self.home,
         }
 
 
@@ -245,6 +250,76 @@ class Move:
         return cls(to=facts["to"], amount=facts["amount"], verified=facts.get("verified", True),
                    municipality=facts.get("municipality"), event=facts.get("event"),
                    automatic=bool(facts.get("automatic")))
+
+
+@dataclass(frozen=True)
+class AccountEntry:
+    """One line of an account's history (履歴照会): a signed amount, what caused it, and when."""
+
+    at: dt.datetime
+    account: str            # reserved | municipal:<id> | event:<id>
+    amount: int             # + credited, − debited
+    what: str               # conversion | coupon | move | auto_move
+    partner: str | None = None
+    from_amount: int | None = None
+    code: str | None = None
+    counterpart: str | None = None  # where a move went (from reserved) or came from
+
+    def facts(self) -> dict[str, Any]:
+        return {"at": iso(self.at), "account": self.account, "amount": self.amount, "what": self.what,
+                "partner": self.partner, "from_amount": self.from_amount, "code": self.code,
+                "counterpart": self.counterpart}
+
+
+@dataclass(frozen=True)
+class AccountHistory:
+    """The platform's three histories, each on its own: 留保ポイントの履歴照会 (reserved), 自治体ポイントの履歴照会
+    (municipal), 特定支援イベントポイントの履歴照会 (event)."""
+
+    account: str                 # reserved | municipal | event
+    entries: tuple[AccountEntry, ...]
+    balance: dict[str, int]      # the account's balance now (reserved: {"reserved": n}; municipal: by id)
+
+    def facts(self) -> dict[str, Any]:
+        return {"kind": "account_history", "account": self.account, "entries": [e.facts() for e in self.entries],
+                "balance": dict(self.balance)}
+
+
+@dataclass(frozen=True)
+class PartnerEntry:
+    """One line of 地域経済応援ポイント協力会社一覧: how points come from this partner, at what rate, and this user's
+    link to it."""
+
+    partner: str
+    transfer: str                # link | coupon
+    link_status: str | None      # active | pending | not_linked (link partners only)
+    active_from: dt.date | None
+    unit: int | None             # today's rate: `unit` partner points → `per_unit` reserved points
+    per_unit: int | None
+    minimum: int
+    verified: bool
+    campaigns: tuple[str, ...]   # municipalities with a campaign rate open today
+
+    @property
+    def convertible(self) -> bool:
+        """Exchangeable now: a rate today, and (for link partners) an active link."""
+        return self.unit is not None and (self.transfer == "coupon" or self.link_status == "active")
+
+    def facts(self) -> dict[str, Any]:
+        return {"partner": self.partner, "transfer": self.transfer, "link_status": self.link_status,
+                "active_from": iso(self.active_from), "rate": {"unit": self.unit, "per_unit": self.per_unit,
+                                                                "verified": self.verified},
+                "minimum": self.minimum, "campaign_municipalities": list(self.campaigns),
+                "convertible": self.convertible}
+
+
+@dataclass(frozen=True)
+class PartnerList:
+    partners: tuple[PartnerEntry, ...]
+    rule_check: RuleCheck | None = None
+
+    def facts(self) -> dict[str, Any]:
+        return {"kind": "partner_list", "partners": [p.facts() for p in self.partners]} | rule_facts(self.rule_check)
 
 
 @dataclass(frozen=True)

@@ -196,6 +196,12 @@ class PointsRules:
     reserved: ReservedPolicy
     coupons: CouponPolicy
     scheme: Confirmed          # 地域経済応援ポイント itself: ended 2020-09-30 (めいぶつチョイス closed)
+    history_words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # 履歴照会: which history a message names
+
+    def histories_named(self, text: str | None) -> list[str]:
+        """The histories (reserved, municipal, event) whose words `text` contains, in the rules file's order."""
+        folded = normalize_name(text or "")
+        return [account for account, words in self.history_words.items() if any(w in folded for w in words)]
 
     def check(self, day: dt.date, partner: Partner | None = None, *, rate: Rate | None = None,
               campaign: Campaign | None = None, linkage: bool = False, reserved: bool = False) -> RuleCheck:
@@ -318,4 +324,6 @@ def load_points_rules(directory: Path) -> PointsRules:
                              lock_minutes=int(c["lock_minutes"]), verified=bool(c["verified"]),
                              confirmed=confirmed(c, "coupon_policy")),
         scheme=confirmed(partners_raw["scheme"], "scheme"),
+        history_words={account: tuple(normalize_name(str(w)) for w in words)
+                       for account, words in (lexicon.get("history_words") or {}).items()},
     )

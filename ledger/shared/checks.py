@@ -207,6 +207,7 @@ RULES: dict[str, Rule] = {
     "flight_id": flight_id,
     "partner_id": name,
     "destination": name,
+    "account": name,              # which history: reserved | municipal | event
     "municipality_text": name,
     "place_text": name,
     "code_text": text(MAX_NAME, "coupon_malformed"),

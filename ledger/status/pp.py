@@ -67,7 +67,14 @@ def _route(segments: SegmentTable, origin: str, destination: str) -> tuple[Airpo
 
 
 def find_fare(fares: FareRules, scope: str, flown_on: dt.date, fare: str | None) -> tuple[FareTable, Fare]:
-    """The fare meant by `fare` in the table for `scope` that applies on `flown_on`, or a Refusal."""
+    """The fare meant by `fare` in the table for `scope` that applies on `flown_on`, or a Refusal.
+
+    No table for that day (ANA's domestic fares before 2018-06-25, 運賃1–13, are not sourced): the refusal says
+    so and asks for the PP ANA credited instead."""
+    if not fares.tables_on(flown_on, scope):
+        starts = [t.valid_from for t in fares.tables if t.scope == scope and t.valid_from]
+        raise Refusal("no_fare_table", flown_on=flown_on.isoformat(), scope=scope,
+                      first_from=min(starts).isoformat() if starts else None)
     if fare:
         for table in fares.tables_on(flown_on, scope):
             found = table.find(fare)

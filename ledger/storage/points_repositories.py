@@ -57,6 +57,15 @@ class JournalRepository:
             .having(func.sum(orm.JournalEntry.amount) < 0))
         return [(user, account, int(total)) for user, account, total in rows]
 
+    def latest_entries(self, user_id: str, account_kind: str, limit: int) -> list[orm.JournalEntry]:
+        """One kind of account's entries, newest first: "reserved", or every "municipal:…" / "event:…" account."""
+        where = (orm.JournalEntry.account == account_kind if account_kind == "reserved"
+                 else orm.JournalEntry.account.startswith(f"{account_kind}:", autoescape=True))
+        return list(self.session.scalars(
+            select(orm.JournalEntry).join(orm.JournalEntry.transaction)
+            .where(orm.JournalEntry.user_id == user_id, where)
+            .order_by(orm.LedgerTransaction.created_at.desc(), orm.JournalEntry.id.desc()).limit(limit)))
+
     def history(self, user_id: str, limit: int) -> list[orm.LedgerTransaction]:
         return list(self.session.scalars(
             select(orm.LedgerTransaction).where(orm.LedgerTransaction.user_id == user_id)
