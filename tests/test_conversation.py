@@ -35,6 +35,11 @@ def ledger_state(stack, user):
 def test_conversion_is_stated_then_done_on_yes(stack, jal_user, text):
     asked = stack.say(jal_user, text)
     quote = facts_of(asked, "conversion")
+    # on today's clock the scheme has ended (めいぶつチョイス closed 2020-09-30): the answer says so
+    assert (quote.pop("rule_current"), quote.pop("rule_ended_on"), quote.pop("rule_confirmed_on")) == (
+        False, "2020-09-30", "2020-09-30")
+    assert "めいぶつチョイス" in quote.pop("rule_source")
+    assert ("2020年9月30日" if has_japanese(text) else "ended on 2020-09-30") in text_of(asked)
     assert quote == {"kind": "conversion", "partner": "jal", "from_amount": 2000, "points_used": 2000, "wallet_used": 0,
                      "to": "reserved", "to_amount": 1000, "units": 1,
                      "rate": {"unit": 2000, "per_unit": 1000, "verified": True}, "campaign": None,

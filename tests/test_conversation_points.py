@@ -255,7 +255,8 @@ def test_move_to_kasama_by_prefecture_search_with_buttons(stack, clock, locale):
 
     done = stack.say(user, "yes" if en else "はい")
     assert facts_of(done, "move") == {"kind": "move", "from": "reserved", "to": "municipal:kasama", "amount": 500,
-                                      "status": "done", "municipality": "kasama", "verified": True}
+                                      "status": "done", "municipality": "kasama", "verified": True,
+                                      "rule_confirmed_on": "2020-09-30", "rule_current": True}
     assert ("Kasama support points" if en else "笠間応援ポイント") in said(done, locale)
     balance = stack.ledger.balance(user)
     assert (balance.reserved, balance.municipal) == (1500, {"kasama": 500})
