@@ -81,11 +81,19 @@ class ActionAskLinkFormConfirm(Action):
         return []
 
 
-class ActionLinkPartner(Action):
-    """Links once the user confirmed; the answer says it is done (設定済み) or names the day exchanges work."""
+class _ConfirmedLinkChange(Action):
+    """Link or unlink once the user said yes; "no" changes nothing and says so."""
 
-    def name(self) -> Text:
-        return "action_link_partner"
+    declined = ""
+
+    def name(self) -> Text:  # every subclass names itself; this base is never registered under this name
+        return "action_link_change_base"
+
+    def change(self, user_id: str, partner: str):
+        raise NotImplementedError
+
+    def done_key(self, link) -> str:
+        raise NotImplementedError
 
     async def run(self, dispatcher, tracker, domain):
         locale = locale_of(tracker)
@@ -94,17 +102,32 @@ class ActionLinkPartner(Action):
             return reset(*LINK_SLOTS)
         names = partner_names(locale, partner)
         if not tracker.get_slot("confirm"):
-            say(dispatcher, locale, "not_linked_now", facts={"kind": "link", "partner": partner, "status": "cancelled"},
+            say(dispatcher, locale, self.declined, facts={"kind": "link", "partner": partner, "status": "cancelled"},
                 **names)
             return reset(*LINK_SLOTS)
         try:
-            link = ledger().request_link(tracker.sender_id, partner)
+            link = self.change(tracker.sender_id, partner)
         except Refusal as refusal:
             refuse(dispatcher, locale, refusal, "link")
             return reset(*LINK_SLOTS)
-        key = "link_requested" if link.status == "pending" else "link_done_set" if link.shows_set else "link_done"
-        say(dispatcher, locale, key, facts=link.facts(), active_from=fmt_date(link.active_from, locale), **names)
+        say(dispatcher, locale, self.done_key(link), facts=link.facts(), active_from=fmt_date(link.active_from, locale),
+            **names)
         return reset(*LINK_SLOTS)
+
+
+class ActionLinkPartner(_ConfirmedLinkChange):
+    """Links once the user confirmed; the answer says it is done (設定済み) or names the day exchanges work."""
+
+    declined = "not_linked_now"
+
+    def name(self) -> Text:
+        return "action_link_partner"
+
+    def change(self, user_id: str, partner: str):
+        return ledger().request_link(user_id, partner)
+
+    def done_key(self, link) -> str:
+        return "link_requested" if link.status == "pending" else "link_done_set" if link.shows_set else "link_done"
 
 
 # ---------------------------------------------------------------- unlinking
@@ -150,27 +173,17 @@ class ActionAskUnlinkFormConfirm(Action):
         return []
 
 
-class ActionUnlinkPartner(Action):
+class ActionUnlinkPartner(_ConfirmedLinkChange):
+    declined = "not_unlinked"
+
     def name(self) -> Text:
         return "action_unlink_partner"
 
-    async def run(self, dispatcher, tracker, domain):
-        locale = locale_of(tracker)
-        partner = tracker.get_slot("partner")
-        if not partner or tracker.get_slot("confirm") is None:
-            return reset(*LINK_SLOTS)
-        names = partner_names(locale, partner)
-        if not tracker.get_slot("confirm"):
-            say(dispatcher, locale, "not_unlinked", facts={"kind": "link", "partner": partner, "status": "cancelled"},
-                **names)
-            return reset(*LINK_SLOTS)
-        try:
-            link = ledger().unlink(tracker.sender_id, partner)
-        except Refusal as refusal:
-            refuse(dispatcher, locale, refusal, "link")
-            return reset(*LINK_SLOTS)
-        say(dispatcher, locale, "unlinked", facts=link.facts(), **names)
-        return reset(*LINK_SLOTS)
+    def change(self, user_id: str, partner: str):
+        return ledger().unlink(user_id, partner)
+
+    def done_key(self, link) -> str:
+        return "unlinked"
 
 
 class ActionLinkStatus(Action):

@@ -1,7 +1,10 @@
-"""The HTTP API on 127.0.0.1 (DESIGN.md contract): /healthz, /v1/messages, /v1/voice, /telegram/webhook."""
+"""The HTTP API on 127.0.0.1 (DESIGN.md contract): /healthz, /v1/messages, /v1/voice, /telegram/webhook, and the
+card login endpoints the card bridge calls (/v1/card-login/challenge, /v1/card-login/complete)."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import html
 import json
 import logging
@@ -18,6 +21,7 @@ from starlette.routing import Route
 from bot.conversation import Conversation, Reply
 from i18n import detect_locale, normalize_locale, t
 from ledger.shared.checks import USER_ID
+from ledger.shared.refusals import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +97,17 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
                release_request: Callable[[str], None] | None = None,
                take_notices: Callable[[str], list[dict]] | None = None,
                render_notice: Callable[[dict], str] | None = None,
-               progress_chart: Callable[[str, int | None, str], bytes] | None = None) -> Starlette:
+               progress_chart: Callable[[str, int | None, str], bytes] | None = None,
+               card_challenge: Callable[[str], object] | None = None,
+               complete_card_login: Callable[[str, bytes, bytes], object] | None = None) -> Starlette:
     """`claim_request(key)` is True the first time a key is seen; with it, a request that carries a
     `request_id` already used by the same user is answered as a replay and not acted on again; a turn that
     did nothing (Rasa unavailable) gives its key back with `release_request(key)`, so the client can retry.
     `take_notices(user_id)` hands over a user's due notices (GET /v1/notices), worded by `render_notice`.
-    `progress_chart(user_id, year or None, locale)` draws the PP progress picture (GET /v1/status/chart, PNG)."""
+    `progress_chart(user_id, year or None, locale)` draws the PP progress picture (GET /v1/status/chart, PNG).
+    `card_challenge(pairing_code)` and `complete_card_login(challenge_id, certificate, signature)` serve the card
+    bridge: no bearer token (the agent has none); the one-time pairing code and the single-use challenge are the
+    credentials, and every refusal is a 4xx with its reason code."""
 
     def authorized(request: Request) -> bool:
         header = request.headers.get("authorization", "")
@@ -203,6 +212,45 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
         png = await asyncio.to_thread(progress_chart, user_id, year, locale)
         return Response(png, media_type="image/png", headers={"cache-control": "no-store"})
 
+    async def card_json(request: Request) -> dict | JsonResponse:
+        try:
+            data = parse_json(await read_body(request, 32 * 1024))
+        except BodyTooLarge:
+            return _error(413, "body_too_large", "at most 32 KB")
+        except ValueError:
+            return _error(400, "bad_json", "not JSON")
+        return data if isinstance(data, dict) else _error(400, "bad_json", "a JSON object is expected")
+
+    async def card_call(call, *args) -> JsonResponse:
+        try:
+            answer = await asyncio.to_thread(call, *args)
+        except Refusal as refusal:
+            status = 410 if refusal.reason in ("challenge_replayed", "challenge_expired",
+                                               "pairing_unknown_or_expired") else 400
+            return _error(status, refusal.reason, "refused")
+        return JsonResponse(answer.as_json() if hasattr(answer, "as_json") else answer.facts())
+
+    async def card_challenge_route(request: Request) -> Response:
+        if card_challenge is None:
+            return _error(404, "not_found", "card login is not available here")
+        data = await card_json(request)
+        if isinstance(data, Response):
+            return data
+        return await card_call(card_challenge, str(data.get("pairing_code") or "")[:40])
+
+    async def card_complete_route(request: Request) -> Response:
+        if complete_card_login is None:
+            return _error(404, "not_found", "card login is not available here")
+        data = await card_json(request)
+        if isinstance(data, Response):
+            return data
+        try:
+            certificate = base64.b64decode(str(data.get("certificate") or ""), validate=True)
+            signature = base64.b64decode(str(data.get("signature") or ""), validate=True)
+        except (binascii.Error, ValueError):
+            return _error(400, "bad_certificate", "certificate and signature are base64")
+        return await card_call(complete_card_login, str(data.get("challenge_id") or "")[:64], certificate, signature)
+
     async def healthz(request: Request) -> Response:
         names = list(health_checks)
         results = await asyncio.gather(*(health_checks[n]() for n in names), return_exceptions=True)
@@ -238,6 +286,8 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
         Route("/v1/notices", notices, methods=["GET"]),
         Route("/v1/status/chart", status_chart, methods=["GET"]),
         Route("/telegram/webhook", telegram, methods=["POST"]),
+        Route("/v1/card-login/challenge", card_challenge_route, methods=["POST"]),
+        Route("/v1/card-login/complete", card_complete_route, methods=["POST"]),
     ])
 
 

@@ -20,6 +20,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from ledger import common, points, status
+from ledger.common.card_login import CardTrust
+from ledger.common.card_trust import load_card_trust
 from ledger.common.installation import installation_sandbox
 from ledger.common.sandbox_clock import read_test_clock
 from ledger.config import Settings
@@ -71,6 +73,7 @@ class Ledger:
     uow_factory: sessionmaker
     read_uow_factory: sessionmaker
     sandbox: bool = False          # this database's mode (ledger.common.installation), not the environment's
+    card_trust: CardTrust | None = None   # what card logins are checked against (built on first use)
 
     def __post_init__(self) -> None:
         providers: dict[str, Callable[[bool], Any]] = {
@@ -81,12 +84,19 @@ class Ledger:
             "clock": lambda _: self.clock,
             "gateway": lambda _: self.gateway,
             "sandbox": lambda _: self.sandbox,
+            "card_trust": lambda _: self.trust(),
         }
         for service in SERVICES:
             setattr(self, service.__name__, bind(service, providers))
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.uow_factory)
+
+    def trust(self) -> CardTrust:
+        """The CA certificates, revocation and salt card logins are checked against (read once, when first needed)."""
+        if self.card_trust is None:
+            self.card_trust = load_card_trust(self.settings, self.sandbox)
+        return self.card_trust
 
     def read_uow(self) -> UnitOfWork:
         """For services that only read: they neither wait for writers nor hold them up (a status question or a

@@ -92,6 +92,14 @@ class Settings:
     api_token_env: str | None
     partner_url: str | None = None    # a partner's HTTP API; unset → the sandbox partner in our database
     partner_token: str | None = None
+    public_origin: str | None = None  # the origin the card agent signs for; unset → http://127.0.0.1:<http_port>
+    card_ca_files: tuple[str, ...] = ()   # PEM files of the JPKI user-authentication CAs (and link certs)
+    card_crl_files: tuple[str, ...] = ()  # CRLs (DER or PEM); none in production → revocation unknown → refused
+    session_hours: int = 12
+
+    @property
+    def origin(self) -> str:
+        return (self.public_origin or f"http://127.0.0.1:{self.http_port}").rstrip("/").lower()
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> "Settings":
@@ -111,6 +119,10 @@ class Settings:
             api_token_env=env.get("POINTSBOT_API_TOKEN"),
             partner_url=(env.get("POINTSBOT_PARTNER_URL") or "").rstrip("/") or None,
             partner_token=env.get("POINTSBOT_PARTNER_TOKEN") or None,
+            public_origin=env.get("POINTSBOT_PUBLIC_ORIGIN") or None,
+            card_ca_files=tuple(p for p in (env.get("POINTSBOT_CARD_CA_FILES") or "").split(os.pathsep) if p),
+            card_crl_files=tuple(p for p in (env.get("POINTSBOT_CARD_CRL_FILES") or "").split(os.pathsep) if p),
+            session_hours=int(env.get("POINTSBOT_SESSION_HOURS") or 12),
         )
 
     @property

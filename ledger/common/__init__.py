@@ -1,9 +1,10 @@
 """Services both domains' front ends use, over storage: the notices outbox, the language a user writes in,
-deliveries already handled (a redelivered update acts once), and the sandbox test clock.
+deliveries already handled (a redelivered update acts once), the sandbox test clock, and logging in with a My
+Number card (`card_login`, checked against `card_trust`).
 
 Nothing here imports `ledger.points` or `ledger.status`.
 """
-from ledger.common import deliveries, notices, profiles, sandbox_clock
+from ledger.common import card_login, deliveries, notices, profiles, sandbox_clock
 
 SERVICES = (
     notices.notices_for, notices.claim_due_notices, notices.mark_notice_sent, notices.notice_failed,
@@ -11,5 +12,7 @@ SERVICES = (
     profiles.remember_locale, profiles.user_locale,
     deliveries.claim_request, deliveries.release_request,
     sandbox_clock.set_test_clock, sandbox_clock.read_test_clock,
+    card_login.start_card_login, card_login.card_challenge, card_login.complete_card_login, card_login.login_session,
+    card_login.logout,
 )
 """The services of this package, bound to their dependencies by `ledger.bootstrap`."""

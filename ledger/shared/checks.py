@@ -17,7 +17,7 @@ from typing import Any, Callable
 from ledger.shared.amounts import MAX_AMOUNT, Share
 from ledger.shared.refusals import InvalidAmount, Refusal
 
-DEPENDENCIES = frozenset({"uow", "read_uow", "uow_factory", "rules", "clock", "gateway", "sandbox"})
+DEPENDENCIES = frozenset({"uow", "read_uow", "uow_factory", "rules", "clock", "gateway", "sandbox", "card_trust"})
 USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.@\-]{0,127}$")
 MAX_KEY = 200            # the idempotency-key columns
 MAX_NAME = 100           # a partner, a place, a fare, a tier as typed
@@ -74,6 +74,15 @@ def text(max_length: int, reason: str = "text_too_long") -> Rule:
             raise Refusal(reason, given=type(value).__name__, maximum=max_length)
         if len(value) > max_length or any(ch < " " and ch not in "\n\t\r" for ch in value):
             raise Refusal(reason, given=value[:40], maximum=max_length)
+        return value
+    return rule
+
+
+def raw_bytes(max_length: int, reason: str) -> Rule:
+    """Bytes (a certificate, a signature) of 1 to `max_length`."""
+    def rule(value: Any) -> bytes:
+        if not isinstance(value, bytes) or not 0 < len(value) <= max_length:
+            raise Refusal(reason, given=type(value).__name__, maximum=max_length)
         return value
     return rule
 
@@ -208,6 +217,10 @@ RULES: dict[str, Rule] = {
     "partner_id": name,
     "destination": name,
     "account": name,              # which history: reserved | municipal | event
+    "pairing_code": text(40, "bad_pairing_code"),
+    "challenge_id": text(64, "challenge_unknown"),
+    "certificate": raw_bytes(8192, "bad_certificate"),
+    "signature": raw_bytes(1024, "bad_signature"),
     "municipality_text": name,
     "place_text": name,
     "code_text": text(MAX_NAME, "coupon_malformed"),

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -250,3 +251,44 @@ class PendingQuote(Base):
     quote: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CardPairing(Base):
+    """A one-time pairing code the chat gave for a card login (マイナンバーカードでログイン): only its hash is kept."""
+
+    __tablename__ = "card_pairings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(String(128), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CardChallenge(Base):
+    """A single-use login challenge handed to the card agent for one pairing."""
+
+    __tablename__ = "card_challenges"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    pairing_id: Mapped[int] = mapped_column(ForeignKey("card_pairings.id"), index=True)
+    challenge: Mapped[bytes] = mapped_column(LargeBinary(64))
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LoginSession(Base):
+    """A logged-in session (by card or by MyKey ID + password), bound to the MyKey ID."""
+
+    __tablename__ = "login_sessions"
+    __table_args__ = (Index("ix_login_sessions_user", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128))
+    mykey_id: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(16))          # card | password
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -139,3 +139,49 @@ class InstallationRepository:
     def record(self, sandbox: bool, at: dt.datetime) -> None:
         self.session.add(orm.Installation(id=1, sandbox=sandbox, created_at=at))
         self.session.flush()
+
+
+class CardLoginRepository:
+    """Pairing codes (by hash), single-use challenges and login sessions (ledger.common.card_login)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_pairing(self, code_hash: str, user_id: str, at: dt.datetime, expires_at: dt.datetime) -> None:
+        self.session.add(orm.CardPairing(code_hash=code_hash, user_id=user_id, created_at=at, expires_at=expires_at))
+        self.session.flush()
+
+    def pairing(self, code_hash: str) -> orm.CardPairing | None:
+        return self.session.scalar(select(orm.CardPairing).where(orm.CardPairing.code_hash == code_hash)
+                                   .with_for_update())
+
+    def add_challenge(self, challenge_id: str, pairing_id: int, challenge: bytes, at: dt.datetime,
+                      expires_at: dt.datetime) -> None:
+        self.session.add(orm.CardChallenge(id=challenge_id, pairing_id=pairing_id, challenge=challenge, issued_at=at,
+                                           expires_at=expires_at))
+        self.session.flush()
+
+    def challenge(self, challenge_id: str) -> tuple[orm.CardChallenge, orm.CardPairing] | None:
+        found = self.session.get(orm.CardChallenge, challenge_id, with_for_update=True)
+        return (found, self.session.get(orm.CardPairing, found.pairing_id)) if found else None
+
+    def open_session(self, user_id: str, mykey_id: str, method: str, at: dt.datetime,
+                     expires_at: dt.datetime) -> orm.LoginSession:
+        self.end_sessions(user_id, at)
+        session = orm.LoginSession(user_id=user_id, mykey_id=mykey_id, method=method, created_at=at,
+                                   expires_at=expires_at)
+        self.session.add(session)
+        self.session.flush()
+        return session
+
+    def live_session(self, user_id: str, now: dt.datetime) -> orm.LoginSession | None:
+        found = self.session.scalar(select(orm.LoginSession).where(orm.LoginSession.user_id == user_id,
+                                                                   orm.LoginSession.ended_at.is_(None))
+                                    .order_by(orm.LoginSession.id.desc()).limit(1))
+        return found if found is not None and as_utc(found.expires_at) > now else None
+
+    def end_sessions(self, user_id: str, at: dt.datetime) -> int:
+        result = self.session.execute(update(orm.LoginSession).where(orm.LoginSession.user_id == user_id,
+                                                                     orm.LoginSession.ended_at.is_(None))
+                                      .values(ended_at=at))
+        return result.rowcount or 0

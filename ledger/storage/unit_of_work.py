@@ -37,6 +37,7 @@ class UnitOfWork:
         self.exchanges = points_repositories.ExchangeRepository(self.session)
         self.quotes = points_repositories.QuoteRepository(self.session)
         self.installation = repositories.InstallationRepository(self.session)
+        self.card_logins = repositories.CardLoginRepository(self.session)
         return self
 
     def __exit__(self, *exc) -> None:
