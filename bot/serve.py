@@ -62,6 +62,8 @@ async def serve(settings: Settings) -> None:
         telegram_secret=settings.telegram_webhook_secret,
         claim_request=ledger.claim_request,
         release_request=ledger.release_request,
+        card_challenge=ledger.card_challenge,
+        complete_card_login=ledger.complete_card_login,
         take_notices=ledger.take_notices,
         render_notice=lambda notice: render(ledger, notice),
         progress_chart=lambda user_id, year, locale: progress_chart(ledger, user_id, year, locale),

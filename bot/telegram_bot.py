@@ -64,7 +64,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         return None
 
 
-COMMAND_INTENTS = {"start": "/greet", "help": "/help", "balance": "/check_balance", "cancel": "/stop"}
+COMMAND_INTENTS = {"start": "/greet", "help": "/help", "balance": "/check_balance", "cancel": "/stop",
+                   "login": "/card_login", "logout": "/logout"}
 
 
 def telegram_user_id(update: Update) -> str:
@@ -94,7 +95,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start, /help, /balance, /cancel map to intents."""
+    """/start, /help, /balance, /cancel, /login, /logout map to intents."""
     command = (update.effective_message.text or "").split()[0].lstrip("/").split("@")[0].lower()
     await _answer(update, context, COMMAND_INTENTS.get(command, "/help"))
 

@@ -158,7 +158,10 @@ def notice_text(notice: dict, locale: str, municipality_name: Callable[[str, str
     """A notice from the outbox in the user's language; `municipality_name(id, locale)` names places,
     `partner_names(id, locale)` gives a partner's (name, unit), `words` the rule values in words
     (`i18n.rule_words`)."""
-    values = dict(words or {}) | {k: v for k, v in notice.items() if k in ("amount", "from_amount", "to_amount")}
+    values = dict(words or {}) | {k: v for k, v in notice.items() if k in ("amount", "from_amount", "to_amount",
+                                                                            "mykey_id")}
+    if notice.get("expires_at"):
+        values["expires_at"] = fmt_moment(notice["expires_at"], locale)
     values["municipality"] = municipality_name(notice.get("municipality"), locale) if notice.get("municipality") else "—"
     if notice.get("partner"):
         values["partner"], values["unit"] = (partner_names(notice["partner"], locale) if partner_names
