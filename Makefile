@@ -18,16 +18,16 @@ train: setup
 # test: the lint and layer checks, ledger, actions, CLI and HTTP tests (3 workers), then the conversations on the
 # real Rasa, action server and bot (one stack, so one worker), after training and cross-validating the NLU.
 test:
-	@bash scripts/setup.sh --postgresql
+	@bash scripts/setup.sh --postgresql --card
 	@.venv/bin/python -m ops.supervisor train
 	@.venv/bin/pointsbot nlu test
-	@bash scripts/pg.sh run -- sh -c '.venv/bin/python -m pytest -p no:cacheprovider -q -ra -m "not rasa" -n 3 \
+	@bash scripts/pg.sh run -- sh -c '.venv/bin/python -m pytest -p no:cacheprovider -q -ra -m "not rasa" -n 3 --dist loadgroup \
 		&& .venv/bin/python -m pytest -p no:cacheprovider -q -ra -m rasa'
 
 # every test that needs no Rasa (no model, no servers): about a minute
 test-fast:
-	@bash scripts/setup.sh --postgresql
-	@bash scripts/pg.sh run -- .venv/bin/python -m pytest -p no:cacheprovider -q -ra -m "not rasa" -n 3
+	@bash scripts/setup.sh --postgresql --card
+	@bash scripts/pg.sh run -- .venv/bin/python -m pytest -p no:cacheprovider -q -ra -m "not rasa" -n 3 --dist loadgroup
 
 bench:
 	@bash scripts/setup.sh --postgresql

@@ -39,6 +39,8 @@ def _mapped(exc: Exception) -> CardError:
     if code == NO_SERVICE:
         return CardError("no_service")
     name = type(exc).__name__
+    if name == "CardConnectionException" and "no valid response" in str(exc):
+        return CardError("card_removed")          # the reader lost the card mid-APDU (vpcd: the card left)
     if name == "NoCardException" or code == NO_SMARTCARD:
         return CardError("no_card")
     if name in ("EstablishContextException", "CardServiceNotFoundException"):
@@ -71,12 +73,14 @@ def readers() -> list[Reader]:
 
 
 class PyscardTransport:
-    """One reader's card, held exclusively (SCardBeginTransaction) from connect to close, so no other program can
-    come between VERIFY and SIGN."""
+    """One reader's card, held exclusively from connect to close — an exclusive share and one PC/SC transaction
+    (SCardBeginTransaction) — so no other program can come between VERIFY and SIGN; a program that holds the card
+    already is a sharing violation, said at once, never waited on."""
 
     def __init__(self, reader_name: str | None = None) -> None:
         smartcard = _smartcard()
         from smartcard.ExclusiveTransmitCardConnection import ExclusiveTransmitCardConnection
+        from smartcard.scard import SCARD_SHARE_EXCLUSIVE
         try:
             found = smartcard.System.readers()
         except Exception as exc:
@@ -90,9 +94,11 @@ class PyscardTransport:
         for reader in chosen:
             connection = ExclusiveTransmitCardConnection(reader.createConnection())
             try:
-                connection.connect()
+                connection.connect(mode=SCARD_SHARE_EXCLUSIVE)
             except Exception as exc:
-                last = _mapped(exc)
+                mapped = _mapped(exc)
+                if last is None or last.code == "no_card":   # an empty reader says less than a busy card
+                    last = mapped
                 continue
             self.connection = connection
             self.reader = str(reader)

@@ -90,6 +90,36 @@ if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=ja 2>/dev/null)" 
   fi
 fi
 
-if [ "${1:-}" = "--postgresql" ]; then
+WANT_PG=0; WANT_CARD=0
+for arg in "$@"; do
+  case "$arg" in
+    --postgresql) WANT_PG=1 ;;
+    --card) WANT_CARD=1 ;;
+  esac
+done
+
+# The card bridge's tests through the real PC/SC stack (make test): pcscd, vsmartcard's virtual reader (vpcd),
+# OpenSC (pkcs15-tool checks the emulated card against its JPKI driver), and pyscard, which builds from source
+# against libpcsclite-dev with swig.
+if [ "$WANT_CARD" = 1 ]; then
+  NEED=""
+  for pkg in pcscd vsmartcard-vpcd libpcsclite-dev swig opensc; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || NEED="$NEED $pkg"
+  done
+  if [ -n "$NEED" ]; then
+    step "Installing the card reader stack:$NEED"; mkdir -p var/log
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get install -y -q $NEED >var/log/setup-card.log 2>&1 \
+      || { $SUDO apt-get update -q >>var/log/setup-card.log 2>&1 && $SUDO apt-get install -y -q $NEED >>var/log/setup-card.log 2>&1; } \
+      || { tail -20 var/log/setup-card.log >&2; echo "error: could not install$NEED (var/log/setup-card.log)" >&2; exit 1; }
+  fi
+  if ! .venv/bin/python -c "import smartcard" 2>/dev/null; then
+    step "Installing pyscard into .venv (built against libpcsclite)"
+    with_progress "pip install .[card]" var/log/setup-pyscard.log .venv/bin/pip install -e ".[test,card]"
+  fi
+fi
+
+if [ "$WANT_PG" = 1 ]; then
   bash scripts/pg.sh setup
 fi
