@@ -173,3 +173,21 @@ def test_a_wrong_pin_and_a_locked_card_say_so_and_log_nobody_in(ledger, api, ca)
 def test_the_trust_is_dated_by_the_ca_too(ledger, ca):
     trust = ledger.trust()
     assert isinstance(trust, CardTrust) and ca.ca_cert in trust.cas and trust.origin == ORIGIN
+
+
+def test_production_changes_need_a_session_and_the_sandbox_does_not(tmp_path, ledger):
+    """In production, exchanges, linkage, moves and coupons need a logged-in session; in sandbox, as before."""
+    from ledger.bootstrap import bootstrap
+    from ledger.config import Settings
+
+    production = bootstrap(Settings.from_env({"POINTSBOT_VAR_DIR": str(tmp_path / "prod"), "POINTSBOT_SANDBOX": "0"}))
+    try:
+        for call, args in ((production.convert_points, (USER, "jal", 2_000, "k1")),
+                           (production.request_link, (USER, "jal")), (production.unlink, (USER, "jal")),
+                           (production.move_reserved, (USER, "kasama", 100, "m1")),
+                           (production.redeem_coupon, (USER, "PON-7K3M-9QXD-4", "r1"))):
+            assert refusal_of(call, *args) == "login_required", call.__name__
+        assert production.trust().revocation.status(None, None) == "unknown", "no revocation data: fail closed"
+    finally:
+        production.dispose()
+    assert ledger.request_link(USER, "jal").status == "pending", "the sandbox needs no login"

@@ -357,6 +357,10 @@ def test_a_sandbox_coupon_is_never_redeemable_in_a_production_database(tmp_path)
             uow.coupons.add(code=code, partner="ponta", partner_points=1_000, reserved_points=1_000, issued_at=now,
                             expires_at=now + dt.timedelta(days=30), sandbox=True)
             uow.commit()
+        assert refused(production.redeem_coupon, A, code, "r-1").reason == "login_required"
+        with production.uow() as uow:    # a logged-in user (tests/test_card_login.py logs in for real)
+            uow.card_logins.open_session(A, "MKTEST", "card", now, now + dt.timedelta(hours=1))
+            uow.commit()
         assert refused(production.redeem_coupon, A, code, "r-1").reason == "coupon_unknown"
         assert production.balance(A).reserved == 0
         assert refused(production.sandbox_issue_coupon, "ponta", 1_000).reason == "sandbox_off"

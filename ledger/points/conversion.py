@@ -13,6 +13,7 @@ from ledger.points import exchanges
 from ledger.points.model import RESERVED, Balance, ConversionPreview, Quote
 from ledger.points.partners import PartnerGateway
 from ledger.points.rules import Partner, PointsRules
+from ledger.points.sessions import require_login
 from ledger.shared.amounts import Share
 from ledger.shared.checks import checked
 from ledger.shared.clock import TOKYO, Clock, as_utc
@@ -169,7 +170,7 @@ def _offered(reader: UnitOfWork, key: str, user_id: str, quote: Quote, now: dt.d
 @checked
 def convert_points(user_id: str, partner_id: str, amount: int, idempotency_key: str, destination: str | None = None,
                    *, uow: UnitOfWork, read_uow: UnitOfWork, rules: PointsRules, gateway: PartnerGateway,
-                   clock: Clock) -> tuple[Quote, bool]:
+                   clock: Clock, sandbox: bool) -> tuple[Quote, bool]:
     """Debit the partner and credit reserved points (留保ポイント) — or a municipality's points at a
     campaign rate — as a saga (`ledger.points.exchanges`): each happens once, even across a partner timeout
     or a process that dies in between. The quote is made on `read_uow` (reads only), so a slow partner API is
@@ -184,6 +185,7 @@ def convert_points(user_id: str, partner_id: str, amount: int, idempotency_key: 
     partner = rules.known_partner(partner_id)
     now = clock.now()
     with read_uow:  # only reads here; the saga takes the per-user lock for each step
+        require_login(read_uow, user_id, now, sandbox)
         done = read_uow.journal.find(idempotency_key)
         if done is not None:
             if done.user_id != user_id:

@@ -8,6 +8,7 @@ import json
 from ledger.points import coupon_codes
 from ledger.points.model import RESERVED, CouponRedeemed
 from ledger.points.rules import PointsRules
+from ledger.points.sessions import require_login
 from ledger.shared.checks import checked
 from ledger.shared.clock import TOKYO, Clock, as_utc
 from ledger.shared.refusals import Refusal
@@ -46,6 +47,7 @@ def redeem_coupon(user_id: str, code_text: str, idempotency_key: str, *, uow: Un
     now = clock.now()
     policy = rules.coupons
     with uow:
+        require_login(uow, user_id, now, sandbox)
         uow.lock_user(user_id)
         done = uow.journal.find(idempotency_key)
         if done is not None and done.user_id == user_id:

@@ -10,6 +10,7 @@ import datetime as dt
 
 from ledger.points.model import LinkStatus
 from ledger.points.rules import Partner, PointsRules
+from ledger.points.sessions import require_login
 from ledger.shared.checks import checked
 from ledger.shared.clock import TOKYO, Clock
 from ledger.shared.refusals import Refusal
@@ -28,7 +29,8 @@ def _status(partner: Partner, active_from: dt.datetime | None, now: dt.datetime,
 
 
 @checked
-def request_link(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: PointsRules, clock: Clock) -> LinkStatus:
+def request_link(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: PointsRules, clock: Clock,
+                 sandbox: bool) -> LinkStatus:
     """Link the user's ID once they have logged in and consented on the partner's side (in sandbox: one
     confirmation); active after the partner's delay (docomo: at once; JAL: up to a week).
 
@@ -39,6 +41,7 @@ def request_link(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: Point
         raise Refusal("coupon_partner", partner=partner.id)
     now = clock.now()
     with uow:
+        require_login(uow, user_id, now, sandbox)
         uow.lock_user(user_id)
         link = uow.links.get(user_id, partner.id)
         active_from = uow.links.active_from(link)
@@ -50,11 +53,13 @@ def request_link(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: Point
 
 
 @checked
-def unlink(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: PointsRules, clock: Clock) -> LinkStatus:
+def unlink(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: PointsRules, clock: Clock,
+           sandbox: bool) -> LinkStatus:
     """End an ID linkage; exchanges from that partner need a new one."""
     partner = rules.known_partner(partner_id)
     now = clock.now()
     with uow:
+        require_login(uow, user_id, now, sandbox)
         uow.lock_user(user_id)
         link = uow.links.get(user_id, partner.id)
         if uow.links.active_from(link) is None:

@@ -9,6 +9,7 @@ from typing import Callable
 
 from ledger.points.model import RESERVED, Move
 from ledger.points.rules import Event, Municipality, PointsRules
+from ledger.points.sessions import require_login
 from ledger.shared.checks import checked
 from ledger.shared.clock import TOKYO, Clock
 from ledger.shared.refusals import Refusal
@@ -84,13 +85,14 @@ def quote_move(user_id: str, destination: str, amount: int | None = None, *, uow
 
 @checked
 def move_reserved(user_id: str, destination: str, amount: int | None, idempotency_key: str, *, uow: UnitOfWork,
-                  rules: PointsRules, clock: Clock) -> Move:
+                  rules: PointsRules, clock: Clock, sandbox: bool) -> Move:
     """Move reserved points (留保ポイント) to a municipality's points or a 特定支援イベント. One-way.
 
     `amount` None moves all of them. The same key again gives the same move, once.
     """
     now = clock.now()
     with uow:
+        require_login(uow, user_id, now, sandbox)
         uow.lock_user(user_id)
         done = uow.journal.find(idempotency_key)
         if done is not None and done.user_id == user_id:
