@@ -15,19 +15,22 @@ train: setup
 
 # test, test-fast and bench also install PostgreSQL if missing; scripts/pg.sh runs the command with a throwaway
 # cluster (var/pg) started for it and stopped after it.
-# test: the lint and layer checks, ledger, actions, CLI and HTTP tests (3 workers), then the conversations on the
-# real Rasa, action server and bot (one stack, so one worker), after training and cross-validating the NLU.
+# test: the lint and layer checks, ledger, actions, CLI and HTTP tests (3 workers), then the card bridge through
+# pcscd and the virtual reader (alone: one reader that must answer in time), then the conversations on the real
+# Rasa, action server and bot (one stack, so one worker), after training and cross-validating the NLU.
 test:
 	@bash scripts/setup.sh --postgresql --card
 	@.venv/bin/python -m ops.supervisor train
 	@.venv/bin/pointsbot nlu test
-	@bash scripts/pg.sh run -- sh -c '.venv/bin/python -m pytest -p no:cacheprovider -q -ra -m "not rasa" -n 3 --dist loadgroup \
+	@bash scripts/pg.sh run -- sh -c '.venv/bin/python -m pytest -p no:cacheprovider -q -ra -m "not rasa and not pcsc" -n 3 \
+		&& .venv/bin/python -m pytest -p no:cacheprovider -q -ra -m pcsc \
 		&& .venv/bin/python -m pytest -p no:cacheprovider -q -ra -m rasa'
 
 # every test that needs no Rasa (no model, no servers): about a minute
 test-fast:
 	@bash scripts/setup.sh --postgresql --card
-	@bash scripts/pg.sh run -- .venv/bin/python -m pytest -p no:cacheprovider -q -ra -m "not rasa" -n 3 --dist loadgroup
+	@bash scripts/pg.sh run -- sh -c '.venv/bin/python -m pytest -p no:cacheprovider -q -ra -m "not rasa and not pcsc" -n 3 \
+		&& .venv/bin/python -m pytest -p no:cacheprovider -q -ra -m pcsc'
 
 bench:
 	@bash scripts/setup.sh --postgresql

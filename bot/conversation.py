@@ -2,6 +2,9 @@
 
 Checks the text, picks the reply language, asks Rasa, and turns Rasa's messages into replies
 with text, buttons and machine-readable facts.
+
+Passwords never reach Rasa (its trackers keep every text): `/mykey <MyKey ID> <password>` and
+`/setpassword <password>` are handled here, with the ledger, and never logged.
 """
 from __future__ import annotations
 
@@ -12,12 +15,20 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from bot.nlu_client import NluUnavailable, RasaClient
-from i18n import normalize_locale, script_locale, t
+from i18n import fmt_moment, normalize_locale, script_locale, t
+from ledger.shared.refusals import Refusal
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 1000
 REMEMBERED_USERS = 10_000  # users whose stored locale this process knows: the database is asked only on a change
+PASSWORD_COMMANDS = ("/mykey", "/setpassword")
+
+
+def is_password_command(text: str | None) -> bool:
+    """A message that carries a password: handled without Rasa, refused in group chats, deleted when possible."""
+    head = (text or "").strip().split(maxsplit=1)[0].split("@")[0].lower() if (text or "").strip() else ""
+    return head in PASSWORD_COMMANDS
 
 
 @dataclass
@@ -56,10 +67,13 @@ def merge_rasa_messages(messages: list[dict[str, Any]]) -> list[Reply]:
 
 class Conversation:
     def __init__(self, rasa: RasaClient,
-                 remember_locale: Callable[[str, str], Awaitable[None]] | None = None) -> None:
-        """`remember_locale(user_id, locale)` keeps the language a user writes in, for notices later."""
+                 remember_locale: Callable[[str, str], Awaitable[None]] | None = None,
+                 passwords: Any = None) -> None:
+        """`remember_locale(user_id, locale)` keeps the language a user writes in, for notices later;
+        `passwords` (the ledger) serves `/mykey` and `/setpassword` (`password_login`, `set_mykey_password`)."""
         self.rasa = rasa
         self.remember_locale = remember_locale
+        self.passwords = passwords
         self._remembered: OrderedDict[str, str] = OrderedDict()  # user → locale last stored (bounded)
 
     async def handle(self, user_id: str, text: str, locale_hint: str | None = None) -> list[Reply]:
@@ -71,6 +85,8 @@ class Conversation:
                           facts={"kind": "error", "status": "rejected", "reason": "text_too_long"})]
         if not cleaned:
             return [Reply(t("empty", locale), facts={"kind": "error", "status": "rejected", "reason": "empty_text"})]
+        if is_password_command(cleaned):
+            return await self._password_command(user_id, cleaned, hint or "ja")
         source = "script" if script else "client" if hint else "default"
         if self.remember_locale is not None and source != "default" and self._remembered.get(user_id) != locale:
             try:
@@ -91,3 +107,34 @@ class Conversation:
             replies = [Reply(t("turn_failed", locale),
                              facts={"kind": "error", "status": "unavailable", "reason": "no_answer"})]
         return replies
+
+    async def _password_command(self, user_id: str, text: str, locale: str) -> list[Reply]:
+        """`/mykey <MyKey ID> <password>` logs in; `/setpassword <password>` sets it after a card login."""
+        import asyncio
+
+        parts = text.split()
+        command = parts[0].split("@")[0].lower()
+        if self.passwords is None:
+            return [Reply(t("password_unavailable", locale),
+                          facts={"kind": "login", "status": "rejected", "reason": "unavailable"})]
+        try:
+            if command == "/setpassword":
+                if len(parts) != 2:
+                    return [Reply(t("password_usage", locale), facts={"kind": "login", "status": "rejected",
+                                                                      "reason": "usage"})]
+                mykey = await asyncio.to_thread(self.passwords.set_mykey_password, user_id, parts[1])
+                return [Reply(t("password_set", locale, mykey_id=mykey),
+                              facts={"kind": "login", "status": "password_set", "mykey_id": mykey})]
+            if len(parts) != 3:
+                return [Reply(t("password_usage", locale), facts={"kind": "login", "status": "rejected",
+                                                                  "reason": "usage"})]
+            session = await asyncio.to_thread(self.passwords.password_login, user_id, parts[1], parts[2])
+        except Refusal as refusal:
+            details = dict(refusal.details)
+            if details.get("until"):
+                details["until"] = fmt_moment(details["until"], locale)
+            return [Reply(t(f"refusal.{refusal.reason}", locale, **details),
+                          facts={"kind": "login", "status": "rejected", "reason": refusal.reason})]
+        return [Reply(t("password_logged_in", locale, mykey_id=session.mykey_id,
+                        expires_at=fmt_moment(session.expires_at, locale)), facts=session.facts())]
+

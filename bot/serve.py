@@ -34,7 +34,7 @@ async def serve(settings: Settings) -> None:
     async def remember_locale(user_id: str, locale: str) -> None:
         await asyncio.to_thread(ledger.remember_locale, user_id, locale)
 
-    conversation = Conversation(rasa, remember_locale)
+    conversation = Conversation(rasa, remember_locale, passwords=ledger)
     telegram_app = None
     webhook_mode = bool(settings.telegram_token and settings.telegram_webhook_url)
     if settings.telegram_token:

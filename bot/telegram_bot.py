@@ -9,6 +9,7 @@ import asyncio
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -23,7 +24,7 @@ from telegram.ext import (
 )
 
 from bot.conversation import Conversation, Reply
-from i18n import normalize_locale
+from i18n import normalize_locale, t
 from ledger.bootstrap import Ledger
 from ledger.config import Settings
 
@@ -92,6 +93,23 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str)
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A typed message: one turn of the conversation."""
     await _answer(update, context, update.effective_message.text or "")
+
+
+async def on_password(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/mykey and /setpassword carry a password: refused in a group chat (never read), handled without Rasa in a
+    private chat; either way the message is deleted when Telegram allows it."""
+    message = update.effective_message
+    chat = update.effective_chat
+    try:
+        await message.delete()
+    except TelegramError:   # too old, or no rights in this group: nothing more the bot can do
+        log.info("could not delete a password message")
+    if chat is None or chat.type != "private":
+        user = update.effective_user
+        locale = normalize_locale(user.language_code if user else None) or "ja"
+        await context.bot.send_message(chat.id, t("password_in_group", locale))
+        return
+    await _answer(update, context, message.text or "")
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -163,6 +181,7 @@ def build_application(settings: Settings, conversation: Conversation, *, webhook
     # pending conversion with an old message edited to "yes".
     new_message = filters.UpdateType.MESSAGE
     application.add_handler(CommandHandler(list(COMMAND_INTENTS), on_command, filters=new_message))
+    application.add_handler(CommandHandler(["mykey", "setpassword"], on_password, filters=new_message))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(new_message & filters.TEXT & ~filters.COMMAND, on_text))
     application.add_error_handler(on_error)

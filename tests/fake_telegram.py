@@ -151,9 +151,10 @@ class FakeBotApi:
 
     # ---- what tests do ------------------------------------------------------------------------
 
-    def text_update(self, sender: dict[str, Any], text: str) -> dict[str, Any]:
-        """An update: `sender` wrote `text` to the bot in a private chat (not queued; for webhooks)."""
-        chat = self._private_chat(sender)
+    def text_update(self, sender: dict[str, Any], text: str, group: int | None = None) -> dict[str, Any]:
+        """An update: `sender` wrote `text` to the bot in a private chat, or in the group `group` (not queued)."""
+        chat = self._private_chat(sender) if group is None else {"id": group, "type": "group", "title": "Group"}
+        self._chats[chat["id"]] = chat
         message: dict[str, Any] = {
             "message_id": next(self._message_ids), "date": int(time.time()), "chat": chat, "from": sender,
             "text": text,
@@ -186,9 +187,9 @@ class FakeBotApi:
         """Queue an edited-message update for getUpdates. Returns the update."""
         return self._enqueue(self.edited_update(original, text))
 
-    def send_text(self, sender: dict[str, Any], text: str) -> dict[str, Any]:
-        """Queue a text update for getUpdates. Returns the update."""
-        return self._enqueue(self.text_update(sender, text))
+    def send_text(self, sender: dict[str, Any], text: str, group: int | None = None) -> dict[str, Any]:
+        """Queue a text update for getUpdates (in a group chat when `group` is its id). Returns the update."""
+        return self._enqueue(self.text_update(sender, text, group))
 
     def press(self, sender: dict[str, Any], message: dict[str, Any], data: str) -> dict[str, Any]:
         """Queue a button-press update for getUpdates. Returns the update."""
@@ -337,6 +338,11 @@ class FakeBotApi:
             except TimeoutError:
                 pass
         return pending()
+
+    async def _m_deletemessage(self, params: dict[str, Any]) -> bool:
+        """deleteMessage: the message is gone (tests read the call from `calls`)."""
+        self.messages.pop((int(params["chat_id"]), int(params["message_id"])), None)
+        return True
 
     async def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = params["chat_id"]

@@ -18,7 +18,7 @@ from cardbridge.jpki import JpkiCard
 from cardbridge.vpicc import VirtualCard
 
 SOCKET = Path("/run/pcscd/pcscd.comm")
-pytestmark = pytest.mark.xdist_group("pcsc")   # one virtual reader: these tests run on one worker, in order
+pytestmark = pytest.mark.pcsc   # one virtual reader, answered in time: `make test` runs these alone, in order
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,7 @@ VALID = {
     "older_than": dt.timedelta(0), "give_up_after": dt.timedelta(hours=24), "hook": None, "progress": None,
     "share": None, "month": 6, "schedule": [D(2026, 6, 6)], "units": None, "account": "reserved",
     "pairing_code": "ABCD-EFGH", "challenge_id": "0" * 32, "certificate": b"0", "signature": b"0",
+    "password": "horse-battery-42", "mykey_id_text": "MKAAAAAAAAAAAAAA",
 }
 HOSTILE_TEXT = ["", " ", "'; DROP TABLE journal_entries; --", "' OR '1'='1", "{amount}", "{0.__class__.__mro__}",
                 "%s%s%s%n", "${jndi:ldap://x/a}", "<script>alert(1)</script>", "\x00", "ＪＡＬ", "２，０００", "-5",
@@ -50,7 +51,8 @@ HOSTILE = st.one_of(
     st.dictionaries(st.text(max_size=8), st.one_of(st.text(max_size=8), st.integers()), max_size=3),
     st.timedeltas(), st.binary(max_size=20),
 )
-UNCHANGED_ON_REFUSAL = [t.name for t in Base.metadata.sorted_tables if t.name != "coupon_attempts"]  # the lockout log
+UNCHANGED_ON_REFUSAL = [t.name for t in Base.metadata.sorted_tables
+                        if t.name not in ("coupon_attempts", "login_attempts")]  # the lockout logs
 
 
 def _params(service) -> list[str]:

@@ -4,7 +4,7 @@ Number card (`card_login`, checked against `card_trust`).
 
 Nothing here imports `ledger.points` or `ledger.status`.
 """
-from ledger.common import card_login, deliveries, notices, profiles, sandbox_clock
+from ledger.common import card_login, deliveries, notices, passwords, profiles, sandbox_clock
 
 SERVICES = (
     notices.notices_for, notices.claim_due_notices, notices.mark_notice_sent, notices.notice_failed,
@@ -13,6 +13,6 @@ SERVICES = (
     deliveries.claim_request, deliveries.release_request,
     sandbox_clock.set_test_clock, sandbox_clock.read_test_clock,
     card_login.start_card_login, card_login.card_challenge, card_login.complete_card_login, card_login.login_session,
-    card_login.logout,
+    card_login.logout, passwords.set_mykey_password, passwords.password_login,
 )
 """The services of this package, bound to their dependencies by `ledger.bootstrap`."""

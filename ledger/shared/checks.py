@@ -218,6 +218,8 @@ RULES: dict[str, Rule] = {
     "destination": name,
     "account": name,              # which history: reserved | municipal | event
     "pairing_code": text(40, "bad_pairing_code"),
+    "password": text(256, "weak_password"),
+    "mykey_id_text": text(40, "bad_credentials"),
     "challenge_id": text(64, "challenge_unknown"),
     "certificate": raw_bytes(8192, "bad_certificate"),
     "signature": raw_bytes(1024, "bad_signature"),

@@ -185,3 +185,30 @@ class CardLoginRepository:
                                                                      orm.LoginSession.ended_at.is_(None))
                                       .values(ended_at=at))
         return result.rowcount or 0
+
+    def password_hash(self, mykey_id: str) -> str | None:
+        found = self.session.get(orm.MyKeyPassword, mykey_id)
+        return found.password_hash if found else None
+
+    def set_password_hash(self, mykey_id: str, password_hash: str, at: dt.datetime) -> None:
+        found = self.session.get(orm.MyKeyPassword, mykey_id)
+        if found is None:
+            self.session.add(orm.MyKeyPassword(mykey_id=mykey_id, password_hash=password_hash, updated_at=at))
+        else:
+            found.password_hash, found.updated_at = password_hash, at
+        self.session.flush()
+
+    def failures_since(self, key: str, since: dt.datetime) -> list[dt.datetime]:
+        """Failed attempts under `key` since `since` (after the last success), oldest first."""
+        rows = self.session.execute(select(orm.LoginAttempt.at, orm.LoginAttempt.ok)
+                                    .where(orm.LoginAttempt.key == key, orm.LoginAttempt.at >= since)
+                                    .order_by(orm.LoginAttempt.at, orm.LoginAttempt.id)).all()
+        failures: list[dt.datetime] = []
+        for at, ok in rows:
+            failures = [] if ok else failures + [as_utc(at)]
+        return failures
+
+    def add_attempt(self, key: str, at: dt.datetime, ok: bool) -> None:
+        self.session.add(orm.LoginAttempt(key=key, at=at, ok=ok))
+        self.session.flush()
+
