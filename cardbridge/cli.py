@@ -3,6 +3,7 @@
     cardbridge readers                         the readers pcscd sees, and whether a card is in each
     cardbridge status                          the card's PIN tries left (none is spent)
     cardbridge login CODE [--server URL]       log in to the chat with the pairing code it showed
+    cardbridge serve [--port 8765]             the same login as a page on http://127.0.0.1:8765 only
 
 The PIN is typed here only (never echoed, never sent, never logged) and dropped after VERIFY.
 """
@@ -88,6 +89,18 @@ def login(code: str, server: str = typer.Option(os.environ.get("CARDBRIDGE_SERVE
     typer.echo("ログインしました。チャットに戻ってください。" if language == "ja" else "Logged in. Go back to the chat.")
     if done.get("mykey_id"):
         typer.echo(f"MyKey ID: {done['mykey_id']}")
+
+
+@app.command()
+def serve(server: str = typer.Option(os.environ.get("CARDBRIDGE_SERVER", "http://127.0.0.1:8080"),
+                                     help="the assistant's address"),
+          port: int = typer.Option(8765, help="the page's port on 127.0.0.1"),
+          reader: str = typer.Option(None, help="reader name (default: the first with a card)")) -> None:
+    """The login page on http://127.0.0.1:PORT (this computer only)."""
+    from cardbridge.page import serve_page
+    from cardbridge.pcsc import PyscardTransport
+    typer.echo(f"http://127.0.0.1:{port}/")
+    serve_page(server, lambda: PyscardTransport(reader), port=port, locale=_locale())
 
 
 def main() -> None:

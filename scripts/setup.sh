@@ -100,10 +100,11 @@ done
 
 # The card bridge's tests through the real PC/SC stack (make test): pcscd, vsmartcard's virtual reader (vpcd),
 # OpenSC (pkcs15-tool checks the emulated card against its JPKI driver), and pyscard, which builds from source
-# against libpcsclite-dev with swig.
+# against libpcsclite-dev with swig; Debian's chromium for the loopback page's browser test (Playwright drives it
+# through executable_path: no browser download).
 if [ "$WANT_CARD" = 1 ]; then
   NEED=""
-  for pkg in pcscd vsmartcard-vpcd libpcsclite-dev swig opensc; do
+  for pkg in pcscd vsmartcard-vpcd libpcsclite-dev swig opensc chromium; do
     dpkg -s "$pkg" >/dev/null 2>&1 || NEED="$NEED $pkg"
   done
   if [ -n "$NEED" ]; then
