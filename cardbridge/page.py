@@ -24,16 +24,21 @@ from cardbridge import agent
 from cardbridge.errors import CardError
 from cardbridge.jpki import Transport
 
+CSP = ("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; "
+       "form-action 'none'; frame-ancestors 'none'")
 PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'">
-<style nonce="{nonce}">body{{font-family:sans-serif;max-width:32em;margin:2em auto}}label{{display:block;margin:.8em 0 .2em}}</style>
+<style nonce="{nonce}">
+body{{font-family:sans-serif;max-width:32em;margin:2em auto}}
+label{{display:block;margin:.8em 0 .2em}}
+</style>
 </head><body>
 <h1>{title}</h1>
 <p id="approve">{approve}</p>
 <form id="login">
 <label for="code">{code_label}</label><input id="code" name="code" autocomplete="off" maxlength="9" required>
-<label for="pin">{pin_label}</label><input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" maxlength="4" required>
+<label for="pin">{pin_label}</label>
+<input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" maxlength="4" required>
 <p><label><input id="last" type="checkbox"> {last_label}</label></p>
 <button id="go" type="submit">{button}</button>
 </form>
@@ -76,7 +81,8 @@ def create_page(server: str, transport_factory: Callable[[], Transport], *, port
         body = PAGE.format(lang=locale, nonce=nonce, token=token, approve=html.escape(approval),
                            **{k: html.escape(v) for k, v in words.items() if k != "done"})
         return HTMLResponse(body, headers={"cache-control": "no-store", "x-frame-options": "DENY",
-                                           "referrer-policy": "no-referrer"})
+                                           "referrer-policy": "no-referrer",
+                                           "content-security-policy": CSP.format(nonce=nonce)})
 
     async def login(request: Request) -> Response:
         if request.headers.get("origin") not in own_origins:
