@@ -156,6 +156,42 @@ def coupon(partner: str = typer.Option(..., help="a coupon partner: ponta, ana")
                f"valid until {issued.expires_on.isoformat()}{'' if issued.verified else ' (unverified rate)'}", err=True)
 
 
+@sandbox.command("card")
+def card(pin: str = typer.Option("1234", help="the emulated card's 4-digit authentication PIN"),
+         seconds: float = typer.Option(0, help="remove the card after this many seconds (0: until Ctrl-C)")) -> None:
+    """Put an emulated My Number card, issued by this sandbox's CA, into vsmartcard's virtual reader (vpcd), and
+    print its PIN for a manual try with `cardbridge login <code>`."""
+    import time
+
+    from cardbridge.emulator import new_card
+    from cardbridge.jpki import PIN
+    from cardbridge.vpicc import VPCD_PORT, VirtualCard
+    from ledger.common.card_trust import sandbox_ca
+
+    if not PIN.match(pin):
+        _fail("--pin: 4 digits")
+    with _ledger() as ledger:
+        if not ledger.sandbox:
+            _fail("sandbox card: this database is not a sandbox")
+        emulated = new_card(sandbox_ca(ledger.settings.var_dir), pin=pin)
+    try:
+        virtual = VirtualCard(emulated).insert(timeout=3)
+    except OSError:
+        _fail(f"no virtual reader on 127.0.0.1:{VPCD_PORT}: install pcscd and vsmartcard-vpcd "
+              "(make test installs them) and start pcscd")
+    typer.echo(f"PIN: {pin}")
+    typer.echo("An emulated My Number card is in the reader “Virtual PCD 00 00”. "
+               "Ask the chat for a code (/login), then run: cardbridge login <code>", err=True)
+    try:
+        deadline = time.monotonic() + seconds if seconds > 0 else None
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        virtual.remove()
+
+
 @reserved.command("auto-move")
 def auto_move() -> None:
     """Run the daily job once: announce, then carry out, the 14-day move of reserved points (留保ポイント)."""

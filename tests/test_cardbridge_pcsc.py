@@ -3,8 +3,10 @@ the emulated card plugged into it (cardbridge.vpicc), pyscard in the agent — a
 implementation, reading the same emulated card. `make test` installs all of it (scripts/setup.sh --card)."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -168,3 +170,21 @@ def test_a_login_through_pcscd_with_the_agent(pcscd, ca, ledger):
         finally:
             transport.close()
     assert done["status"] == "logged_in" and ledger.login_session("tg:1").method == "card"
+
+
+def test_pointsbot_sandbox_card_puts_a_ready_card_in_the_virtual_reader(pcscd, tmp_path):
+    """`pointsbot sandbox card` prints the PIN of an emulated card that pyscard then reads through pcscd."""
+    env = {**os.environ, "POINTSBOT_VAR_DIR": str(tmp_path), "POINTSBOT_SANDBOX": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "ops.cli", "sandbox", "card", "--seconds", "30"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stdout.readline().strip() == "PIN: 1234"
+        wait_for_card()
+        transport = pcsc.PyscardTransport()
+        try:
+            assert JpkiCard(transport).tries_left() == 3
+        finally:
+            transport.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=15)

@@ -57,6 +57,14 @@ def test_a_whole_card_login_from_the_chat(stack, locale, ask, done_words):
     assert [n["facts"]["kind"] for n in told] == ["card_login"] and done_words in told[0]["text"]
     assert done["mykey_id"] in told[0]["text"]
 
+    locked = new_card(sandbox_ca(stack.settings.var_dir))
+    locked.tries = 0
+    with httpx.Client(base_url=stack.base_url, timeout=30) as client, pytest.raises(CardError) as refused:
+        agent.login(stack.base_url, pairing_code(stack, user, ask), InProcessTransport(locked),
+                    ask_pin=lambda a: "1234", confirm_last_try=lambda: True, client=client)
+    assert refused.value.code == "pin_locked" and ("市区町村" in refused.value.message("ja"))
+    assert notices(stack, user) == [], "a locked card logs nobody in and tells the chat nothing"
+
     bye = stack.say(user, "log out" if locale == "en" else "ログアウト")
     assert facts_of(bye, "login")["status"] == "logged_out", text_of(bye)
     assert stack.ledger.login_session(user) is None
