@@ -188,3 +188,12 @@ def test_pointsbot_sandbox_card_puts_a_ready_card_in_the_virtual_reader(pcscd, t
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+@pytest.mark.parametrize("lang, words", [("ja", "pcscd"), ("en", "not running")])
+def test_no_pcscd_is_said_plainly(tmp_path, lang, words):
+    """With no PC/SC service to talk to, `cardbridge readers` says so in the user's language (exit 2)."""
+    env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-such-socket"), "CARDBRIDGE_LANG": lang}
+    done = subprocess.run([sys.executable, "-m", "cardbridge.cli", "readers"], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert done.returncode == 2 and words in done.stderr, done.stderr
