@@ -95,6 +95,7 @@ class Settings:
     public_origin: str | None = None  # the origin the card agent signs for; unset → http://127.0.0.1:<http_port>
     card_ca_files: tuple[str, ...] = ()   # PEM files of the JPKI user-authentication CAs (and link certs)
     card_crl_files: tuple[str, ...] = ()  # CRLs (DER or PEM); none in production → revocation unknown → refused
+    card_ocsp_url: str | None = None      # an OCSP responder for revocation (takes precedence over CRLs)
     session_hours: int = 12
 
     @property
@@ -122,6 +123,7 @@ class Settings:
             public_origin=env.get("POINTSBOT_PUBLIC_ORIGIN") or None,
             card_ca_files=tuple(p for p in (env.get("POINTSBOT_CARD_CA_FILES") or "").split(os.pathsep) if p),
             card_crl_files=tuple(p for p in (env.get("POINTSBOT_CARD_CRL_FILES") or "").split(os.pathsep) if p),
+            card_ocsp_url=env.get("POINTSBOT_CARD_OCSP_URL") or None,
             session_hours=int(env.get("POINTSBOT_SESSION_HOURS") or 12),
         )
 

@@ -191,3 +191,79 @@ def test_production_changes_need_a_session_and_the_sandbox_does_not(tmp_path, le
     finally:
         production.dispose()
     assert ledger.request_link(USER, "jal").status == "pending", "the sandbox needs no login"
+
+
+class OcspStandIn:
+    """A local OCSP responder (127.0.0.1) for the test CA: answers good, revoked or garbage as told."""
+
+    def __init__(self, ca, answer: str = "good", *, sign_with=None) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.x509 import ocsp
+
+        stand_in = self
+        self.answer, self.requests = answer, 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 — http.server's name
+                stand_in.requests += 1
+                request = ocsp.load_der_ocsp_request(self.rfile.read(int(self.headers["content-length"])))
+                if stand_in.answer == "garbage":
+                    body = b"not an OCSP response"
+                else:
+                    now = dt.datetime.now(dt.timezone.utc)
+                    status = ocsp.OCSPCertStatus.GOOD if stand_in.answer == "good" else ocsp.OCSPCertStatus.REVOKED
+                    leaf = stand_in.leaves[request.serial_number]
+                    builder = ocsp.OCSPResponseBuilder().add_response(
+                        cert=leaf, issuer=ca.ca_cert, algorithm=hashes.SHA256(), cert_status=status,
+                        this_update=now, next_update=now + dt.timedelta(hours=1),
+                        revocation_time=now if status == ocsp.OCSPCertStatus.REVOKED else None,
+                        revocation_reason=None).responder_id(ocsp.OCSPResponderEncoding.HASH, ca.ca_cert)
+                    body = builder.sign(sign_with or ca.ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+                self.send_response(200)
+                self.send_header("content-type", "application/ocsp-response")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.leaves: dict[int, x509.Certificate] = {}
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ocsp"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("answer, reason", [("good", None), ("revoked", "certificate_revoked"),
+                                            ("garbage", "revocation_unknown"), ("forged", "revocation_unknown")])
+def test_revocation_by_an_ocsp_stand_in(ledger, ca, answer, reason):
+    from ledger.common.card_login import OcspChecker
+
+    card = new_card(ca)
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    stand_in = OcspStandIn(ca, "good" if answer == "forged" else answer,
+                           sign_with=forger if answer == "forged" else None)
+    stand_in.leaves[x509.load_der_x509_certificate(card.auth_cert).serial_number] = \
+        x509.load_der_x509_certificate(card.auth_cert)
+    try:
+        trust = dataclasses.replace(ledger.trust(), revocation=OcspChecker(stand_in.url))
+        checked = dataclasses.replace(ledger, card_trust=trust)
+        app = create_api(None, "x" * 40, {}, card_challenge=checked.card_challenge,
+                         complete_card_login=checked.complete_card_login)
+        with TestClient(app, base_url=ORIGIN) as client:
+            if reason is None:
+                assert log_in(client, checked, card)["status"] == "logged_in"
+            else:
+                with pytest.raises(CardError) as refused:
+                    log_in(client, checked, card)
+                assert refused.value.details["reason"] == reason
+        assert stand_in.requests == 1
+    finally:
+        stand_in.close()

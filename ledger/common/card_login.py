@@ -67,6 +67,56 @@ class CrlChecker:
         return "unknown"
 
 
+class OcspChecker:
+    """Revocation from an OCSP responder (the J-LIS one answers registered verifiers only; tests run a stand-in).
+
+    The response must be signed by the issuer (or a responder it certified for OCSP signing), be about this
+    certificate, and be fresh; anything else is "unknown", which refuses the login."""
+
+    def __init__(self, url: str, *, timeout: float = 5.0, now=None) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.now = now or (lambda: dt.datetime.now(dt.timezone.utc))
+
+    def status(self, cert: x509.Certificate, issuer: x509.Certificate) -> str:
+        import httpx
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.x509 import ocsp
+
+        request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, SHA256()).build()
+        try:
+            answer = httpx.post(self.url, content=request.public_bytes(serialization.Encoding.DER),
+                                headers={"content-type": "application/ocsp-request"}, timeout=self.timeout)
+            response = ocsp.load_der_ocsp_response(answer.content)
+        except (httpx.HTTPError, ValueError):
+            return "unknown"
+        if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL or \
+                response.serial_number != cert.serial_number:
+            return "unknown"
+        signer = issuer
+        if response.certificates:
+            delegated = response.certificates[0]
+            try:
+                delegated.verify_directly_issued_by(issuer)
+                eku = delegated.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+            except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
+                return "unknown"
+            if x509.oid.ExtendedKeyUsageOID.OCSP_SIGNING not in eku:
+                return "unknown"
+            signer = delegated
+        try:
+            signer.public_key().verify(response.signature, response.tbs_response_bytes, PKCS1v15(),
+                                       response.signature_hash_algorithm)
+        except (InvalidSignature, TypeError):
+            return "unknown"
+        now = self.now()
+        if response.this_update_utc > now + dt.timedelta(minutes=5) or (
+                response.next_update_utc is not None and response.next_update_utc < now):
+            return "unknown"
+        return {ocsp.OCSPCertStatus.GOOD: "good", ocsp.OCSPCertStatus.REVOKED: "revoked"}.get(
+            response.certificate_status, "unknown")
+
+
 @dataclass(frozen=True)
 class CardTrust:
     """What a card login is checked against: the CA certificates, revocation, this server's origin, the MyKey ID

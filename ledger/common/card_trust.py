@@ -2,7 +2,8 @@
 
 - Production: the CA certificates in `POINTSBOT_CARD_CA_FILES` (J-LIS publishes every current user-authentication
   CA and link certificate; fetching them is a deployment step), CRLs in `POINTSBOT_CARD_CRL_FILES`. Without
-  revocation data every login is refused as `revocation_unknown` (fail closed).
+  revocation data every login is refused as `revocation_unknown` (fail closed); `POINTSBOT_CARD_OCSP_URL` asks an
+  OCSP responder instead (or a platform operator's stand-in for J-LIS's).
 - Sandbox: an emulated CA made once under `var/card-ca/` (key 0600), with its own empty CRL, which
   `pointsbot sandbox card` issues emulated cards from.
 The MyKey ID salt is a secret file (`var/mykey-salt`, 0600).
@@ -15,7 +16,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from ledger.common.card_login import CardTrust, CrlChecker
+from ledger.common.card_login import CardTrust, CrlChecker, OcspChecker
 from ledger.config import Settings, private_dir, secret_file, write_private
 
 
@@ -59,6 +60,9 @@ def load_card_trust(settings: Settings, sandbox: bool) -> CardTrust:
         ca = sandbox_ca(settings.var_dir)
         flat.append(ca.ca_cert)
         crls.append(empty_crl(ca, dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)))
-    revocation = CrlChecker(crls) if crls else NoRevocationData()
+    if settings.card_ocsp_url:
+        revocation = OcspChecker(settings.card_ocsp_url)
+    else:
+        revocation = CrlChecker(crls) if crls else NoRevocationData()
     return CardTrust(cas=tuple(flat), revocation=revocation, origin=settings.origin, salt=salt,
                      session_hours=settings.session_hours)
