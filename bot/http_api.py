@@ -212,7 +212,10 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
         png = await asyncio.to_thread(progress_chart, user_id, year, locale)
         return Response(png, media_type="image/png", headers={"cache-control": "no-store"})
 
-    async def card_json(request: Request) -> dict | JsonResponse:
+    async def card_json(request: Request, call) -> dict | JsonResponse:
+        """The JSON body of a card-bridge request, or the error to answer (404 when card login is off here)."""
+        if call is None:
+            return _error(404, "not_found", "card login is not available here")
         try:
             data = parse_json(await read_body(request, 32 * 1024))
         except BodyTooLarge:
@@ -231,17 +234,13 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
         return JsonResponse(answer.as_json() if hasattr(answer, "as_json") else answer.facts())
 
     async def card_challenge_route(request: Request) -> Response:
-        if card_challenge is None:
-            return _error(404, "not_found", "card login is not available here")
-        data = await card_json(request)
+        data = await card_json(request, card_challenge)
         if isinstance(data, Response):
             return data
         return await card_call(card_challenge, str(data.get("pairing_code") or "")[:40])
 
     async def card_complete_route(request: Request) -> Response:
-        if complete_card_login is None:
-            return _error(404, "not_found", "card login is not available here")
-        data = await card_json(request)
+        data = await card_json(request, complete_card_login)
         if isinstance(data, Response):
             return data
         try:
