@@ -36,6 +36,9 @@ def render(ledger: Ledger, notice: dict) -> str:
         return (found.name(locale), found.unit(locale)) if found else (partner_id, "")
 
     locale = notice.get("locale") or DEFAULT_LOCALE
+    if notice.get("tier"):   # a tier id as the user reads it (ブロンズ, Platinum)
+        tiers = {t.id: t for t in ledger.rules.status.tiers}
+        notice = notice | {"tier": tiers[notice["tier"]].name(locale) if notice["tier"] in tiers else notice["tier"]}
     return notice_text(notice, locale, municipality_name, partner_names, words=cached_rule_words(ledger.rules, locale))
 
 

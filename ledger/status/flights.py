@@ -10,7 +10,7 @@ import datetime as dt
 from ledger.shared.checks import checked
 from ledger.shared.clock import TOKYO, Clock
 from ledger.shared.refusals import Refusal
-from ledger.status import pp
+from ledger.status import notices, pp
 from ledger.status.carriers import ANA, PARTNER
 from ledger.status.carriers import flight_number as read_flight_number
 from ledger.status.model import Flight, check_flown_on, check_pp
@@ -104,6 +104,8 @@ def log_flight(user_id: str, flown_on: dt.date, premium_points: int | None, idem
         facts, created = add_flight(uow, user_id, flown_on, premium_points, idempotency_key, rules=rules,
                                     today=now.astimezone(TOKYO).date(), now=now, ana_group=ana_group,
                                     segment=segment, flight_number=flight_number)
+        if created:
+            notices.reschedule(uow, user_id, rules, now)
         uow.commit()
         return facts, created
 
@@ -155,7 +157,8 @@ def find_flights(user_id: str, on: dt.date | None = None, flight_number: str | N
 
 
 @checked
-def delete_flight(user_id: str, flight_id: int, idempotency_key: str, *, uow: UnitOfWork, clock: Clock) -> dict:
+def delete_flight(user_id: str, flight_id: int, idempotency_key: str, *, uow: UnitOfWork, clock: Clock,
+                  rules: PremiumRules) -> dict:
     """Take a logged flight out of the year's PP (the row stays, retired): {"kind": "flight_deleted", "flight",
     "year", "year_pp"}. A redelivery with the same key gives the same facts (the year's PP as they are now)."""
     wanted = _flight_id(flight_id)
@@ -171,6 +174,7 @@ def delete_flight(user_id: str, flight_id: int, idempotency_key: str, *, uow: Un
             if row is None:
                 raise Refusal("flight_not_found", flight_id=flight_id)
             uow.flights.retire(row, now, deleted_key=idempotency_key)
+            notices.reschedule(uow, user_id, rules, now)       # a notice that no longer holds is withdrawn
         year = row.flown_on.year
         facts = {"kind": "flight_deleted", "flight": Flight.of(row).facts(), "year": year,
                  "year_pp": uow.flights.year_total(user_id, year)}
@@ -235,6 +239,7 @@ def edit_flight(user_id: str, flight_id: int, idempotency_key: str, *, premium_p
                               idempotency_key=idempotency_key, created_at=now, flight_number=old.flight_number,
                               origin=old.origin, destination=old.destination, fare=new_fare, cabin=cabin)
         uow.flights.retire(old, now, replaced_by=new.id)
+        notices.reschedule(uow, user_id, rules, now)           # moved with the flight, or withdrawn
         facts = _edit_facts(uow, user_id, old, new)
         if computed is not None:
             facts["pp_computed"] = computed.facts()

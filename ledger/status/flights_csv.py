@@ -30,6 +30,7 @@ from typing import Any, Callable
 from ledger.shared.checks import checked
 from ledger.shared.clock import Clock
 from ledger.shared.refusals import Refusal
+from ledger.status import notices
 from ledger.status import pp as pp_rules
 from ledger.status.carriers import ANA, PARTNER
 from ledger.status.carriers import flight_number as read_flight_number
@@ -291,5 +292,7 @@ def import_flights(user_id: str, csv_text: str, *, progress: Progress | None = N
                 progress(done, len(plan.rows))
         years = sorted({row.flown_on.year for row in plan.rows})
         year_pp = {year: uow.flights.year_total(user_id, year) for year in years}
+        if added:
+            notices.reschedule(uow, user_id, rules, now)   # once for the whole file
         uow.commit()
     return ImportResult(plan=plan, added=added, already=already, retired=retired, year_pp=year_pp)

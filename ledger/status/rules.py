@@ -48,6 +48,7 @@ class StatusRules:
     pp_formula_since: dt.date                   # the PP formula in use since (January 2008)
     confirmed: tuple[Confirmed, ...]            # thresholds, crediting, status timing, the PP formula
     sfc_from_tier: str = "platinum"
+    notice_hour: int = 8                        # status notices are due at this hour (Tokyo) on their day
 
     @property
     def official_advance_en(self) -> str:
@@ -101,6 +102,7 @@ def _status(raw: dict) -> StatusRules:
                    confirmed(crediting, "crediting"), confirmed(status, "status"),
                    confirmed(raw["pp_formula"], "pp_formula")),
         sfc_from_tier=str(raw["sfc"]["from_tier"]),
+        notice_hour=int((raw.get("notices") or {}).get("morning_hour", 8)),
         sources=(raw["thresholds_source"], crediting["source"], status["source"]),
     )
 

@@ -116,6 +116,16 @@ class NoticeRepository:
                                      orm.Notice.due_at <= now).order_by(orm.Notice.due_at, orm.Notice.id)
         ))
 
+    def withdraw_unsent(self, user_id: str, kinds: tuple[str, ...], keep: set[str]) -> int:
+        """Delete the user's unsent notices of `kinds` whose dedupe key is not in `keep` (they no longer hold)."""
+        rows = self.session.scalars(select(orm.Notice).where(
+            orm.Notice.user_id == user_id, orm.Notice.kind.in_(kinds), orm.Notice.sent_at.is_(None)))
+        gone = [row for row in rows if row.dedupe_key not in keep]
+        for row in gone:
+            self.session.delete(row)
+        self.session.flush()
+        return len(gone)
+
     def mark_sent(self, notice_id: int, at: dt.datetime) -> None:
         self.session.execute(update(orm.Notice).where(orm.Notice.id == notice_id).values(sent_at=at))
 

@@ -1,0 +1,75 @@
+"""Status notices written with their cause (issue 15, items 1, 2 and 5): logging a flight writes the notices its
+status calls for in the same transaction; deleting it withdraws them, editing it moves them; the test clock
+decides what is due."""
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.notices import render
+from ledger.shared.clock import TOKYO, parse_moment
+
+USER = "tg:31342"
+D = dt.date
+
+
+def tokyo_day(notice: dict) -> dt.date:
+    return dt.datetime.fromisoformat(notice["due_at"]).astimezone(TOKYO).date()
+
+
+def status_notices(ledger, user=USER) -> dict[str, dict]:
+    return {n["kind"] + ":" + n.get("tier", str(n.get("flown_on"))): n for n in ledger.notices_for(user)
+            if not n["sent"]}
+
+
+def crossing(ledger) -> int:
+    """Seed 004: 31,342 PP with the flight of 2016-06-08 (Bronze from 2016-06-10)."""
+    ledger.set_test_clock(parse_moment("2016-06-09T10:00"))
+    ledger.log_flight(USER, D(2016, 4, 10), 15_000, "f1")
+    ledger.log_flight(USER, D(2016, 5, 20), 14_000, "f2")
+    facts, _ = ledger.log_flight(USER, D(2016, 6, 8), 2_342, "f3")
+    return facts["flight_id"]
+
+
+def test_logging_the_crossing_flight_writes_the_status_notices(ledger):
+    crossing(ledger)
+    found = status_notices(ledger)
+    assert set(found) == {"advance_service_starts:bronze", "main_status_starts:bronze", "status_card_due:bronze"}
+    starts = found["advance_service_starts:bronze"]
+    assert dt.datetime.fromisoformat(starts["due_at"]) == dt.datetime(2016, 6, 10, 8, tzinfo=TOKYO)
+    assert tokyo_day(found["main_status_starts:bronze"]) == D(2017, 4, 1)
+    assert found["status_card_due:bronze"]["card_expected_by"] == "2016-07-01", "the end of ANA's 2-3 weeks"
+    ja = render(ledger, starts | {"locale": "ja"})
+    en = render(ledger, starts | {"locale": "en"})
+    assert "ブロンズ" in ja and "2016年6月10日" in ja
+    assert "Bronze starts today" in en and "2016-06-10" in en
+
+
+def test_deleting_the_flight_withdraws_them_and_editing_it_moves_them(ledger):
+    flight_id = crossing(ledger)
+    ledger.edit_flight(USER, flight_id, "e1", flown_on=D(2016, 6, 9))
+    moved = status_notices(ledger)["advance_service_starts:bronze"]
+    assert tokyo_day(moved) == D(2016, 6, 11), "moved with the flight"
+    assert len([n for n in ledger.notices_for(USER) if n["kind"] == "advance_service_starts"]) == 1
+
+    live = [f for f in ledger.list_flights(USER, 2016) if f.flown_on == D(2016, 6, 9)][0]
+    ledger.delete_flight(USER, live.flight_id, "d1")
+    assert status_notices(ledger) == {}, "below 30,000 PP again: nothing to announce"
+
+
+def test_the_test_clock_decides_what_is_due_in_order(ledger):
+    crossing(ledger)
+    ledger.log_flight(USER, D(2016, 6, 5), 900, "p1", ana_group=False)       # a partner flight: 3 days to a month
+    ledger.set_test_clock(parse_moment("2016-06-09T10:00") + dt.timedelta(days=7))
+    due = ledger.claim_due_notices(50, "")
+    assert [n["kind"] for n in due] == ["advance_service_starts"], "a week: only the start is due"
+    ledger.mark_notice_sent(due[0]["id"])
+    ledger.set_test_clock(parse_moment("2016-07-06T09:00"))
+    due = ledger.claim_due_notices(50, "")
+    assert [n["kind"] for n in due] == ["status_card_due", "partner_pp_credited"]
+    assert due[1]["flown_on"] == "2016-06-05"
+
+
+def test_a_flight_logged_years_later_announces_nothing_that_is_over(ledger):
+    ledger.set_test_clock(parse_moment("2026-12-01T10:00"))
+    ledger.log_flight(USER, D(2016, 6, 8), 31_342, "old")
+    assert status_notices(ledger) == {}
