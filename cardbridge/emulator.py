@@ -24,6 +24,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cardbridge.jpki import AID
 
 AUTH_POLICY = x509.ObjectIdentifier("1.2.392.200149.8.5.1.3.30")   # JPKI 利用者証明用 certificate policy
+# Emulated certificates are valid from before the platform's launch (2017-09-25), so the sandbox's test clock,
+# set anywhere from 2016 on, finds them valid.
+EMULATED_FROM = dt.datetime(2015, 1, 1, tzinfo=dt.timezone.utc)
 SW_OK = (0x90, 0x00)
 
 
@@ -47,6 +50,7 @@ class EmulatedCa:
     @classmethod
     def create(cls, now: dt.datetime | None = None, *, name: str = "JPKI for user authentication") -> "EmulatedCa":
         now = now or dt.datetime.now(dt.timezone.utc)
+        start = min(EMULATED_FROM, now - dt.timedelta(days=1))
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
                              x509.NameAttribute(NameOID.ORGANIZATION_NAME, "JPKI"),
@@ -55,7 +59,7 @@ class EmulatedCa:
                                                 "Japan Agency for Local Authority Information Systems (test)")])
         cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
                 .serial_number(x509.random_serial_number())
-                .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=3650))
+                .not_valid_before(start).not_valid_after(now + dt.timedelta(days=3650))
                 .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
                 .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
                 .sign(key, hashes.SHA256()))
@@ -253,5 +257,6 @@ class InProcessTransport:
 def new_card(pki: EmulatedCa, *, pin: str = "1234", **knobs) -> EmulatedJpkiCard:
     """A fresh emulated card whose authentication certificate `pki` issued."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = pki.issue(key)
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = pki.issue(key, not_before=EMULATED_FROM, days=(now - EMULATED_FROM).days + 5 * 365)
     return EmulatedJpkiCard(auth_key=key, auth_cert=cert.public_bytes(serialization.Encoding.DER), pin=pin, **knobs)

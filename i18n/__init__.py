@@ -159,9 +159,9 @@ def notice_text(notice: dict, locale: str, municipality_name: Callable[[str, str
     `partner_names(id, locale)` gives a partner's (name, unit), `words` the rule values in words
     (`i18n.rule_words`)."""
     values = dict(words or {}) | {k: v for k, v in notice.items() if k in ("amount", "from_amount", "to_amount",
-                                                                            "mykey_id", "pp", "tier")}
+                                                                            "mykey_id", "pp", "tier", "days")}
     for key in ("advance_service_from", "advance_service_by", "main_status_from", "main_status_until",
-                "card_expected_by", "flown_on"):
+                "card_expected_by", "flown_on", "valid_until"):
         if notice.get(key):
             values[key] = fmt_date(notice[key], locale)
     if notice.get("expires_at"):

@@ -62,7 +62,7 @@ def test_a_card_login_opens_a_session_bound_to_the_mykey_id(ledger, api, ca):
     assert session.mykey_id == done["mykey_id"] and session.method == "card"
     cert = x509.load_der_x509_certificate(card.auth_cert)
     assert cert.subject.rfc4514_string().split("=")[-1] not in done["mykey_id"], "no certificate data in the id"
-    assert [n["kind"] for n in ledger.notices_for(USER)] == ["card_login"], "the chat is told"
+    assert [n["kind"] for n in ledger.notices_for(USER)] == ["card_login", "session_expiring"], "the chat is told"
     again = log_in(api, ledger, card)
     assert again["mykey_id"] == done["mykey_id"], "the same card is the same MyKey ID"
     assert log_in(api, ledger, new_card(ca))["mykey_id"] != done["mykey_id"]

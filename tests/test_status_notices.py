@@ -73,3 +73,51 @@ def test_a_flight_logged_years_later_announces_nothing_that_is_over(ledger):
     ledger.set_test_clock(parse_moment("2026-12-01T10:00"))
     ledger.log_flight(USER, D(2016, 6, 8), 31_342, "old")
     assert status_notices(ledger) == {}
+
+
+# ---------------------------------------------------------------- points and login notices, with their cause
+
+def test_a_link_that_waits_announces_itself_and_unlinking_withdraws_it(ledger):
+    ledger.set_test_clock(parse_moment("2018-06-01T10:00"))
+    ledger.request_link(USER, "jal")                      # up to a week
+    ledger.request_link(USER, "saison")                   # assumed 7 days; its Kasama campaign ends 2018-07-31
+    kinds = sorted((n["kind"], n.get("partner")) for n in ledger.notices_for(USER))
+    assert kinds == [("campaign_ends", "saison"), ("link_active", "jal"), ("link_active", "saison")]
+    campaign = next(n for n in ledger.notices_for(USER) if n["kind"] == "campaign_ends")
+    assert tokyo_day(campaign) == D(2018, 7, 24) and campaign["days"] == 7, "N days before, from partners.yml"
+    assert "7日" in render(ledger, campaign | {"locale": "ja"}) and "2018-07-31" in render(ledger, campaign | {"locale": "en"})
+
+    ledger.set_test_clock(parse_moment("2018-06-08T10:00"))
+    due = ledger.claim_due_notices(50, "")
+    assert [(n["kind"], n["partner"]) for n in due] == [("link_active", "jal"), ("link_active", "saison")]
+    assert "JAL" in render(ledger, due[0] | {"locale": "en"})
+    for notice in due:
+        ledger.mark_notice_sent(notice["id"])
+    ledger.unlink(USER, "saison")
+    assert [n["kind"] for n in ledger.notices_for(USER) if not n["sent"]] == [], "the campaign notice is withdrawn"
+    assert ledger.request_link(USER, "docomo").status == "active"
+    assert not [n for n in ledger.notices_for(USER) if n.get("partner") == "docomo"], "at once: nothing to announce"
+
+
+def test_a_session_warns_before_it_expires_and_logging_out_withdraws_it(ledger):
+    from starlette.testclient import TestClient
+
+    from bot.http_api import create_api
+    from cardbridge import agent
+    from cardbridge.emulator import InProcessTransport, new_card
+    from ledger.common.card_trust import sandbox_ca
+
+    ledger.set_test_clock(parse_moment("2018-06-01T10:00"))
+    app = create_api(None, "x" * 40, {}, card_challenge=ledger.card_challenge,
+                     complete_card_login=ledger.complete_card_login)
+    with TestClient(app, base_url="http://127.0.0.1:8080") as client:
+        agent.login("http://127.0.0.1:8080", ledger.start_card_login(USER).code,
+                    InProcessTransport(new_card(sandbox_ca(ledger.settings.var_dir))), ask_pin=lambda a: "1234",
+                    confirm_last_try=lambda: False, client=client)
+    expiring = [n for n in ledger.notices_for(USER) if n["kind"] == "session_expiring"]
+    assert len(expiring) == 1
+    due = dt.datetime.fromisoformat(expiring[0]["due_at"])
+    assert due == parse_moment("2018-06-01T10:00") + dt.timedelta(hours=12, minutes=-30)
+    assert "ログイン" in render(ledger, expiring[0] | {"locale": "ja"})
+    ledger.logout(USER)
+    assert not [n for n in ledger.notices_for(USER) if n["kind"] == "session_expiring"]

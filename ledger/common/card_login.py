@@ -129,6 +129,7 @@ class CardTrust:
     pairing_minutes: int = 10
     challenge_minutes: int = 5
     session_hours: int = 12
+    session_notice_minutes: int = 30      # "your login session will expire" this long before it does
     attempts: dict = field(default_factory=dict, compare=False)
 
 
@@ -282,7 +283,7 @@ def complete_card_login(challenge_id: str, certificate: bytes, signature: bytes,
         pairing.used_at = now
         key = mykey_id(cert, card_trust.salt)
         expires_at = now + dt.timedelta(hours=card_trust.session_hours)
-        uow.card_logins.open_session(pairing.user_id, key, "card", now, expires_at)
+        open_session(uow, pairing.user_id, key, "card", now, expires_at, card_trust)
         # the chat says "logged in" (the outbox, in the same transaction as the session)
         uow.notices.add_once(user_id=pairing.user_id, kind="card_login", dedupe_key=f"card_login:{challenge.id}",
                              payload={"mykey_id": key, "expires_at": expires_at.isoformat()}, due_at=now, at=now)
@@ -290,6 +291,17 @@ def complete_card_login(challenge_id: str, certificate: bytes, signature: bytes,
         user_id = pairing.user_id
     log.info("card login: session opened for a user (MyKey ID %s…)", key[:6])
     return LoginSession(user_id=user_id, mykey_id=key, method="card", expires_at=expires_at)
+
+
+def open_session(uow: UnitOfWork, user_id: str, key: str, method: str, now: dt.datetime, expires_at: dt.datetime,
+                 trust: CardTrust) -> None:
+    """A new session (ending the user's others), with its "will expire" notice in the same transaction."""
+    uow.notices.withdraw_unsent(user_id, ("session_expiring",), keep=set())
+    session = uow.card_logins.open_session(user_id, key, method, now, expires_at)
+    warn_at = expires_at - dt.timedelta(minutes=trust.session_notice_minutes)
+    if warn_at > now:
+        uow.notices.add_once(user_id=user_id, kind="session_expiring", dedupe_key=f"session_expiring:{session.id}",
+                             payload={"expires_at": expires_at.isoformat(), "method": method}, due_at=warn_at, at=now)
 
 
 @checked
@@ -307,5 +319,6 @@ def logout(user_id: str, *, uow: UnitOfWork, clock: Clock) -> bool:
     """End the user's session (ログアウト); False when there was none."""
     with uow:
         ended = uow.card_logins.end_sessions(user_id, clock.now())
+        uow.notices.withdraw_unsent(user_id, ("session_expiring",), keep=set())
         uow.commit()
     return ended > 0

@@ -14,7 +14,7 @@ import re
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from ledger.common.card_login import CardTrust, LoginSession
+from ledger.common.card_login import CardTrust, LoginSession, open_session
 from ledger.shared.checks import checked
 from ledger.shared.clock import Clock
 from ledger.shared.refusals import Refusal
@@ -82,6 +82,6 @@ def password_login(user_id: str, mykey_id_text: str, password: str, *, uow: Unit
         if HASHER.check_needs_rehash(stored):
             uow.card_logins.set_password_hash(mykey, HASHER.hash(password), now)
         expires_at = now + dt.timedelta(hours=card_trust.session_hours)
-        uow.card_logins.open_session(user_id, mykey, "password", now, expires_at)
+        open_session(uow, user_id, mykey, "password", now, expires_at, card_trust)
         uow.commit()
     return LoginSession(user_id=user_id, mykey_id=mykey, method="password", expires_at=expires_at)

@@ -48,8 +48,37 @@ def request_link(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: Point
         if active_from is None:
             active_from = now + dt.timedelta(days=partner.link_activation_days)
             uow.links.upsert(user_id, partner.id, requested_at=now, active_from=active_from)
+            _link_notices(uow, user_id, partner, active_from, now, rules)
             uow.commit()
         return _status(partner, active_from, now, rules)
+
+
+def _link_key(user_id: str, partner_id: str, active_from: dt.datetime) -> str:
+    return f"link_active:{user_id}:{partner_id}:{active_from.isoformat()}"
+
+
+def _campaign_key(user_id: str, partner_id: str, campaign_id: str) -> str:
+    return f"campaign_ends:{user_id}:{partner_id}:{campaign_id}"
+
+
+def _link_notices(uow: UnitOfWork, user_id: str, partner: Partner, active_from: dt.datetime, now: dt.datetime,
+                  rules: PointsRules) -> None:
+    """Written with the link: "the ID linkage is now active" when it waits, and "a campaign rate ends in N days"
+    for each campaign of the partner still running then (N: partners.yml notices)."""
+    if active_from > now:
+        uow.notices.add_once(user_id=user_id, kind="link_active", dedupe_key=_link_key(user_id, partner.id, active_from),
+                             payload={"partner": partner.id, "active_from": active_from.isoformat()},
+                             due_at=active_from, at=now)
+    today = now.astimezone(TOKYO).date()
+    for campaign in partner.campaigns:
+        warn_on = campaign.valid_until - dt.timedelta(days=rules.campaign_notice_days)
+        if campaign.valid_until >= today and warn_on >= today:
+            due = dt.datetime.combine(warn_on, dt.time(9), tzinfo=TOKYO).astimezone(dt.timezone.utc)
+            uow.notices.add_once(user_id=user_id, kind="campaign_ends", dedupe_key=_campaign_key(
+                user_id, partner.id, campaign.id), payload={
+                    "partner": partner.id, "campaign": campaign.id, "valid_until": campaign.valid_until.isoformat(),
+                    "days": rules.campaign_notice_days, "municipality": campaign.municipalities[0]},
+                due_at=due, at=now)
 
 
 @checked
@@ -62,9 +91,13 @@ def unlink(user_id: str, partner_id: str, *, uow: UnitOfWork, rules: PointsRules
         require_login(uow, user_id, now, sandbox)
         uow.lock_user(user_id)
         link = uow.links.get(user_id, partner.id)
-        if uow.links.active_from(link) is None:
+        active_from = uow.links.active_from(link)
+        if active_from is None:
             raise Refusal("not_linked", partner=partner.id)
         link.unlinked_at = now
+        uow.notices.withdraw(_link_key(user_id, partner.id, active_from))     # they no longer hold
+        for campaign in partner.campaigns:
+            uow.notices.withdraw(_campaign_key(user_id, partner.id, campaign.id))
         uow.commit()
     return _status(partner, None, now, rules)
 

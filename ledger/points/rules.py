@@ -197,6 +197,7 @@ class PointsRules:
     coupons: CouponPolicy
     scheme: Confirmed          # 地域経済応援ポイント itself: ended 2020-09-30 (めいぶつチョイス closed)
     history_words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # 履歴照会: which history a message names
+    campaign_notice_days: int = 7   # "a campaign rate ends in N days" (partners.yml notices)
 
     def histories_named(self, text: str | None) -> list[str]:
         """The histories (reserved, municipal, event) whose words `text` contains, in the rules file's order."""
@@ -324,6 +325,7 @@ def load_points_rules(directory: Path) -> PointsRules:
                              lock_minutes=int(c["lock_minutes"]), verified=bool(c["verified"]),
                              confirmed=confirmed(c, "coupon_policy")),
         scheme=confirmed(partners_raw["scheme"], "scheme"),
+        campaign_notice_days=int((partners_raw.get("notices") or {}).get("campaign_ends_days_before", 7)),
         history_words={account: tuple(normalize_name(str(w)) for w in words)
                        for account, words in (lexicon.get("history_words") or {}).items()},
     )

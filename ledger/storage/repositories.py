@@ -116,6 +116,15 @@ class NoticeRepository:
                                      orm.Notice.due_at <= now).order_by(orm.Notice.due_at, orm.Notice.id)
         ))
 
+    def withdraw(self, dedupe_key: str) -> bool:
+        """Delete one unsent notice that no longer holds (a sent one stays as it was)."""
+        row = self.session.scalar(select(orm.Notice).where(orm.Notice.dedupe_key == dedupe_key,
+                                                           orm.Notice.sent_at.is_(None)))
+        if row is not None:
+            self.session.delete(row)
+            self.session.flush()
+        return row is not None
+
     def withdraw_unsent(self, user_id: str, kinds: tuple[str, ...], keep: set[str]) -> int:
         """Delete the user's unsent notices of `kinds` whose dedupe key is not in `keep` (they no longer hold)."""
         rows = self.session.scalars(select(orm.Notice).where(
