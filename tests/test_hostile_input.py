@@ -34,6 +34,7 @@ VALID = {
     "fares": ["standard"], "options": [("a", 1_000, 20_000)], "priced_fares": [("standard", 30_000)],
     "older_than": dt.timedelta(0), "give_up_after": dt.timedelta(hours=24), "hook": None, "progress": None,
     "share": None, "month": 6, "schedule": [D(2026, 6, 6)], "units": None, "account": "reserved",
+    "kind": "campaign_ends", "quiet_from": "22:00", "quiet_to": "07:00",
     "pairing_code": "ABCD-EFGH", "challenge_id": "0" * 32, "certificate": b"0", "signature": b"0",
     "password": "horse-battery-42", "mykey_id_text": "MKAAAAAAAAAAAAAA",
 }

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from bot.notices import render
 from ledger.shared.clock import TOKYO, parse_moment
+from ledger.shared.refusals import Refusal
 
 USER = "tg:31342"
 D = dt.date
@@ -121,3 +124,32 @@ def test_a_session_warns_before_it_expires_and_logging_out_withdraws_it(ledger):
     assert "ログイン" in render(ledger, expiring[0] | {"locale": "ja"})
     ledger.logout(USER)
     assert not [n for n in ledger.notices_for(USER) if n["kind"] == "session_expiring"]
+
+
+# ---------------------------------------------------------------- users choose (issue 15 item 4)
+
+def test_a_muted_kind_is_never_sent_and_unmuting_sends_the_next(ledger):
+    crossing(ledger)
+    assert ledger.mute_notices(USER, "advance_service_starts") == ["advance_service_starts"]
+    ledger.set_test_clock(parse_moment("2016-06-16T10:00"))
+    assert [n["kind"] for n in ledger.claim_due_notices(50, "")] == [], "muted: closed unsent"
+    assert ledger.unmute_notices(USER, "advance_service_starts") == []
+    ledger.set_test_clock(parse_moment("2017-04-01T10:00"))
+    assert "main_status_starts" in [n["kind"] for n in ledger.claim_due_notices(50, "")]
+    with pytest.raises(Refusal) as unknown:
+        ledger.mute_notices(USER, "spam")
+    assert unknown.value.reason == "unknown_notice_kind"
+
+
+def test_notices_due_in_quiet_hours_wait_for_the_morning(ledger):
+    crossing(ledger)                                          # due 2016-06-10 08:00 Tokyo
+    assert ledger.set_quiet_hours(USER, "21:00", "09:30")["quiet_from"] == "21:00"
+    ledger.set_test_clock(parse_moment("2016-06-10T08:30"))
+    assert ledger.claim_due_notices(50, "") == [], "08:30 is inside 21:00-09:30"
+    ledger.set_test_clock(parse_moment("2016-06-10T09:30"))
+    assert [n["kind"] for n in ledger.claim_due_notices(50, "")] == ["advance_service_starts"]
+    for bad in (("25:00", "07:00"), ("22:00", None), ("ten", "seven")):
+        with pytest.raises(Refusal) as refused:
+            ledger.set_quiet_hours(USER, *bad)
+        assert refused.value.reason == "bad_quiet_hours"
+    assert ledger.set_quiet_hours(USER, None, None)["quiet_from"] is None

@@ -8,7 +8,8 @@ from ledger.common import card_login, deliveries, notices, passwords, profiles, 
 
 SERVICES = (
     notices.notices_for, notices.claim_due_notices, notices.mark_notice_sent, notices.notice_failed,
-    notices.take_notices,
+    notices.take_notices, notices.mute_notices, notices.unmute_notices, notices.set_quiet_hours,
+    notices.notice_settings,
     profiles.remember_locale, profiles.user_locale,
     deliveries.claim_request, deliveries.release_request,
     sandbox_clock.set_test_clock, sandbox_clock.read_test_clock,

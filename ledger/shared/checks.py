@@ -217,6 +217,9 @@ RULES: dict[str, Rule] = {
     "partner_id": name,
     "destination": name,
     "account": name,              # which history: reserved | municipal | event
+    "kind": name,                 # a notice kind (ledger.common.notices.NOTICE_KINDS)
+    "quiet_from": text(5, "bad_quiet_hours"),
+    "quiet_to": text(5, "bad_quiet_hours"),
     "pairing_code": text(40, "bad_pairing_code"),
     "password": text(256, "weak_password"),
     "mykey_id_text": text(40, "bad_credentials"),

@@ -176,6 +176,9 @@ class UserProfile(Base):
     user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     home_municipality: Mapped[str | None] = mapped_column(String(64), nullable=True)
     locale: Mapped[str | None] = mapped_column(String(8), nullable=True)  # the language notices are sent in
+    muted_notices: Mapped[str] = mapped_column(Text, default="[]")           # notice kinds the user muted (JSON)
+    quiet_from: Mapped[str | None] = mapped_column(String(5), nullable=True)  # quiet hours, "HH:MM" Asia/Tokyo
+    quiet_until: Mapped[str | None] = mapped_column(String(5), nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 

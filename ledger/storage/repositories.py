@@ -64,6 +64,13 @@ class ProfileRepository:
         profile.updated_at = at
         self.session.flush()
 
+    def notice_settings(self, user_id: str) -> tuple[set[str], str | None, str | None]:
+        """(muted kinds, quiet from, quiet until) — nothing muted and no quiet hours for a user never seen."""
+        profile = self.session.get(orm.UserProfile, user_id)
+        if profile is None:
+            return set(), None, None
+        return set(json.loads(profile.muted_notices or "[]")), profile.quiet_from, profile.quiet_until
+
     def set_home_municipality(self, user_id: str, municipality: str, at: dt.datetime) -> None:
         self.update(user_id, at, home_municipality=municipality)
 
@@ -134,6 +141,10 @@ class NoticeRepository:
             self.session.delete(row)
         self.session.flush()
         return len(gone)
+
+    def postpone(self, notice_id: int, due_at: dt.datetime) -> None:
+        self.session.execute(update(orm.Notice).where(orm.Notice.id == notice_id)
+                             .values(due_at=due_at, claimed_until=None))
 
     def mark_sent(self, notice_id: int, at: dt.datetime) -> None:
         self.session.execute(update(orm.Notice).where(orm.Notice.id == notice_id).values(sent_at=at))
