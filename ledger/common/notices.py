@@ -123,28 +123,26 @@ def _kind(kind: str) -> str:
     return kind
 
 
+def _muted(uow: UnitOfWork, user_id: str, kind: str, muted: bool, now: dt.datetime) -> list[str]:
+    with uow:
+        uow.lock_user(user_id)
+        kinds, _, _ = uow.profiles.notice_settings(user_id)
+        (kinds.add if muted else kinds.discard)(_kind(kind))
+        uow.profiles.update(user_id, now, muted_notices=json.dumps(sorted(kinds)))
+        uow.commit()
+        return sorted(kinds)
+
+
 @checked
 def mute_notices(user_id: str, kind: str, *, uow: UnitOfWork, clock: Clock) -> list[str]:
     """Stop one kind of notice for the user (they are closed unsent when due); the muted kinds after."""
-    with uow:
-        uow.lock_user(user_id)
-        muted, _, _ = uow.profiles.notice_settings(user_id)
-        muted.add(_kind(kind))
-        uow.profiles.update(user_id, clock.now(), muted_notices=json.dumps(sorted(muted)))
-        uow.commit()
-        return sorted(muted)
+    return _muted(uow, user_id, kind, True, clock.now())
 
 
 @checked
 def unmute_notices(user_id: str, kind: str, *, uow: UnitOfWork, clock: Clock) -> list[str]:
     """Send one kind of notice again; the muted kinds after."""
-    with uow:
-        uow.lock_user(user_id)
-        muted, _, _ = uow.profiles.notice_settings(user_id)
-        muted.discard(_kind(kind))
-        uow.profiles.update(user_id, clock.now(), muted_notices=json.dumps(sorted(muted)))
-        uow.commit()
-        return sorted(muted)
+    return _muted(uow, user_id, kind, False, clock.now())
 
 
 @checked
