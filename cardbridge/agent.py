@@ -67,10 +67,8 @@ def login(server: str, code: str, transport: Transport, *, ask_pin: Callable[[Ap
         certificate = card.read_auth_certificate()          # before the PIN: selecting the AP clears the PIN state
         approval = Approval(service=SERVICE_ID, origin=origin, challenge_id=str(challenge["challenge_id"]))
         pin = ask_pin(approval)
-        try:
-            card.verify_pin(pin, confirm_last_try)
-        finally:
-            pin = None                                     # noqa: F841 — the PIN is not kept past VERIFY
+        card.verify_pin(pin, confirm_last_try)
+        del pin                                            # not kept past VERIFY
         message = login_message(origin, approval.challenge_id, base64.b64decode(challenge["challenge"]),
                                 str(challenge["issued_at"]))
         signature = card.sign(message)
