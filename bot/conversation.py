@@ -76,6 +76,10 @@ class Conversation:
         self.passwords = passwords
         self._remembered: OrderedDict[str, str] = OrderedDict()  # user → locale last stored (bounded)
 
+    def forget_locale(self, user_id: str) -> None:
+        """The user blocked the bot: when they write again, the ledger hears it (they are reachable again)."""
+        self._remembered.pop(user_id, None)
+
     async def handle(self, user_id: str, text: str, locale_hint: str | None = None) -> list[Reply]:
         cleaned = _clean(text or "")
         script, hint = script_locale(cleaned), normalize_locale(locale_hint)

@@ -1,29 +1,46 @@
 """Notices (通知) the assistant sends unprompted, from the outbox the ledger writes.
 
-The ledger writes a notice in the same transaction as the change that causes it (e.g. the 14-day
-move of reserved points). `NoticeDispatcher` leases due notices, words them in the user's
-language and sends them to Telegram users (`tg:<id>`); HTTP API clients pull theirs from
-`GET /v1/notices`. APScheduler drives both jobs (`schedule_jobs`).
+The ledger writes a notice in the same transaction as the change that causes it (a flight logged, a link
+made, an exchange settled). `NoticeDispatcher` claims due notices (`ledger.common.dispatch`), words them in
+the user's language and sends them to Telegram users (`tg:<id>`) within Telegram's limits: slots from a
+budget every dispatcher shares (30 messages a second), one message a second to a chat, RetryAfter honoured.
+Each notice is sent at most once, even when the process dies mid-batch (see `ledger.common.dispatch`).
+HTTP API clients pull theirs from `GET /v1/notices`. APScheduler drives the work (`bot.jobs`).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
+import time
+from collections import deque
+from typing import Callable
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+import httpx
+
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TimedOut
 
 from i18n import notice_text
 from i18n.rule_words import cached_rule_words
 from ledger.bootstrap import Ledger
+from ledger.common.dispatch import LEASE_SECONDS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LOCALE = "ja"  # a user who never wrote a word (only buttons) gets Japanese
-DISPATCH_EVERY_SECONDS = 15
-AUTO_MOVE_EVERY_SECONDS = 300  # the job is idempotent; running it often only moves points on time
-RECOVER_EXCHANGES_EVERY_SECONDS = 60  # takes over exchanges untouched for a minute (ledger.points.exchanges.RECOVER_AFTER)
+CHANNEL = "telegram"
+TELEGRAM_PER_SECOND = 30.0    # Telegram's limit for one bot, about 30 messages a second overall
+SHARE_OF_LIMIT = 0.97         # slots a little wider than 1/30 s: a send up to 30 ms late never makes 31 in a second
+PER_CHAT_SECONDS = 1.05       # about one message a second to one chat, with a margin
+BATCH_SECONDS = 2             # claim about two seconds of sends at a time (well inside the lease)
+IN_FLIGHT = 64                # sends awaiting Telegram's answer at once
+WINDOW_MARGIN = 0.03         # seconds added to Telegram's one-second window, for the way to Telegram
+IDLE_SECONDS = 5.0            # a dispatcher with nothing due looks again this often (or when kicked)
+# Transport failures after which the request may have reached Telegram: the notice is closed as uncertain.
+MAYBE_ARRIVED = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
 
 
 def render(ledger: Ledger, notice: dict) -> str:
@@ -42,66 +59,178 @@ def render(ledger: Ledger, notice: dict) -> str:
     return notice_text(notice, locale, municipality_name, partner_names, words=cached_rule_words(ledger.rules, locale))
 
 
+def outcome_of(exc: Exception) -> str:
+    """What a failed send means for its notice: "flood" (Telegram said RetryAfter; try again after the pause,
+    nothing counted), "blocked" (the user blocked the bot), "failed" (it will not pass: a bad chat, a message
+    refused), "uncertain" (the answer was lost after the request went out: it may have arrived), or "retry"
+    (it surely did not arrive: a connection refused or timed out, a 5xx answer)."""
+    if isinstance(exc, RetryAfter):
+        return "flood"
+    if isinstance(exc, Forbidden):
+        return "blocked"
+    if isinstance(exc, (BadRequest, ChatMigrated, ValueError, KeyError)):
+        return "failed"
+    cause = exc.__cause__
+    if isinstance(cause, MAYBE_ARRIVED) or (isinstance(exc, TimedOut) and cause is None):
+        return "uncertain"
+    return "retry"
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    wait = exc.retry_after
+    return float(wait.total_seconds() if hasattr(wait, "total_seconds") else wait)
+
+
 class NoticeDispatcher:
-    def __init__(self, ledger: Ledger, bot: Bot | None) -> None:
+    """Sends the due notices of Telegram users. `run()` keeps going until stopped (APScheduler kicks it when
+    something may be due); `dispatch_once()` sends one claim's worth and returns how many were delivered."""
+
+    def __init__(self, ledger: Ledger, bot: Bot | None, *, per_second: float = TELEGRAM_PER_SECOND,
+                 on_blocked: Callable[[str], None] | None = None, lease_seconds: int = LEASE_SECONDS) -> None:
         self.ledger = ledger
         self.bot = bot
+        self.per_second = per_second * SHARE_OF_LIMIT
+        self.batch = max(int(self.per_second * BATCH_SECONDS), 1)
+        self.on_blocked = on_blocked
+        self.lease_seconds = lease_seconds
+        self.busy = False   # in the middle of a batch
+        self.claimer = f"{socket.gethostname()[:16]}-{os.getpid()}-{secrets.token_hex(4)}"
+        self.delivered = 0
+        self._wake = asyncio.Event()
+        self._chat_free_at: dict[int, float] = {}   # chat id → monotonic time it may get the next message
+        self._in_flight: set[asyncio.Task] = set()
+        self._sent_at: deque[float] = deque()   # monotonic times of this dispatcher's sends in the last second
+        self._room = asyncio.Semaphore(IN_FLIGHT)
 
-    async def _failed(self, notice: dict, exc: Exception) -> None:
-        """A failure that will not pass: counted; after a few the notice is closed, never retried forever."""
-        closed = await asyncio.to_thread(self.ledger.notice_failed, notice["id"])
-        log.warning("notice %s not sent (%s: %s)%s", notice["id"], type(exc).__name__, exc,
-                    "; closed after repeated failures" if closed else "; it will be retried")
+    def kick(self) -> None:
+        """Something may be due: look now instead of at the end of the idle wait."""
+        self._wake.set()
 
     async def dispatch_once(self) -> int:
-        """Send what is due to Telegram users; returns how many were delivered.
+        before = self.delivered
+        await self._drain(refill=False)
+        return self.delivered - before
 
-        A send that fails for a passing reason stays leased and is offered again when the lease
-        ends; a user who blocked the bot (403) will never receive it, so it is closed.
-        """
-        if self.bot is None:
-            return 0
-        notices = await asyncio.to_thread(self.ledger.claim_due_notices, 50, "tg:")
-        sent = 0
-        for notice in notices:  # each on its own: one bad notice never blocks the batch
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dispatch until `stop` is set; what is claimed but not begun is given back on the way out."""
+        while not stop.is_set():
             try:
+                await self._drain(refill=True, stop=stop)
+            except Exception:  # the database away for a moment: look again after the idle wait
+                log.exception("notice dispatch failed; trying again")
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
+            except TimeoutError:
+                pass
+
+    async def _claim(self) -> list[dict]:
+        return await asyncio.to_thread(self.ledger.claim_due_notices, self.claimer, self.batch, "tg:",
+                                       lease_seconds=self.lease_seconds)
+
+    async def _drain(self, *, refill: bool, stop: asyncio.Event | None = None) -> None:
+        if self.bot is None:
+            return
+        queue: deque[dict] = deque(await self._claim())
+        more = refill and len(queue) == self.batch
+        self.busy = bool(queue)
+        try:
+            while queue or self._in_flight:
+                if stop and stop.is_set():
+                    break
+                if more and len(queue) < self.batch // 2:   # claim the next seconds' sends before running dry
+                    fresh = await self._claim()
+                    queue.extend(fresh)
+                    more = len(fresh) == self.batch
+                notice = self._next_ready(queue)
+                if notice is None:   # nothing waiting, or each waiting chat had a message within the second
+                    if not queue:    # a send in flight may yet put its notice back (RetryAfter)
+                        await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+                        continue
+                    soonest = min(self._chat_free_at.get(self._chat(n), 0) for n in queue)
+                    await asyncio.sleep(min(max(soonest - time.monotonic(), 0.01), 0.1))
+                    continue
+                slot = await asyncio.to_thread(self.ledger.take_send_slot, CHANNEL, self.per_second)
+                await asyncio.sleep(max(slot - self.ledger.clock.wall().timestamp(), 0))
+                await self._room.acquire()
+                self._chat_free_at[self._chat(notice)] = float("inf")   # until its send: then a second on
+                task = asyncio.create_task(self._send(notice, queue))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+            await asyncio.gather(*self._in_flight)
+        finally:
+            self.busy = False
+            if queue:   # stopping: give back what was claimed and never begun
+                await asyncio.to_thread(self.ledger.release_notices, [n["id"] for n in queue], self.claimer)
+
+    @staticmethod
+    def _chat(notice: dict) -> int:
+        return int(notice["user_id"].removeprefix("tg:")) if notice["user_id"].removeprefix("tg:").isdigit() else 0
+
+    def _next_ready(self, queue: deque[dict]) -> dict | None:
+        now = time.monotonic()
+        for index, notice in enumerate(queue):
+            if self._chat_free_at.get(self._chat(notice), 0) <= now:
+                del queue[index]
+                return notice
+        return None
+
+    async def _send(self, notice: dict, queue: deque[dict]) -> None:
+        chat = self._chat(notice)
+        try:
+            if not await asyncio.to_thread(self.ledger.begin_notice_send, notice["id"], self.claimer):
+                return   # our lease ran out and another dispatcher took it: it is theirs now
+            try:
+                text = render(self.ledger, notice)
                 chat_id = int(notice["user_id"].removeprefix("tg:"))
-                await self.bot.send_message(chat_id, render(self.ledger, notice))
-            except Forbidden:
-                log.info("notice %s: user blocked the bot; closing it", notice["id"])
-            except BadRequest as exc:  # in PTB's tree a NetworkError, but it will not pass
-                await self._failed(notice, exc)
-                continue
-            except (NetworkError, RetryAfter) as exc:  # passing (TimedOut is a NetworkError): offered again later
-                log.warning("notice %s not sent (%s); it will be retried", notice["id"], type(exc).__name__)
-                continue
-            except Exception as exc:  # a bad chat id, a notice we cannot word
-                await self._failed(notice, exc)
-                continue
+                await self._within_the_second()
+                self._chat_free_at[chat] = time.monotonic() + PER_CHAT_SECONDS
+                await self.bot.send_message(chat_id, text)
+            except Exception as exc:  # each notice on its own: one bad notice never stops the batch
+                await self._failed(notice, exc, queue)
             else:
-                sent += 1
-            await asyncio.to_thread(self.ledger.mark_notice_sent, notice["id"])
-        return sent
+                await asyncio.to_thread(self.ledger.notice_sent, notice["id"])
+                self.delivered += 1
+        except Exception:
+            log.exception("notice %s: could not record its send", notice["id"])
+        finally:
+            if self._chat_free_at.get(chat) == float("inf"):   # never reached Telegram
+                self._chat_free_at[chat] = time.monotonic()
+            self._room.release()
 
+    async def _within_the_second(self) -> None:
+        """The last guard, at the moment of sending: never more than Telegram's limit in any second, however
+        late the database made a send (slots are spaced, but a send delayed by a busy database must not
+        bunch up with the next one)."""
+        limit = int(self.per_second / SHARE_OF_LIMIT)
+        while len(self._sent_at) >= limit:
+            wait = self._sent_at[0] + 1.0 + WINDOW_MARGIN - time.monotonic()
+            if wait <= 0:
+                self._sent_at.popleft()
+                continue
+            await asyncio.sleep(wait)
+        self._sent_at.append(time.monotonic())
 
-def schedule_jobs(ledger: Ledger, dispatcher: NoticeDispatcher) -> AsyncIOScheduler:
-    """The reserved-points auto-move job, the exchange recovery job and the notice dispatcher, on APScheduler."""
-    scheduler = AsyncIOScheduler(timezone="Asia/Tokyo")
-
-    async def auto_moves() -> None:
-        result = await asyncio.to_thread(ledger.run_reserved_auto_moves)
-        if result["moved"] or result["announced"]:
-            log.info("reserved points: moved %s, %s notices", result["moved"], result["announced"])
-
-    scheduler.add_job(auto_moves, "interval", seconds=AUTO_MOVE_EVERY_SECONDS, id="reserved_auto_moves",
-                      max_instances=1, coalesce=True)
-    async def recover_exchanges() -> None:
-        report = await asyncio.to_thread(ledger.recover_exchanges)
-        if report.done or report.failed or report.reversed or report.still_pending:
-            log.info("exchanges recovered: %s", report.facts())
-
-    scheduler.add_job(recover_exchanges, "interval", seconds=RECOVER_EXCHANGES_EVERY_SECONDS, id="exchange_recovery",
-                      max_instances=1, coalesce=True)
-    scheduler.add_job(dispatcher.dispatch_once, "interval", seconds=DISPATCH_EVERY_SECONDS, id="notices",
-                      max_instances=1, coalesce=True)
-    return scheduler
+    async def _failed(self, notice: dict, exc: Exception, queue: deque[dict]) -> None:
+        outcome = outcome_of(exc)
+        what = f"notice {notice['id']} not sent ({type(exc).__name__})"
+        if outcome == "flood":
+            pause = retry_seconds(exc)
+            log.warning("%s: Telegram asks to wait %.0f s; every dispatcher waits", what, pause)
+            await asyncio.to_thread(self.ledger.pause_sends, CHANNEL, pause)
+            await asyncio.to_thread(self.ledger.notice_not_sent, notice["id"], False, False)
+            queue.appendleft(notice)
+        elif outcome == "blocked":
+            log.info("%s: the user blocked the bot; no more notices until they write", what)
+            await asyncio.to_thread(self.ledger.notice_user_blocked, notice["id"], notice["user_id"])
+            for later in [n for n in queue if n["user_id"] == notice["user_id"]]:   # not even tried
+                queue.remove(later)
+                await asyncio.to_thread(self.ledger.notice_user_blocked, later["id"], later["user_id"])
+            if self.on_blocked:
+                self.on_blocked(notice["user_id"])
+        elif outcome == "uncertain":
+            log.warning("%s: the answer was lost; it may have arrived, so it is not sent again", what)
+            await asyncio.to_thread(self.ledger.notice_sent, notice["id"], True)
+        else:
+            result = await asyncio.to_thread(self.ledger.notice_not_sent, notice["id"], outcome == "failed")
+            log.warning("%s: %s", what, "closed for good" if result == "failed" else "it will be tried again later")

@@ -16,7 +16,8 @@ from bot.chart import progress_chart
 from bot.conversation import Conversation
 from bot.http_api import create_api, http_ok
 from bot.nlu_client import RasaClient
-from bot.notices import NoticeDispatcher, render, schedule_jobs
+from bot.jobs import start_jobs, stop_jobs
+from bot.notices import NoticeDispatcher, render
 from bot.telegram_bot import build_application
 from i18n import use_rule_words
 from i18n.rule_words import cached_rule_words
@@ -68,7 +69,8 @@ async def serve(settings: Settings) -> None:
         render_notice=lambda notice: render(ledger, notice),
         progress_chart=lambda user_id, year, locale: progress_chart(ledger, user_id, year, locale),
     )
-    scheduler = schedule_jobs(ledger, NoticeDispatcher(ledger, telegram_app.bot if telegram_app else None))
+    dispatcher = NoticeDispatcher(ledger, telegram_app.bot if telegram_app else None,
+                                  on_blocked=conversation.forget_locale)
     server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=settings.http_port, log_level="warning",
                                            lifespan="off"))
 
@@ -86,14 +88,18 @@ async def serve(settings: Settings) -> None:
             await telegram_app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
         await telegram_app.start()
 
-    scheduler.start()
+    scheduler = start_jobs(ledger, dispatcher)
+    dispatcher_task = asyncio.create_task(dispatcher.run(stop))
     server_task = asyncio.create_task(server.serve())
     log.info("bot serving on 127.0.0.1:%s (telegram: %s)", settings.http_port,
              "webhook" if webhook_mode else "polling" if telegram_app else "off")
     stop_task = asyncio.create_task(stop.wait())
     await asyncio.wait({server_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
-    scheduler.shutdown(wait=False)
+    stop.set()
+    dispatcher.kick()
+    await stop_jobs(scheduler)
+    await dispatcher_task   # gives back the notices it claimed and never began
     if telegram_app is not None:
         if telegram_app.updater and telegram_app.updater.running:
             await telegram_app.updater.stop()

@@ -12,6 +12,7 @@
     pointsbot nlu lexicon                            # nlu/data/lexicon.yml from ledger/rules/lexicon.yml
     POINTSBOT_SANDBOX=0 pointsbot db init            # a production database (sandbox commands refused)
     pointsbot ledger reconcile                       # exchanges, journal and partner debits agree (exit 1 if not)
+    pointsbot notices dispatch                       # send due notices to Telegram (a process of its own)
     pointsbot run | serve | train                    # what `make run` / `make serve` do
 
 Built with Typer (a maintained CLI library) rather than hand-rolled argparse.
@@ -50,6 +51,8 @@ app.add_typer(database, name="db")
 ledger_cli = typer.Typer(no_args_is_help=True, help="The ledger's own checks")
 app.add_typer(ledger_cli, name="ledger")
 sandbox.add_typer(clock, name="clock")
+notices = typer.Typer(no_args_is_help=True, help="Notices (通知) the assistant sends unprompted")
+app.add_typer(notices, name="notices")
 
 
 @contextmanager
@@ -291,6 +294,23 @@ def ledger_reconcile() -> None:
                f"{report.unfinished} unfinished (recovery finishes them), {report.unchecked} not checked "
                f"(the partner did not answer)")
     raise typer.Exit(1 if report.differences else 0)
+
+
+@notices.command("dispatch")
+def notices_dispatch(lease: int = typer.Option(120, min=1, max=3600, help="seconds a claimed notice stays ours"),
+                     per_second: float = typer.Option(30.0, min=0.1, max=1000, help="Telegram's overall limit"),
+                     idle_exit: float = typer.Option(0, min=0, help="stop after this many seconds with nothing "
+                                                                     "due (0: run until Ctrl-C)")) -> None:
+    """Send due notices to Telegram users (TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE_URL), as `serve` does, in a
+    process of its own: run several against one PostgreSQL database and none is sent twice."""
+    from ops.dispatch import dispatch
+
+    settings = Settings.from_env()
+    if not settings.telegram_token:
+        _fail("TELEGRAM_BOT_TOKEN is not set")
+    with _ledger() as ledger:
+        sent = dispatch(ledger, settings, lease=lease, per_second=per_second, idle_exit=idle_exit)
+    typer.echo(f"{sent:,} notice(s) sent")
 
 
 @database.command("init")

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import shutil
 import uuid
@@ -30,6 +31,25 @@ from ledger.storage.orm import Base
 from ops.processes import Stack, isolated_settings, serving
 
 PG_URL_ENV = "POINTSBOT_TEST_PG_URL"
+
+
+class Wall:
+    """Real time that a test can move on (leases, backoffs and the one-a-second hold run on real time)."""
+
+    def __init__(self) -> None:
+        self.offset = dt.timedelta()
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += dt.timedelta(seconds=seconds)
+
+
+def with_wall(ledger: Ledger) -> tuple[Ledger, Wall]:
+    """The same ledger (same database, same test clock) over a real time the test moves."""
+    wall = Wall()
+    return dataclasses.replace(ledger, clock=ledger.clock.with_wall(wall)), wall
 
 
 def make_settings(var_dir: Path, database_url: str | None = None) -> Settings:

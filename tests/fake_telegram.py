@@ -12,10 +12,17 @@ method answers like Telegram does for an unknown method (404) and is listed in `
 
 Every call is recorded as a `Call(method, params)`; tests enqueue updates with `send_text` /
 `press` and wait for the bot's requests with `wait_for`.
+
+Telegram's limits, when asked (`FakeBotApi(per_second=30, per_chat_seconds=1.0)`): a sendMessage that would
+make more than `per_second` messages in the last second overall, or come within `per_chat_seconds` of the
+last one to its chat, is refused with 429 and `retry_after`, as Telegram does (counted in `too_many`).
+Chats in `blocked` answer 403 ("bot was blocked by the user"); `flood_next` refuses the next N with 429;
+`slow_chats` delivers, then answers late. `delivered` lists every message accepted, in order.
 """
 from __future__ import annotations
 
 import asyncio
+import collections
 import copy
 import email.policy
 import itertools
@@ -92,8 +99,20 @@ def user(user_id: int, first_name: str = "Test", language_code: str | None = Non
 
 
 class FakeBotApi:
-    def __init__(self, token: str = "123:ABC", *, username: str = "pointsbot_test_bot") -> None:
+    def __init__(self, token: str = "123:ABC", *, username: str = "pointsbot_test_bot",
+                 per_second: int | None = None, per_chat_seconds: float | None = None) -> None:
         self.token = token
+        self.per_second = per_second
+        self.per_chat_seconds = per_chat_seconds
+        self.too_many = 0
+        self.accepted_at: list[float] = []   # monotonic arrival times of accepted messages (limits on)
+        self.too_fast_to_chat = 0   # of those, refused for a chat's one-a-second limit
+        self.blocked: set[int] = set()
+        self.flood_next = 0                      # refuse this many sendMessage with 429 (Telegram's flood control)
+        self.slow_chats: dict[int, float] = {}   # chat → seconds the answer takes after the message is delivered
+        self.delivered: list[tuple[int, str]] = []   # (chat id, text) of every sendMessage accepted, in order
+        self._recent: collections.deque[float] = collections.deque()   # times of messages in the last second
+        self._chat_last: dict[int, float] = {}
         self.bot_user = {
             "id": int(token.split(":")[0]), "is_bot": True, "first_name": "Points Bot", "username": username,
             "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False,
@@ -344,8 +363,35 @@ class FakeBotApi:
         self.messages.pop((int(params["chat_id"]), int(params["message_id"])), None)
         return True
 
-    async def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _refusal(self, chat_id: Any) -> JSONResponse | None:
+        """403 for a chat that blocked the bot; 429 with retry_after past Telegram's limits (when set)."""
+        if chat_id in self.blocked:
+            return JSONResponse({"ok": False, "error_code": 403, "description":
+                                 "Forbidden: bot was blocked by the user"}, status_code=403)
+        now = time.monotonic()
+        while self._recent and self._recent[0] <= now - 1.0:
+            self._recent.popleft()
+        over_all = self.per_second is not None and len(self._recent) >= self.per_second or self.flood_next > 0
+        self.flood_next = max(self.flood_next - 1, 0)
+        over_chat = self.per_chat_seconds is not None and now - self._chat_last.get(chat_id, -1e9) < self.per_chat_seconds
+        if over_all or over_chat:
+            self.too_many += 1
+            self.too_fast_to_chat += bool(over_chat)
+            return JSONResponse({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                                 "parameters": {"retry_after": 1}}, status_code=429)
+        self._recent.append(now)
+        self.accepted_at.append(now)
+        self._chat_last[chat_id] = now
+        return None
+
+    async def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any] | JSONResponse:
         chat_id = params["chat_id"]
+        refused = self._refusal(chat_id)
+        if refused is not None:
+            return refused
+        self.delivered.append((chat_id, params.get("text", "")))
+        if chat_id in self.slow_chats:   # delivered, but the answer is late (the sender may give up waiting)
+            await asyncio.sleep(self.slow_chats[chat_id])
         message: dict[str, Any] = {
             "message_id": next(self._message_ids), "date": int(time.time()),
             "chat": self._chats.get(chat_id, {"id": chat_id, "type": "private"}), "from": self.bot_user,

@@ -3,6 +3,7 @@ first, delivered to Telegram in the user's language through PTB against the loca
 and handed to HTTP API clients by GET /v1/notices."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import httpx
@@ -46,6 +47,8 @@ async def test_telegram_user_is_told_before_and_after_the_automatic_move(ledger)
 
             ledger.set_test_clock(parse_moment("2018-06-15T00:10"))
             ledger.run_reserved_auto_moves()
+            assert await dispatcher.dispatch_once() == 0, "one message a second to a chat: the next one waits"
+            await asyncio.sleep(1.1)
             assert await dispatcher.dispatch_once() == 1
 
         sent = fake.calls_to("sendMessage")

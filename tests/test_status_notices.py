@@ -10,6 +10,7 @@ import pytest
 from bot.notices import render
 from ledger.shared.clock import TOKYO, parse_moment
 from ledger.shared.refusals import Refusal
+from tests.conftest import with_wall
 
 USER = "tg:31342"
 D = dt.date
@@ -60,14 +61,17 @@ def test_deleting_the_flight_withdraws_them_and_editing_it_moves_them(ledger):
 
 
 def test_the_test_clock_decides_what_is_due_in_order(ledger):
+    ledger, wall = with_wall(ledger)
     crossing(ledger)
     ledger.log_flight(USER, D(2016, 6, 5), 900, "p1", ana_group=False)       # a partner flight: 3 days to a month
     ledger.set_test_clock(parse_moment("2016-06-09T10:00") + dt.timedelta(days=7))
-    due = ledger.claim_due_notices(50, "")
+    due = ledger.claim_due_notices("test", 50, "")
     assert [n["kind"] for n in due] == ["advance_service_starts"], "a week: only the start is due"
-    ledger.mark_notice_sent(due[0]["id"])
+    ledger.notice_sent(due[0]["id"])
     ledger.set_test_clock(parse_moment("2016-07-06T09:00"))
-    due = ledger.claim_due_notices(50, "")
+    assert ledger.claim_due_notices("test", 50, "") == [], "one message a second to a chat"
+    wall.advance(1.1)
+    due = ledger.claim_due_notices("test", 50, "")
     assert [n["kind"] for n in due] == ["status_card_due", "partner_pp_credited"]
     assert due[1]["flown_on"] == "2016-06-05"
 
@@ -91,11 +95,11 @@ def test_a_link_that_waits_announces_itself_and_unlinking_withdraws_it(ledger):
     assert "7日" in render(ledger, campaign | {"locale": "ja"}) and "2018-07-31" in render(ledger, campaign | {"locale": "en"})
 
     ledger.set_test_clock(parse_moment("2018-06-08T10:00"))
-    due = ledger.claim_due_notices(50, "")
+    due = ledger.claim_due_notices("test", 50, "")
     assert [(n["kind"], n["partner"]) for n in due] == [("link_active", "jal"), ("link_active", "saison")]
     assert "JAL" in render(ledger, due[0] | {"locale": "en"})
     for notice in due:
-        ledger.mark_notice_sent(notice["id"])
+        ledger.notice_sent(notice["id"])
     ledger.unlink(USER, "saison")
     assert [n["kind"] for n in ledger.notices_for(USER) if not n["sent"]] == [], "the campaign notice is withdrawn"
     assert ledger.request_link(USER, "docomo").status == "active"
@@ -132,10 +136,10 @@ def test_a_muted_kind_is_never_sent_and_unmuting_sends_the_next(ledger):
     crossing(ledger)
     assert ledger.mute_notices(USER, "advance_service_starts") == ["advance_service_starts"]
     ledger.set_test_clock(parse_moment("2016-06-16T10:00"))
-    assert [n["kind"] for n in ledger.claim_due_notices(50, "")] == [], "muted: closed unsent"
+    assert [n["kind"] for n in ledger.claim_due_notices("test", 50, "")] == [], "muted: closed unsent"
     assert ledger.unmute_notices(USER, "advance_service_starts") == []
     ledger.set_test_clock(parse_moment("2017-04-01T10:00"))
-    assert "main_status_starts" in [n["kind"] for n in ledger.claim_due_notices(50, "")]
+    assert "main_status_starts" in [n["kind"] for n in ledger.claim_due_notices("test", 50, "")]
     with pytest.raises(Refusal) as unknown:
         ledger.mute_notices(USER, "spam")
     assert unknown.value.reason == "unknown_notice_kind"
@@ -145,9 +149,9 @@ def test_notices_due_in_quiet_hours_wait_for_the_morning(ledger):
     crossing(ledger)                                          # due 2016-06-10 08:00 Tokyo
     assert ledger.set_quiet_hours(USER, "21:00", "09:30")["quiet_from"] == "21:00"
     ledger.set_test_clock(parse_moment("2016-06-10T08:30"))
-    assert ledger.claim_due_notices(50, "") == [], "08:30 is inside 21:00-09:30"
+    assert ledger.claim_due_notices("test", 50, "") == [], "08:30 is inside 21:00-09:30"
     ledger.set_test_clock(parse_moment("2016-06-10T09:30"))
-    assert [n["kind"] for n in ledger.claim_due_notices(50, "")] == ["advance_service_starts"]
+    assert [n["kind"] for n in ledger.claim_due_notices("test", 50, "")] == ["advance_service_starts"]
     for bad in (("25:00", "07:00"), ("22:00", None), ("ten", "seven")):
         with pytest.raises(Refusal) as refused:
             ledger.set_quiet_hours(USER, *bad)

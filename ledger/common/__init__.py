@@ -4,12 +4,14 @@ Number card (`card_login`, checked against `card_trust`).
 
 Nothing here imports `ledger.points` or `ledger.status`.
 """
-from ledger.common import card_login, deliveries, notices, passwords, profiles, sandbox_clock
+from ledger.common import card_login, deliveries, dispatch, notices, passwords, profiles, sandbox_clock
 
 SERVICES = (
-    notices.notices_for, notices.claim_due_notices, notices.mark_notice_sent, notices.notice_failed,
-    notices.take_notices, notices.mute_notices, notices.unmute_notices, notices.set_quiet_hours,
+    notices.notices_for, notices.take_notices, notices.mute_notices, notices.unmute_notices, notices.set_quiet_hours,
     notices.notice_settings,
+    dispatch.claim_due_notices, dispatch.begin_notice_send, dispatch.notice_sent, dispatch.notice_not_sent,
+    dispatch.notice_user_blocked, dispatch.release_notices, dispatch.settle_cut_off_sends, dispatch.take_send_slot,
+    dispatch.pause_sends,
     profiles.remember_locale, profiles.user_locale,
     deliveries.claim_request, deliveries.release_request,
     sandbox_clock.set_test_clock, sandbox_clock.read_test_clock,

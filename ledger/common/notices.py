@@ -36,13 +36,14 @@ def quiet_until(now: dt.datetime, quiet_from: str | None, quiet_to: str | None) 
     return dt.datetime.combine(day, dt.time(end // 60, end % 60), tzinfo=TOKYO).astimezone(dt.timezone.utc)
 
 
-def _deliverable(uow: UnitOfWork, notices: list, now: dt.datetime) -> list:
-    """The notices to hand over now: a muted kind is closed unsent; one due in quiet hours waits for their end."""
+def deliverable(uow: UnitOfWork, notices: list, now: dt.datetime) -> list:
+    """The notices to hand over now: a muted kind is closed unsent, and so is one for a user who blocked the bot;
+    one due in quiet hours waits for their end."""
     kept = []
     for notice in notices:
         muted, quiet_from, quiet_to = uow.profiles.notice_settings(notice.user_id)
-        if notice.kind in muted:
-            uow.notices.mark_sent(notice.id, now)
+        if notice.kind in muted or uow.profiles.unreachable(notice.user_id):
+            uow.notices.close(notice.id, now, "muted" if notice.kind in muted else "blocked")
             continue
         wait = quiet_until(now, quiet_from, quiet_to)
         if wait is not None:
@@ -52,9 +53,9 @@ def _deliverable(uow: UnitOfWork, notices: list, now: dt.datetime) -> list:
     return kept
 
 
-def _notice(n, locale: str | None) -> dict:
+def notice_facts(n, locale: str | None) -> dict:
     return {"id": n.id, "user_id": n.user_id, "kind": n.kind, "due_at": as_utc(n.due_at).isoformat(),
-            "sent": n.sent_at is not None, "locale": locale, **json.loads(n.payload)}
+            "sent": n.sent_at is not None, "outcome": n.outcome, "attempts": n.attempts, "locale": locale, **json.loads(n.payload)}
 
 
 @checked
@@ -63,44 +64,7 @@ def notices_for(user_id: str, *, uow: UnitOfWork) -> list[dict]:
     """Every notice written for the user, sent or not (oldest first)."""
     with uow:
         locale = uow.profiles.locale(user_id)
-        return [_notice(n, locale) for n in uow.notices.for_user(user_id)]
-
-
-@checked
-def claim_due_notices(limit: int = 50, user_prefix: str = "", *, uow: UnitOfWork, clock: Clock,
-                      lease_seconds: int = 300) -> list[dict]:
-    """Lease due notices to one dispatcher; a notice not marked sent within the lease is offered again."""
-    now = clock.now()
-    with uow:
-        claimed = uow.notices.claim_due(now, limit, dt.timedelta(seconds=lease_seconds), user_prefix)
-        found = [_notice(n, uow.profiles.locale(n.user_id)) for n in _deliverable(uow, claimed, now)]
-        uow.commit()
-        return found
-
-
-MAX_NOTICE_ATTEMPTS = 3
-
-
-@checked
-def notice_failed(notice_id: int, *, uow: UnitOfWork, clock: Clock) -> bool:
-    """A send that failed for a reason that will not pass (a bad chat, a refused message): counted, and after
-    MAX_NOTICE_ATTEMPTS the notice is closed so it never blocks or repeats. True when it was closed now."""
-    now = clock.now()
-    with uow:
-        attempts = uow.notices.note_failure(notice_id)
-        closed = attempts >= MAX_NOTICE_ATTEMPTS
-        if closed:
-            uow.notices.mark_sent(notice_id, now)
-        uow.commit()
-        return closed
-
-
-@checked
-def mark_notice_sent(notice_id: int, *, uow: UnitOfWork, clock: Clock) -> None:
-    now = clock.now()
-    with uow:
-        uow.notices.mark_sent(notice_id, now)
-        uow.commit()
+        return [notice_facts(n, locale) for n in uow.notices.for_user(user_id)]
 
 
 @checked
@@ -109,10 +73,10 @@ def take_notices(user_id: str, *, uow: UnitOfWork, clock: Clock) -> list[dict]:
     now = clock.now()
     with uow:
         locale = uow.profiles.locale(user_id)
-        notices = _deliverable(uow, uow.notices.unsent_for(user_id, now), now)
-        found = [_notice(n, locale) for n in notices]
+        notices = deliverable(uow, uow.notices.unsent_for(user_id, now), now)
+        found = [notice_facts(n, locale) | {"sent": True, "outcome": "pulled"} for n in notices]
         for n in notices:
-            uow.notices.mark_sent(n.id, now)
+            uow.notices.close(n.id, now, "pulled")
         uow.commit()
         return found
 

@@ -8,12 +8,13 @@ from ledger.storage.unit_of_work import UnitOfWork, reads_only
 
 @checked
 def remember_locale(user_id: str, locale: str, *, uow: UnitOfWork, clock: Clock) -> None:
-    """The language the user last wrote in, so notices reach them in it. Writes only on a change."""
+    """The language the user last wrote in, so notices reach them in it. Writes only on a change. A user who
+    writes is reachable again, if they had blocked the bot."""
     with uow:
         uow.lock_user(user_id)
-        if uow.profiles.locale(user_id) == locale:
+        if uow.profiles.locale(user_id) == locale and not uow.profiles.unreachable(user_id):
             return
-        uow.profiles.update(user_id, clock.now(), locale=locale)
+        uow.profiles.update(user_id, clock.now(), locale=locale, unreachable_since=None)
         uow.commit()
 
 

@@ -67,6 +67,15 @@ def whole_in(low: int, high: int, reason: str) -> Rule:
     return rule
 
 
+def number_in(low: float, high: float) -> Rule:
+    """A real number (a rate, a pause in seconds) in [low, high]; not NaN, not a bool."""
+    def rule(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise Refusal("bad_input", given=shown(value), minimum=low, maximum=high)
+        return float(value)
+    return rule
+
+
 def text(max_length: int, reason: str = "text_too_long") -> Rule:
     """A string of at most `max_length` characters, with no control characters but newlines and tabs."""
     def rule(value: Any) -> str:
@@ -236,6 +245,14 @@ RULES: dict[str, Rule] = {
     "origin": name,
     "flight_number": name,
     "user_prefix": text(16),
+    "claimer": text(40, "bad_input"),
+    "channel": name,
+    "per_second": number_in(0.01, 1000),
+    "pause_seconds": number_in(0, 3600),
+    "permanent": flag,
+    "counts": flag,
+    "uncertain": flag,
+    "notice_ids": items(whole_in(1, MAX_ROW_ID, "bad_input"), 500),
     "locale": locale,
     "flown_on": day,
     "on": day,

@@ -43,6 +43,14 @@ class Clock:
         moment = self._frozen() if self._frozen else None
         return as_utc(moment if moment is not None else self._real())
 
+    def with_wall(self, real: Callable[[], dt.datetime]) -> "Clock":
+        """The same test clock over another real time (tests move real time to pass leases and backoffs)."""
+        return Clock(self._frozen, real)
+
+    def wall(self) -> dt.datetime:
+        """Real time, even under the test clock: leases, backoff and send rates run on it."""
+        return as_utc(self._real())
+
     def today(self) -> dt.date:
         return self.now().astimezone(TOKYO).date()
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -179,6 +180,7 @@ class UserProfile(Base):
     muted_notices: Mapped[str] = mapped_column(Text, default="[]")           # notice kinds the user muted (JSON)
     quiet_from: Mapped[str | None] = mapped_column(String(5), nullable=True)  # quiet hours, "HH:MM" Asia/Tokyo
     quiet_until: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    unreachable_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # blocked us
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -198,6 +200,19 @@ class Notice(Base):
     claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # failed sends so far
+    # How it ended (None while open): sent, pulled, muted, blocked, failed, uncertain (a send cut off mid-way).
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the dispatcher holding the lease
+    sending_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # send began
+
+
+class SendBudget(Base):
+    """One channel's shared send rate (a GCRA): every dispatcher takes its next send slot from this row."""
+
+    __tablename__ = "send_budgets"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)  # epoch seconds of the next free slot
 
 
 class Exchange(Base):

@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, exists, select, text, update
+from sqlalchemy.orm import Session, aliased
 
 from ledger.shared.clock import as_utc
 from ledger.storage import orm
+
+
+CLAIM_LOCK = 0x6E6F7469  # "noti": the advisory lock notice claims take turns on (PostgreSQL)
 
 
 class ClockRepository:
@@ -71,6 +74,11 @@ class ProfileRepository:
             return set(), None, None
         return set(json.loads(profile.muted_notices or "[]")), profile.quiet_from, profile.quiet_until
 
+    def unreachable(self, user_id: str) -> bool:
+        """True once the user blocked the bot, until they write to it again."""
+        profile = self.session.get(orm.UserProfile, user_id)
+        return bool(profile and profile.unreachable_since)
+
     def set_home_municipality(self, user_id: str, municipality: str, at: dt.datetime) -> None:
         self.update(user_id, at, home_municipality=municipality)
 
@@ -96,31 +104,74 @@ class NoticeRepository:
             select(orm.Notice).where(orm.Notice.user_id == user_id).order_by(orm.Notice.due_at, orm.Notice.id)
         ))
 
-    def claim_due(self, now: dt.datetime, limit: int, lease: dt.timedelta, user_prefix: str = "") -> list[orm.Notice]:
-        """Due, unsent notices nobody else holds, leased to this dispatcher until `now + lease`.
+    def claim_due(self, due_by: dt.datetime, wall: dt.datetime, limit: int, lease: dt.timedelta, claimer: str,
+                  user_prefix: str = "") -> list[orm.Notice]:
+        """Due (by `due_by`, the ledger's clock), open notices nobody holds, leased to `claimer` until `wall + lease`
+        (real time). A user whose notice another dispatcher holds, who waits out a backoff, or who was sent a notice
+        within the last second (`close(hold_user_until=…)`) is left out: one user's notices go out from one
+        dispatcher, in order, at most one a second.
 
         PostgreSQL skips rows another dispatcher has locked (FOR UPDATE SKIP LOCKED); SQLite has one writer.
         """
+        held = aliased(orm.Notice)
         query = (
             select(orm.Notice)
-            .where(orm.Notice.sent_at.is_(None), orm.Notice.due_at <= now,
-                   (orm.Notice.claimed_until.is_(None)) | (orm.Notice.claimed_until < now))
+            .where(orm.Notice.sent_at.is_(None), orm.Notice.sending_at.is_(None), orm.Notice.due_at <= due_by,
+                   (orm.Notice.claimed_until.is_(None)) | (orm.Notice.claimed_until < wall),
+                   ~exists().where(held.user_id == orm.Notice.user_id, held.claimed_until >= wall))
             .order_by(orm.Notice.due_at, orm.Notice.id).limit(limit)
         )
         if user_prefix:
             query = query.where(orm.Notice.user_id.startswith(user_prefix))
         if self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+            # Claims take turns (a few ms each), so each sees the users the one before it now holds.
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
+            query = query.with_for_update(skip_locked=True, of=orm.Notice)
         notices = list(self.session.scalars(query))
         for notice in notices:
-            notice.claimed_until = now + lease
+            notice.claimed_until, notice.claimed_by = wall + lease, claimer
         self.session.flush()
         return notices
+
+    def begin_send(self, notice_id: int, claimer: str, wall: dt.datetime) -> bool:
+        """Mark the send as begun, only if `claimer` still holds the notice and nobody began it: at most one send."""
+        done = self.session.execute(
+            update(orm.Notice).where(orm.Notice.id == notice_id, orm.Notice.claimed_by == claimer,
+                                     orm.Notice.sent_at.is_(None), orm.Notice.sending_at.is_(None))
+            .values(sending_at=wall))
+        return done.rowcount == 1
+
+    def count_failure(self, notice_id: int) -> int:
+        """A send that did not reach the user: no longer begun, one more attempt counted; the attempts so far."""
+        self.session.execute(update(orm.Notice).where(orm.Notice.id == notice_id, orm.Notice.sent_at.is_(None))
+                             .values(sending_at=None, attempts=orm.Notice.attempts + 1))
+        return int(self.session.scalar(select(orm.Notice.attempts).where(orm.Notice.id == notice_id)) or 0)
+
+    def unbegin(self, notice_id: int) -> None:
+        """The send was refused before it reached anyone (Telegram said RetryAfter): the claimer keeps it."""
+        self.session.execute(update(orm.Notice).where(orm.Notice.id == notice_id, orm.Notice.sent_at.is_(None))
+                             .values(sending_at=None))
+
+    def release(self, notice_id: int, until: dt.datetime | None = None, claimer: str | None = None) -> None:
+        """Give a notice back unsent, to be claimed again after `until` (only `claimer`'s, when given)."""
+        query = update(orm.Notice).where(orm.Notice.id == notice_id, orm.Notice.sent_at.is_(None))
+        if claimer is not None:
+            query = query.where(orm.Notice.claimed_by == claimer, orm.Notice.sending_at.is_(None))
+        self.session.execute(query.values(sending_at=None, claimed_until=until))
+
+    def cut_off(self, wall: dt.datetime) -> list[orm.Notice]:
+        """Sends begun by a dispatcher whose lease ran out (it died mid-send): whether they arrived is unknown."""
+        return list(self.session.scalars(select(orm.Notice).where(
+            orm.Notice.sent_at.is_(None), orm.Notice.sending_at.is_not(None), orm.Notice.claimed_until < wall)))
+
+    def open_for(self, user_id: str) -> list[orm.Notice]:
+        return list(self.session.scalars(select(orm.Notice).where(
+            orm.Notice.user_id == user_id, orm.Notice.sent_at.is_(None), orm.Notice.sending_at.is_(None))))
 
     def unsent_for(self, user_id: str, now: dt.datetime) -> list[orm.Notice]:
         return list(self.session.scalars(
             select(orm.Notice).where(orm.Notice.user_id == user_id, orm.Notice.sent_at.is_(None),
-                                     orm.Notice.due_at <= now).order_by(orm.Notice.due_at, orm.Notice.id)
+                                     orm.Notice.sending_at.is_(None), orm.Notice.due_at <= now).order_by(orm.Notice.due_at, orm.Notice.id)
         ))
 
     def withdraw(self, dedupe_key: str) -> bool:
@@ -146,14 +197,42 @@ class NoticeRepository:
         self.session.execute(update(orm.Notice).where(orm.Notice.id == notice_id)
                              .values(due_at=due_at, claimed_until=None))
 
-    def mark_sent(self, notice_id: int, at: dt.datetime) -> None:
-        self.session.execute(update(orm.Notice).where(orm.Notice.id == notice_id).values(sent_at=at))
+    def close(self, notice_id: int, at: dt.datetime, outcome: str, hold_user_until: dt.datetime | None = None) -> None:
+        """The notice is done with: sent, pulled, muted, blocked, failed or uncertain. A closed one stays closed.
+        `hold_user_until` keeps the user's next notice back until then (one message a second to a chat)."""
+        self.session.execute(update(orm.Notice).where(orm.Notice.id == notice_id, orm.Notice.sent_at.is_(None))
+                             .values(sent_at=at, outcome=outcome, claimed_until=hold_user_until))
 
-    def note_failure(self, notice_id: int) -> int:
-        """One more failed send; the attempts so far (0 for a notice that does not exist)."""
-        self.session.execute(update(orm.Notice).where(orm.Notice.id == notice_id)
-                             .values(attempts=orm.Notice.attempts + 1))
-        return int(self.session.scalar(select(orm.Notice.attempts).where(orm.Notice.id == notice_id)) or 0)
+
+class SendBudgetRepository:
+    """The shared send rate of a channel (Telegram's ~30 messages a second): one row, locked to take a slot."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _row(self, channel: str) -> orm.SendBudget:
+        query = select(orm.SendBudget).where(orm.SendBudget.channel == channel)
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.session.scalar(query)
+        if row is None:
+            row = orm.SendBudget(channel=channel, next_at=0.0)
+            self.session.add(row)
+        return row
+
+    def take_slot(self, channel: str, now: float, spacing: float) -> float:
+        """The next free send slot (epoch seconds, never before `now`); the one after is `spacing` later."""
+        row = self._row(channel)
+        slot = max(row.next_at, now)
+        row.next_at = slot + spacing
+        self.session.flush()
+        return slot
+
+    def pause(self, channel: str, until: float) -> None:
+        """No send on the channel before `until` (Telegram said RetryAfter)."""
+        row = self._row(channel)
+        row.next_at = max(row.next_at, until)
+        self.session.flush()
 
 
 class InstallationRepository:

@@ -34,6 +34,7 @@ class UnitOfWork:
         self.coupons = points_repositories.CouponRepository(self.session)
         self.profiles = repositories.ProfileRepository(self.session)
         self.notices = repositories.NoticeRepository(self.session)
+        self.send_budgets = repositories.SendBudgetRepository(self.session)
         self.exchanges = points_repositories.ExchangeRepository(self.session)
         self.quotes = points_repositories.QuoteRepository(self.session)
         self.installation = repositories.InstallationRepository(self.session)
