@@ -19,7 +19,6 @@ from collections import deque
 from typing import Callable
 
 import httpx
-
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TimedOut
 

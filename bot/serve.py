@@ -15,8 +15,8 @@ from telegram import Update
 from bot.chart import progress_chart
 from bot.conversation import Conversation
 from bot.http_api import create_api, http_ok
-from bot.nlu_client import RasaClient
 from bot.jobs import start_jobs, stop_jobs
+from bot.nlu_client import RasaClient
 from bot.notices import NoticeDispatcher, render
 from bot.telegram_bot import build_application
 from i18n import use_rule_words

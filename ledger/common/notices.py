@@ -55,7 +55,8 @@ def deliverable(uow: UnitOfWork, notices: list, now: dt.datetime) -> list:
 
 def notice_facts(n, locale: str | None) -> dict:
     return {"id": n.id, "user_id": n.user_id, "kind": n.kind, "due_at": as_utc(n.due_at).isoformat(),
-            "sent": n.sent_at is not None, "outcome": n.outcome, "attempts": n.attempts, "locale": locale, **json.loads(n.payload)}
+            "sent": n.sent_at is not None, "outcome": n.outcome, "attempts": n.attempts,
+            "locale": locale, **json.loads(n.payload)}
 
 
 @checked

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, aliased
 from ledger.shared.clock import as_utc
 from ledger.storage import orm
 
-
 CLAIM_LOCK = 0x6E6F7469  # "noti": the advisory lock notice claims take turns on (PostgreSQL)
 
 
@@ -171,7 +170,8 @@ class NoticeRepository:
     def unsent_for(self, user_id: str, now: dt.datetime) -> list[orm.Notice]:
         return list(self.session.scalars(
             select(orm.Notice).where(orm.Notice.user_id == user_id, orm.Notice.sent_at.is_(None),
-                                     orm.Notice.sending_at.is_(None), orm.Notice.due_at <= now).order_by(orm.Notice.due_at, orm.Notice.id)
+                                     orm.Notice.sending_at.is_(None), orm.Notice.due_at <= now)
+            .order_by(orm.Notice.due_at, orm.Notice.id)
         ))
 
     def withdraw(self, dedupe_key: str) -> bool:
@@ -197,7 +197,8 @@ class NoticeRepository:
         self.session.execute(update(orm.Notice).where(orm.Notice.id == notice_id)
                              .values(due_at=due_at, claimed_until=None))
 
-    def close(self, notice_id: int, at: dt.datetime, outcome: str, hold_user_until: dt.datetime | None = None) -> None:
+    def close(self, notice_id: int, at: dt.datetime, outcome: str,
+              hold_user_until: dt.datetime | None = None) -> None:
         """The notice is done with: sent, pulled, muted, blocked, failed or uncertain. A closed one stays closed.
         `hold_user_until` keeps the user's next notice back until then (one message a second to a chat)."""
         self.session.execute(update(orm.Notice).where(orm.Notice.id == notice_id, orm.Notice.sent_at.is_(None))
