@@ -85,13 +85,15 @@ class NoticeDispatcher:
     something may be due); `dispatch_once()` sends one claim's worth and returns how many were delivered."""
 
     def __init__(self, ledger: Ledger, bot: Bot | None, *, per_second: float = TELEGRAM_PER_SECOND,
-                 on_blocked: Callable[[str], None] | None = None, lease_seconds: int = LEASE_SECONDS) -> None:
+                 on_blocked: Callable[[str], None] | None = None, lease_seconds: int = LEASE_SECONDS,
+                 user_prefix: str = "tg:") -> None:
         self.ledger = ledger
         self.bot = bot
         self.per_second = per_second * SHARE_OF_LIMIT
         self.batch = max(int(self.per_second * BATCH_SECONDS), 1)
         self.on_blocked = on_blocked
         self.lease_seconds = lease_seconds
+        self.user_prefix = user_prefix if user_prefix.startswith("tg:") else "tg:"   # Telegram users only
         self.busy = False   # in the middle of a batch
         self.claimer = f"{socket.gethostname()[:16]}-{os.getpid()}-{secrets.token_hex(4)}"
         self.delivered = 0
@@ -124,7 +126,7 @@ class NoticeDispatcher:
                 pass
 
     async def _claim(self) -> list[dict]:
-        return await asyncio.to_thread(self.ledger.claim_due_notices, self.claimer, self.batch, "tg:",
+        return await asyncio.to_thread(self.ledger.claim_due_notices, self.claimer, self.batch, self.user_prefix,
                                        lease_seconds=self.lease_seconds)
 
     async def _drain(self, *, refill: bool, stop: asyncio.Event | None = None) -> None:

@@ -300,7 +300,8 @@ def ledger_reconcile() -> None:
 def notices_dispatch(lease: int = typer.Option(120, min=1, max=3600, help="seconds a claimed notice stays ours"),
                      per_second: float = typer.Option(30.0, min=0.1, max=1000, help="Telegram's overall limit"),
                      idle_exit: float = typer.Option(0, min=0, help="stop after this many seconds with nothing "
-                                                                     "due (0: run until Ctrl-C)")) -> None:
+                                                                     "due (0: run until Ctrl-C)"),
+                     user_prefix: str = typer.Option("tg:", help="only users whose id starts so (tg:…)")) -> None:
     """Send due notices to Telegram users (TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE_URL), as `serve` does, in a
     process of its own: run several against one PostgreSQL database and none is sent twice."""
     from ops.dispatch import dispatch
@@ -309,7 +310,8 @@ def notices_dispatch(lease: int = typer.Option(120, min=1, max=3600, help="secon
     if not settings.telegram_token:
         _fail("TELEGRAM_BOT_TOKEN is not set")
     with _ledger() as ledger:
-        sent = dispatch(ledger, settings, lease=lease, per_second=per_second, idle_exit=idle_exit)
+        sent = dispatch(ledger, settings, lease=lease, per_second=per_second, idle_exit=idle_exit,
+                        user_prefix=user_prefix)
     typer.echo(f"{sent:,} notice(s) sent")
 
 

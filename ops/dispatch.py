@@ -17,11 +17,11 @@ log = logging.getLogger(__name__)
 
 
 async def run_dispatcher(ledger: Ledger, settings: Settings, *, lease: int, per_second: float,
-                         idle_exit: float) -> int:
+                         idle_exit: float, user_prefix: str = "tg:") -> int:
     base = (settings.telegram_api_base or "https://api.telegram.org").rstrip("/")
     bot = Bot(settings.telegram_token, base_url=f"{base}/bot",
               request=HTTPXRequest(connection_pool_size=IN_FLIGHT))
-    dispatcher = NoticeDispatcher(ledger, bot, per_second=per_second, lease_seconds=lease)
+    dispatcher = NoticeDispatcher(ledger, bot, per_second=per_second, lease_seconds=lease, user_prefix=user_prefix)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -47,7 +47,9 @@ async def run_dispatcher(ledger: Ledger, settings: Settings, *, lease: int, per_
     return dispatcher.delivered
 
 
-def dispatch(ledger: Ledger, settings: Settings, *, lease: int, per_second: float, idle_exit: float) -> int:
+def dispatch(ledger: Ledger, settings: Settings, *, lease: int, per_second: float, idle_exit: float,
+             user_prefix: str = "tg:") -> int:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    return asyncio.run(run_dispatcher(ledger, settings, lease=lease, per_second=per_second, idle_exit=idle_exit))
+    return asyncio.run(run_dispatcher(ledger, settings, lease=lease, per_second=per_second, idle_exit=idle_exit,
+                                      user_prefix=user_prefix))

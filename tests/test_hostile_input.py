@@ -38,7 +38,7 @@ VALID = {
     "pairing_code": "ABCD-EFGH", "challenge_id": "0" * 32, "certificate": b"0", "signature": b"0",
     "password": "horse-battery-42", "mykey_id_text": "MKAAAAAAAAAAAAAA",
     "claimer": "dispatcher-1", "channel": "telegram", "per_second": 30.0, "pause_seconds": 1.0, "permanent": False,
-    "counts": True, "uncertain": False, "notice_ids": [1],
+    "counts": True, "uncertain": False, "notice_ids": [1], "user_ids": [USER],
 }
 HOSTILE_TEXT = ["", " ", "'; DROP TABLE journal_entries; --", "' OR '1'='1", "{amount}", "{0.__class__.__mro__}",
                 "%s%s%s%n", "${jndi:ldap://x/a}", "<script>alert(1)</script>", "\x00", "ＪＡＬ", "２，０００", "-5",

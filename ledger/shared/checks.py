@@ -253,6 +253,7 @@ RULES: dict[str, Rule] = {
     "counts": flag,
     "uncertain": flag,
     "notice_ids": items(whole_in(1, MAX_ROW_ID, "bad_input"), 500),
+    "user_ids": items(user_id, 1000),
     "locale": locale,
     "flown_on": day,
     "on": day,

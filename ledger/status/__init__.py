@@ -9,10 +9,11 @@
 - `questions`: every status question over the user's logged flights
 - `schedules`: schedules said in words as dated trips (毎週土曜, every weekend in December), or a choice
 - `planner`: trips to a tier (修行の計画): per fare, the cheapest mix, the start day with a schedule
+- `notices`: the status notices a user's flights call for (written with each change, or recomputed)
 
 Nothing here imports `ledger.points`.
 """
-from ledger.status import flights, flights_csv, pp, questions
+from ledger.status import flights, flights_csv, notices, pp, questions
 
 SERVICES = (
     flights.log_flight, flights.flights_for_year, flights.list_flights, flights.flight, flights.find_flights,
@@ -22,6 +23,6 @@ SERVICES = (
     questions.what_if, questions.what_if_schedule,
     questions.what_if_trip, questions.cheapest, questions.cheapest_fares, questions.fares_on_sale,
     questions.sfc_eligible_from, questions.plan_trips,
-    pp.compute_pp,
+    pp.compute_pp, notices.recompute_status_notices,
 )
 """The services of this domain, bound to their dependencies by `ledger.bootstrap`."""

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ledger.shared.clock import TOKYO
+from ledger.shared.checks import checked
+from ledger.shared.clock import TOKYO, Clock
 from ledger.status.rules import PremiumRules
 from ledger.status.tiers import FlightPP, status_start
 from ledger.storage.unit_of_work import UnitOfWork
@@ -68,3 +69,15 @@ def reschedule(uow: UnitOfWork, user_id: str, rules: PremiumRules, now: dt.datet
     uow.notices.withdraw_unsent(user_id, KINDS, keep=set(wanted))
     for key, (kind, due, payload) in wanted.items():
         uow.notices.add_once(user_id=user_id, kind=kind, dedupe_key=key, payload=payload, due_at=due, at=now)
+
+
+@checked
+def recompute_status_notices(user_ids: list, *, uow: UnitOfWork, rules: PremiumRules, clock: Clock) -> int:
+    """Work the status notices of these users out again in one unit of work (after the rules data changed, or to
+    schedule many users at once); the number of notices they have open afterwards."""
+    now = clock.now()
+    with uow:
+        for user_id in user_ids:
+            reschedule(uow, user_id, rules, now)
+        uow.commit()
+        return sum(1 for user_id in user_ids for n in uow.notices.open_for(user_id) if n.kind in KINDS)
