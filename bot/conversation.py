@@ -8,6 +8,7 @@ Passwords never reach Rasa (its trackers keep every text): `/mykey <MyKey ID> <p
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import unicodedata
 from collections import OrderedDict
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from bot.nlu_client import NluUnavailable, RasaClient
+from bot.notice_commands import is_notice_command, notice_command
 from i18n import fmt_moment, normalize_locale, script_locale, t
 from ledger.shared.refusals import Refusal
 
@@ -70,7 +72,8 @@ class Conversation:
                  remember_locale: Callable[[str, str], Awaitable[None]] | None = None,
                  passwords: Any = None) -> None:
         """`remember_locale(user_id, locale)` keeps the language a user writes in, for notices later;
-        `passwords` (the ledger) serves `/mykey` and `/setpassword` (`password_login`, `set_mykey_password`)."""
+        `passwords` (the ledger) serves `/mykey` and `/setpassword` (`password_login`, `set_mykey_password`), and
+        the notice settings (`bot.notice_commands`)."""
         self.rasa = rasa
         self.remember_locale = remember_locale
         self.passwords = passwords
@@ -91,6 +94,10 @@ class Conversation:
             return [Reply(t("empty", locale), facts={"kind": "error", "status": "rejected", "reason": "empty_text"})]
         if is_password_command(cleaned):
             return await self._password_command(user_id, cleaned, hint or "ja")
+        if is_notice_command(cleaned) and self.passwords is not None:
+            settings_locale = script or hint or await asyncio.to_thread(self.passwords.user_locale, user_id) or "ja"
+            answer, facts = await notice_command(self.passwords, user_id, cleaned, settings_locale)
+            return [Reply(answer, facts=facts)]
         source = "script" if script else "client" if hint else "default"
         if self.remember_locale is not None and source != "default" and self._remembered.get(user_id) != locale:
             try:
@@ -114,8 +121,6 @@ class Conversation:
 
     async def _password_command(self, user_id: str, text: str, locale: str) -> list[Reply]:
         """`/mykey <MyKey ID> <password>` logs in; `/setpassword <password>` sets it after a card login."""
-        import asyncio
-
         parts = text.split()
         command = parts[0].split("@")[0].lower()
         if self.passwords is None:

@@ -24,6 +24,7 @@ from telegram.ext import (
 )
 
 from bot.conversation import Conversation, Reply
+from bot.notice_commands import COMMANDS as NOTICE_COMMANDS
 from i18n import normalize_locale, t
 from ledger.bootstrap import Ledger
 from ledger.config import Settings
@@ -182,6 +183,7 @@ def build_application(settings: Settings, conversation: Conversation, *, webhook
     new_message = filters.UpdateType.MESSAGE
     application.add_handler(CommandHandler(list(COMMAND_INTENTS), on_command, filters=new_message))
     application.add_handler(CommandHandler(["mykey", "setpassword"], on_password, filters=new_message))
+    application.add_handler(CommandHandler(list(NOTICE_COMMANDS), on_text, filters=new_message))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(new_message & filters.TEXT & ~filters.COMMAND, on_text))
     application.add_error_handler(on_error)
