@@ -89,7 +89,8 @@ class NoticeDispatcher:
                  user_prefix: str = "tg:") -> None:
         self.ledger = ledger
         self.bot = bot
-        self.per_second = per_second * SHARE_OF_LIMIT
+        self.limit = int(per_second)                     # Telegram's: at most this many in any second
+        self.per_second = per_second * SHARE_OF_LIMIT     # the rate slots are taken at
         self.batch = max(int(self.per_second * BATCH_SECONDS), 1)
         self.on_blocked = on_blocked
         self.lease_seconds = lease_seconds
@@ -166,7 +167,8 @@ class NoticeDispatcher:
 
     @staticmethod
     def _chat(notice: dict) -> int:
-        return int(notice["user_id"].removeprefix("tg:")) if notice["user_id"].removeprefix("tg:").isdigit() else 0
+        digits = notice["user_id"].removeprefix("tg:")
+        return int(digits) if digits.isdigit() else 0   # 0: no such chat (the send fails for good)
 
     def _next_ready(self, queue: deque[dict]) -> dict | None:
         now = time.monotonic()
@@ -203,8 +205,7 @@ class NoticeDispatcher:
         """The last guard, at the moment of sending: never more than Telegram's limit in any second, however
         late the database made a send (slots are spaced, but a send delayed by a busy database must not
         bunch up with the next one)."""
-        limit = int(self.per_second / SHARE_OF_LIMIT)
-        while len(self._sent_at) >= limit:
+        while len(self._sent_at) >= self.limit:
             wait = self._sent_at[0] + 1.0 + WINDOW_MARGIN - time.monotonic()
             if wait <= 0:
                 self._sent_at.popleft()
