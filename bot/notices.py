@@ -101,7 +101,8 @@ class NoticeDispatcher:
         self._wake = asyncio.Event()
         self._chat_free_at: dict[int, float] = {}   # chat id → monotonic time it may get the next message
         self._in_flight: set[asyncio.Task] = set()
-        self._sent_at: deque[float] = deque()   # monotonic times of this dispatcher's sends in the last second
+        self._sending = 0                         # sends on their way to Telegram
+        self._done_at: deque[float] = deque()   # monotonic times of this dispatcher's answered sends, last second
         self._room = asyncio.Semaphore(IN_FLIGHT)
 
     def kick(self) -> None:
@@ -180,38 +181,54 @@ class NoticeDispatcher:
 
     async def _send(self, notice: dict, queue: deque[dict]) -> None:
         chat = self._chat(notice)
+        await self._within_the_second()   # wait for room first: a send is begun only just before it goes out
+        attempted = False
         try:
             if not await asyncio.to_thread(self.ledger.begin_notice_send, notice["id"], self.claimer):
                 return   # our lease ran out and another dispatcher took it: it is theirs now
             try:
                 text = render(self.ledger, notice)
                 chat_id = int(notice["user_id"].removeprefix("tg:"))
-                await self._within_the_second()
-                self._chat_free_at[chat] = time.monotonic() + PER_CHAT_SECONDS
+                attempted = True
                 await self.bot.send_message(chat_id, text)
             except Exception as exc:  # each notice on its own: one bad notice never stops the batch
+                self._answered(chat, attempted)
                 await self._failed(notice, exc, queue)
             else:
+                self._answered(chat, attempted)
                 await asyncio.to_thread(self.ledger.notice_sent, notice["id"])
                 self.delivered += 1
         except Exception:
             log.exception("notice %s: could not record its send", notice["id"])
         finally:
-            if self._chat_free_at.get(chat) == float("inf"):   # never reached Telegram
-                self._chat_free_at[chat] = time.monotonic()
+            self._answered(chat, False)
             self._room.release()
+
+    def _answered(self, chat: int, attempted: bool) -> None:
+        """The send is over (once per send; later calls do nothing). Telegram saw it at the latest now, so the
+        chat's second and the overall window count from here; a send that never went out frees its chat now."""
+        if self._chat_free_at.get(chat) != float("inf"):
+            return
+        self._sending -= 1
+        now = time.monotonic()
+        if attempted:
+            self._done_at.append(now)
+        self._chat_free_at[chat] = now + PER_CHAT_SECONDS if attempted else now
 
     async def _within_the_second(self) -> None:
         """The last guard, at the moment of sending: never more than Telegram's limit in any second, however
-        late the database made a send (slots are spaced, but a send delayed by a busy database must not
-        bunch up with the next one)."""
-        while len(self._sent_at) >= self.limit:
-            wait = self._sent_at[0] + 1.0 + WINDOW_MARGIN - time.monotonic()
-            if wait <= 0:
-                self._sent_at.popleft()
-                continue
-            await asyncio.sleep(wait)
-        self._sent_at.append(time.monotonic())
+        late the database or the network made a send. A send counts from its start until a second after its
+        answer: Telegram saw it somewhere in between, so no second at Telegram's end can hold more than the
+        limit, even when one request is slow on the way and the next is fast."""
+        while True:
+            now = time.monotonic()
+            while self._done_at and self._done_at[0] + 1.0 + WINDOW_MARGIN <= now:
+                self._done_at.popleft()
+            if self._sending + len(self._done_at) < self.limit:
+                break
+            wait = self._done_at[0] + 1.0 + WINDOW_MARGIN - now if self._done_at else 0.005
+            await asyncio.sleep(min(max(wait, 0.001), 0.05))
+        self._sending += 1
 
     async def _failed(self, notice: dict, exc: Exception, queue: deque[dict]) -> None:
         outcome = outcome_of(exc)
