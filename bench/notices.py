@@ -78,12 +78,13 @@ async def dispatch(settings: Settings, send_users: int, kill_after: float) -> di
     async def start(idle_exit: float) -> asyncio.subprocess.Process:
         return await asyncio.create_subprocess_exec(
             str(python) if python.exists() else sys.executable, "-m", "ops.cli", "notices", "dispatch",
-            "--lease", "30", "--idle-exit", str(idle_exit), "--user-prefix", prefix, cwd=REPO,
+            "--lease", "15", "--idle-exit", str(idle_exit), "--user-prefix", prefix, cwd=REPO,
             env=env | {"TELEGRAM_API_BASE_URL": fake.base_url}, stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL)
 
     async with FakeBotApi(TOKEN, per_second=LIMIT, per_chat_seconds=1.0) as fake:
         first = await start(0)
+        began = time.monotonic()
         await asyncio.sleep(kill_after)
         first.kill()
         await first.wait()
@@ -93,7 +94,9 @@ async def dispatch(settings: Settings, send_users: int, kill_after: float) -> di
         await second.wait()
         t = fake.accepted_at
         restart_gap = min((x for x in t if x > restart), default=restart) - restart
-        return {"delivered": fake.delivered, "span_s": (t[-1] - t[0]) if len(t) > 1 else 0.0,
+        steady = [x for x in t if began + 5 <= x <= began + kill_after]   # the first process, once started
+        steady_rate = (len(steady) - 1) / (steady[-1] - steady[0]) if len(steady) > 1 else 0.0
+        return {"delivered": fake.delivered, "steady_per_s_before_kill": round(steady_rate, 2), "span_s": (t[-1] - t[0]) if len(t) > 1 else 0.0,
                 "too_many": fake.too_many, "killed_after_s": kill_after,
                 "delivered_at_kill": killed_at, "restart_to_first_send_s": round(restart_gap, 2), "prefix": prefix}
 

@@ -35,6 +35,7 @@ TELEGRAM_PER_SECOND = 30.0    # Telegram's limit for one bot, about 30 messages 
 SHARE_OF_LIMIT = 0.97         # slots a little wider than 1/30 s: a send up to 30 ms late never makes 31 in a second
 PER_CHAT_SECONDS = 1.05       # about one message a second to one chat, with a margin
 BATCH_SECONDS = 2             # claim about two seconds of sends at a time (well inside the lease)
+SLOT_BLOCK = 6                # send slots taken from the shared budget at once (a fifth of a second)
 IN_FLIGHT = 64                # sends awaiting Telegram's answer at once
 WINDOW_MARGIN = 0.03         # seconds added to Telegram's one-second window, for the way to Telegram
 IDLE_SECONDS = 5.0            # a dispatcher with nothing due looks again this often (or when kicked)
@@ -104,6 +105,7 @@ class NoticeDispatcher:
         self._sending = 0                         # sends on their way to Telegram
         self._done_at: deque[float] = deque()   # monotonic times of this dispatcher's answered sends, last second
         self._room = asyncio.Semaphore(IN_FLIGHT)
+        self._slots: deque[float] = deque()   # send slots this dispatcher holds (epoch seconds)
 
     def kick(self) -> None:
         """Something may be due: look now instead of at the end of the idle wait."""
@@ -153,7 +155,7 @@ class NoticeDispatcher:
                     soonest = min(self._chat_free_at.get(self._chat(n), 0) for n in queue)
                     await asyncio.sleep(min(max(soonest - time.monotonic(), 0.01), 0.1))
                     continue
-                slot = await asyncio.to_thread(self.ledger.take_send_slot, CHANNEL, self.per_second)
+                slot = await self._next_slot()
                 await asyncio.sleep(max(slot - self.ledger.clock.wall().timestamp(), 0))
                 await self._room.acquire()
                 self._chat_free_at[self._chat(notice)] = float("inf")   # until its send: then a second on
@@ -165,6 +167,17 @@ class NoticeDispatcher:
             self.busy = False
             if queue:   # stopping: give back what was claimed and never begun
                 await asyncio.to_thread(self.ledger.release_notices, [n["id"] for n in queue], self.claimer)
+
+    async def _next_slot(self) -> float:
+        """The epoch second of this dispatcher's next send: from the slots it holds, taken from the shared budget
+        SLOT_BLOCK at a time; a slot already gone by is dropped (never a burst of old slots)."""
+        now = self.ledger.clock.wall().timestamp()
+        while self._slots and self._slots[0] < now - 1.0 / self.per_second:
+            self._slots.popleft()
+        if not self._slots:
+            first = await asyncio.to_thread(self.ledger.take_send_slot, CHANNEL, self.per_second, SLOT_BLOCK)
+            self._slots.extend(first + i / self.per_second for i in range(SLOT_BLOCK))
+        return self._slots.popleft()
 
     @staticmethod
     def _chat(notice: dict) -> int:
@@ -236,6 +249,7 @@ class NoticeDispatcher:
         if outcome == "flood":
             pause = retry_seconds(exc)
             log.warning("%s: Telegram asks to wait %.0f s; every dispatcher waits", what, pause)
+            self._slots.clear()
             await asyncio.to_thread(self.ledger.pause_sends, CHANNEL, pause)
             await asyncio.to_thread(self.ledger.notice_not_sent, notice["id"], False, False)
             queue.appendleft(notice)

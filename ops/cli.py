@@ -297,7 +297,7 @@ def ledger_reconcile() -> None:
 
 
 @notices.command("dispatch")
-def notices_dispatch(lease: int = typer.Option(120, min=1, max=3600, help="seconds a claimed notice stays ours"),
+def notices_dispatch(lease: int = typer.Option(15, min=1, max=3600, help="seconds a claimed notice stays ours"),
                      per_second: float = typer.Option(30.0, min=0.1, max=1000, help="Telegram's overall limit"),
                      idle_exit: float = typer.Option(0, min=0, help="stop after this many seconds with nothing "
                                                                      "due (0: run until Ctrl-C)"),

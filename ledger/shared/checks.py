@@ -248,6 +248,7 @@ RULES: dict[str, Rule] = {
     "claimer": text(40, "bad_input"),
     "channel": name,
     "per_second": number_in(0.01, 1000),
+    "slots": whole_in(1, 100, "bad_input"),
     "pause_seconds": number_in(0, 3600),
     "permanent": flag,
     "counts": flag,

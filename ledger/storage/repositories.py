@@ -221,11 +221,12 @@ class SendBudgetRepository:
             self.session.add(row)
         return row
 
-    def take_slot(self, channel: str, now: float, spacing: float) -> float:
-        """The next free send slot (epoch seconds, never before `now`); the one after is `spacing` later."""
+    def take_slot(self, channel: str, now: float, spacing: float, slots: int = 1) -> float:
+        """The next free send slot (epoch seconds, never before `now`), with `slots` slots `spacing` apart taken
+        from there."""
         row = self._row(channel)
         slot = max(row.next_at, now)
-        row.next_at = slot + spacing
+        row.next_at = slot + spacing * slots
         self.session.flush()
         return slot
 
