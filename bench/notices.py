@@ -96,7 +96,8 @@ async def dispatch(settings: Settings, send_users: int, kill_after: float) -> di
         restart_gap = min((x for x in t if x > restart), default=restart) - restart
         steady = [x for x in t if began + 5 <= x <= began + kill_after]   # the first process, once started
         steady_rate = (len(steady) - 1) / (steady[-1] - steady[0]) if len(steady) > 1 else 0.0
-        return {"delivered": fake.delivered, "steady_per_s_before_kill": round(steady_rate, 2), "span_s": (t[-1] - t[0]) if len(t) > 1 else 0.0,
+        return {"delivered": fake.delivered, "steady_per_s_before_kill": round(steady_rate, 2),
+                "span_s": (t[-1] - t[0]) if len(t) > 1 else 0.0,
                 "too_many": fake.too_many, "killed_after_s": kill_after,
                 "delivered_at_kill": killed_at, "restart_to_first_send_s": round(restart_gap, 2), "prefix": prefix}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import html
 import json
 import logging
 import re
@@ -19,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.conversation import Conversation, Reply
+from bot.voice import VoiceChannel, voice_answer
 from i18n import detect_locale, normalize_locale, t
 from ledger.shared.checks import USER_ID
 from ledger.shared.refusals import Refusal
@@ -73,20 +73,6 @@ def user_id_ok(user_id: object) -> bool:
         not user_id.startswith("tg:") or user_id[3:].isdigit())
 
 
-def voice_payload(replies: list[Reply]) -> dict:
-    """Short, speakable text and SSML: no buttons, bullets read as pauses."""
-    lines = []
-    for reply in replies:
-        for line in reply.text.splitlines():
-            line = line.strip().lstrip("•").strip()
-            if line:
-                lines.append(line)
-    speech = " ".join(lines)
-    ssml = "<speak>" + "".join(f"<p>{html.escape(line)}</p>" for line in lines) + "</speak>"
-    end = not any(r.buttons for r in replies)
-    return {"speech": speech, "ssml": ssml, "end_session": end}
-
-
 HealthCheck = Callable[[], Awaitable[bool]]
 
 
@@ -99,7 +85,8 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
                render_notice: Callable[[dict], str] | None = None,
                progress_chart: Callable[[str, int | None, str], bytes] | None = None,
                card_challenge: Callable[[str], object] | None = None,
-               complete_card_login: Callable[[str, bytes, bytes], object] | None = None) -> Starlette:
+               complete_card_login: Callable[[str, bytes, bytes], object] | None = None,
+               voice_channel: VoiceChannel | None = None, extra_routes: list[Route] | None = None) -> Starlette:
     """`claim_request(key)` is True the first time a key is seen; with it, a request that carries a
     `request_id` already used by the same user is answered as a replay and not acted on again; a turn that
     did nothing (Rasa unavailable) gives its key back with `release_request(key)`, so the client can retry.
@@ -107,7 +94,9 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
     `progress_chart(user_id, year or None, locale)` draws the PP progress picture (GET /v1/status/chart, PNG).
     `card_challenge(pairing_code)` and `complete_card_login(challenge_id, certificate, signature)` serve the card
     bridge: no bearer token (the agent has none); the one-time pairing code and the single-use challenge are the
-    credentials, and every refusal is a 4xx with its reason code."""
+    credentials, and every refusal is a 4xx with its reason code. `voice_channel` speaks /v1/voice (`bot.voice`);
+    `extra_routes` are other channels' endpoints (the Alexa skill), each checking its own callers."""
+    voice_channel = voice_channel or VoiceChannel(conversation)
 
     def authorized(request: Request) -> bool:
         header = request.headers.get("authorization", "")
@@ -138,26 +127,33 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
             return _error(400, "bad_request_id", "request_id must be a string of 1–100 characters")
         return user_id, text, locale, request_id
 
-    async def turn(request: Request) -> list[Reply] | JsonResponse:
-        """One conversation turn for /v1/messages and /v1/voice; a replayed request_id is not acted on."""
-        parsed = await read_message(request)
-        if isinstance(parsed, Response):
-            return parsed
-        user_id, text, locale, request_id = parsed
+    async def once(user_id: str, text: str, locale: str | None, request_id: str | None, act):
+        """`act()` once per request_id: a replayed one is answered as such and not acted on; a turn that did
+        nothing (Rasa unavailable) gives its key back, so the client can retry."""
         key = f"api:{user_id}:request:{request_id}" if request_id is not None and claim_request else None
         if key is not None and not await asyncio.to_thread(claim_request, key):
             return [Reply(t("replayed", detect_locale(text, locale)),
                           facts={"kind": "error", "status": "rejected", "reason": "replayed_request"})]
         try:
-            replies = await conversation.handle(user_id, text, locale)
+            result = await act()
         except BaseException:
             if key is not None and release_request is not None:
                 await asyncio.to_thread(release_request, key)
             raise
+        replies = result if isinstance(result, list) else [Reply(m["text"], facts=m.get("facts") or {})
+                                                           for m in result.messages]
         if key is not None and release_request is not None and any(
                 r.facts.get("status") == "unavailable" for r in replies):
-            await asyncio.to_thread(release_request, key)  # nothing happened: the client may send it again
-        return replies
+            await asyncio.to_thread(release_request, key)
+        return result
+
+    async def turn(request: Request) -> list[Reply] | JsonResponse:
+        """One conversation turn for /v1/messages."""
+        parsed = await read_message(request)
+        if isinstance(parsed, Response):
+            return parsed
+        user_id, text, locale, request_id = parsed
+        return await once(user_id, text, locale, request_id, lambda: conversation.handle(user_id, text, locale))
 
     async def messages(request: Request) -> Response:
         replies = await turn(request)
@@ -166,10 +162,15 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
         return JsonResponse({"messages": [r.as_json() for r in replies]})
 
     async def voice(request: Request) -> Response:
-        replies = await turn(request)
-        if isinstance(replies, Response):
-            return replies
-        return JsonResponse(voice_payload(replies))
+        """A spoken turn: short speakable text and SSML, the full answer beside it (see bot.voice)."""
+        parsed = await read_message(request)
+        if isinstance(parsed, Response):
+            return parsed
+        user_id, text, locale, request_id = parsed
+        answer = await once(user_id, text, locale, request_id, lambda: voice_channel.turn(user_id, text, locale))
+        if isinstance(answer, list):   # a replay: said, not acted on
+            answer = voice_answer(answer, locale)
+        return JsonResponse(answer.payload())
 
     def queried_user(request: Request) -> str | JsonResponse:
         """The `user_id` of a GET request with a valid token, or the error response."""
@@ -287,6 +288,7 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
         Route("/telegram/webhook", telegram, methods=["POST"]),
         Route("/v1/card-login/challenge", card_challenge_route, methods=["POST"]),
         Route("/v1/card-login/complete", card_complete_route, methods=["POST"]),
+        *(extra_routes or []),
     ])
 
 

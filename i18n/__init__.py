@@ -20,7 +20,7 @@ from ledger.shared.clock import TOKYO
 from ledger.shared.data_files import read_yaml
 
 LOCALES = ("en", "ja")
-CATALOG_FILES = ("assistant.yml", "points.yml", "status.yml")
+CATALOG_FILES = ("assistant.yml", "points.yml", "status.yml", "voice.yml")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
 _WEEKDAYS = {"en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "ja": ["月", "火", "水", "木", "金", "土", "日"]}
 _SEPARATORS = {"en": ", ", "ja": "、"}
