@@ -12,13 +12,15 @@ import signal
 import uvicorn
 from telegram import Update
 
-from bot.chart import progress_chart
+from bot.alexa import alexa_route
+from bot.chart import chart_caption, progress_chart
 from bot.conversation import Conversation
 from bot.http_api import create_api, http_ok
 from bot.jobs import start_jobs, stop_jobs
 from bot.nlu_client import RasaClient
 from bot.notices import NoticeDispatcher, render
 from bot.telegram_bot import build_application
+from bot.voice import VoiceChannel
 from i18n import use_rule_words
 from i18n.rule_words import cached_rule_words
 from ledger.bootstrap import bootstrap
@@ -50,6 +52,10 @@ async def serve(settings: Settings) -> None:
     async def push_update(data: dict) -> None:
         await telegram_app.update_queue.put(Update.de_json(data, telegram_app.bot))
 
+    settings.check_alexa()
+    voice = VoiceChannel(conversation,
+                         chart_caption=lambda user_id, locale: chart_caption(ledger, user_id, None, locale),
+                         tier_names=lambda locale: {tier.id: tier.name(locale) for tier in ledger.rules.status.tiers})
     api = create_api(
         conversation,
         settings.api_token(),
@@ -68,6 +74,8 @@ async def serve(settings: Settings) -> None:
         take_notices=ledger.take_notices,
         render_notice=lambda notice: render(ledger, notice),
         progress_chart=lambda user_id, year, locale: progress_chart(ledger, user_id, year, locale),
+        voice_channel=voice,
+        extra_routes=[alexa_route(voice, verify=settings.alexa_verify, skill_id=settings.alexa_skill_id)],
     )
     dispatcher = NoticeDispatcher(ledger, telegram_app.bot if telegram_app else None,
                                   on_blocked=conversation.forget_locale)

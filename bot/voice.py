@@ -284,6 +284,27 @@ class VoiceSessions:
                 return None
             return kept[1] if kept else None
 
+    def state(self, user_id: str) -> dict | None:
+        """What to carry to the next turn when the platform keeps it (Alexa's session attributes)."""
+        answer = self.last(user_id)
+        return {"rest": answer.rest, "buttons": answer.buttons, "locale": answer.locale} if answer else None
+
+    @classmethod
+    def carrying(cls, user_id: str, state: object) -> "VoiceSessions":
+        """One user's sessions from a carried `state`; anything malformed is dropped (checked like input)."""
+        sessions = cls(max_users=1)
+        if not isinstance(state, dict) or state.get("locale") not in LIMIT:
+            return sessions
+        rest, buttons = state.get("rest") or [], state.get("buttons") or []
+        if not (isinstance(rest, list) and len(rest) <= 100 and all(isinstance(r, str) and len(r) <= 1000 for r in rest)):
+            return sessions
+        if not (isinstance(buttons, list) and len(buttons) <= 30 and all(
+                isinstance(b, dict) and isinstance(b.get("title"), str) and isinstance(b.get("payload"), str)
+                and len(b["title"]) <= 200 and len(b["payload"]) <= 300 for b in buttons)):
+            return sessions
+        sessions.keep(user_id, VoiceAnswer("", "", False, None, rest, buttons, state["locale"]))
+        return sessions
+
 
 class VoiceChannel:
     """A spoken turn: "more" continues the last answer, a spoken yes/no or button title answers an open question,
@@ -296,10 +317,13 @@ class VoiceChannel:
         self.tier_names = tier_names           # locale → {tier id: name}
         self.sessions = sessions or VoiceSessions()
 
-    async def turn(self, user_id: str, text: str, locale: str | None = None) -> VoiceAnswer:
+    async def turn(self, user_id: str, text: str, locale: str | None = None, *,
+                   sessions: VoiceSessions | None = None) -> VoiceAnswer:
+        """`sessions`: where this turn's state is kept when the platform keeps it (Alexa's session attributes)."""
         from bot.conversation import Reply
 
-        last = self.sessions.last(user_id)
+        kept = sessions or self.sessions
+        last = kept.last(user_id)
         said_locale = script_locale(text) or (last.locale if last else None) or locale or "en"
         said_locale = said_locale if said_locale in LIMIT else "en"
         if is_more(text):
@@ -309,7 +333,7 @@ class VoiceChannel:
                 nothing = t("voice.nothing_more", said_locale)
                 answer = speak([nothing], said_locale, buttons=[], messages=[{"text": nothing, "buttons": [],
                                                                              "facts": {"kind": "voice_more"}}])
-            self.sessions.keep(user_id, answer)
+            kept.keep(user_id, answer)
             return answer
         chosen = spoken_choice(text, last.buttons) if last and last.buttons else None
         if chosen is None and self.chart_caption and CHART_WORDS.search(text):
@@ -320,5 +344,5 @@ class VoiceChannel:
             replies = await self.conversation.handle(user_id, chosen or text, locale or said_locale)
             names = self.tier_names(said_locale) if self.tier_names else None
             answer = voice_answer(replies, said_locale, names)
-        self.sessions.keep(user_id, answer)
+        kept.keep(user_id, answer)
         return answer

@@ -97,6 +97,8 @@ class Settings:
     card_crl_files: tuple[str, ...] = ()  # CRLs (DER or PEM); none in production → revocation unknown → refused
     card_ocsp_url: str | None = None      # an OCSP responder for revocation (takes precedence over CRLs)
     session_hours: int = 12
+    alexa_skill_id: str | None = None     # the skill's application id: requests for another skill are refused
+    alexa_verify: bool = True             # request signature and timestamp checks; off only in sandbox
 
     @property
     def origin(self) -> str:
@@ -125,6 +127,8 @@ class Settings:
             card_crl_files=tuple(p for p in (env.get("POINTSBOT_CARD_CRL_FILES") or "").split(os.pathsep) if p),
             card_ocsp_url=env.get("POINTSBOT_CARD_OCSP_URL") or None,
             session_hours=int(env.get("POINTSBOT_SESSION_HOURS") or 12),
+            alexa_skill_id=env.get("ALEXA_SKILL_ID") or None,
+            alexa_verify=_flag(env.get("ALEXA_VERIFY"), True),
         )
 
     @property
@@ -147,6 +151,12 @@ class Settings:
     def actions_token(self) -> str:
         """What Rasa shows the action server (var/actions-token, 0600), sent through the generated endpoints.yml."""
         return secret_file(self.var_dir / "actions-token")
+
+    def check_alexa(self) -> None:
+        """Alexa's request checks (signature, timestamp) can be switched off only in sandbox."""
+        if not self.alexa_verify and not self.sandbox:
+            raise InsecureSetting("ALEXA_VERIFY=0 is allowed only in sandbox (POINTSBOT_SANDBOX=1): without the "
+                                  "signature check anyone could post Alexa requests as any user")
 
     def check_webhook(self) -> None:
         """Webhook mode needs its secret: without it anyone could post updates as any Telegram user."""

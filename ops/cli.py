@@ -341,6 +341,15 @@ def nlu_lexicon() -> None:
     typer.echo(f"wrote {write()} (train again: `make run` or `python -m ops.supervisor train`)")
 
 
+@nlu.command("alexa-model")
+def nlu_alexa_model() -> None:
+    """Write the Alexa interaction model (voice/alexa/*.json) from the NLU training data."""
+    from ops.alexa_model import write
+
+    for path in write():
+        typer.echo(f"wrote {path}")
+
+
 @app.command()
 def run() -> None:
     """Start everything and chat in this terminal (Telegram when TELEGRAM_BOT_TOKEN is set)."""

@@ -56,12 +56,15 @@ PY310=$(find_python 3.10 || true)
 [ -n "$PY311" ] || { echo "error: Python 3.11 or newer is needed for the app" >&2; exit 1; }
 [ -n "$PY310" ] || { echo "error: Python 3.10 is needed for Rasa 3.6 (pyenv install 3.10.13, or uv python install 3.10)" >&2; exit 1; }
 
-APP_STAMP=$(stamp_of pyproject.toml)
+APP_STAMP=$(stamp_of pyproject.toml vendor/*.whl)
 if [ "$(cat .venv/.stamp 2>/dev/null)" != "$APP_STAMP" ]; then
   step "Installing the app environment (.venv, $("$PY311" --version)) — about 1 minute"
   [ -x .venv/bin/python ] || "$PY311" -m venv .venv
   quiet_pip .venv/bin/pip install -q --upgrade pip
   with_progress "pip install -e .[test]" var/log/setup-app.log .venv/bin/pip install -e ".[test]"
+  # oscrypto 1.3.0 (PyPI's latest) cannot read OpenSSL 3.0.10+'s version and fails at import; the Alexa SDK's
+  # request verifier needs it through certvalidator. vendor/ holds a wheel of upstream master (the fix, unreleased).
+  quiet_pip .venv/bin/pip install -q --no-deps --force-reinstall vendor/oscrypto-*.whl
   echo "$APP_STAMP" > .venv/.stamp
 else
   step "App environment (.venv) is up to date"
