@@ -25,7 +25,9 @@ from telegram.ext import (
 
 from bot.conversation import Conversation, Reply
 from bot.notice_commands import COMMANDS as NOTICE_COMMANDS
-from i18n import normalize_locale, t
+from bot.speech import MAX_VOICE_SECONDS, SpeechUnavailable, Transcriber, synthesize_async
+from bot.voice import voice_answer
+from i18n import normalize_locale, script_locale, t
 from ledger.bootstrap import Ledger
 from ledger.config import Settings
 
@@ -89,6 +91,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str)
     for reply in replies:
         if reply.text:
             await context.bot.send_message(update.effective_chat.id, reply.text, reply_markup=keyboard(reply))
+    await speak_replies(update, context, replies, text)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -147,6 +150,60 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _answer(update, context, query.data or "")
 
 
+async def speak_replies(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: list[Reply], said: str) -> None:
+    """For a user who asked for voice answers (/voice on): the answer made for the ear, as a voice note too."""
+    ledger: Ledger | None = context.application.bot_data.get("ledger")
+    if ledger is None or not replies or not await asyncio.to_thread(ledger.voice_replies, telegram_user_id(update)):
+        return
+    answer = voice_answer(replies, script_locale(said) or script_locale("\n".join(r.text for r in replies)) or "ja")
+    try:
+        note = await synthesize_async(answer.speech, answer.locale)
+        await context.bot.send_voice(update.effective_chat.id, voice=note.ogg, duration=max(int(note.seconds), 1))
+    except Exception:   # the text answer is already there: a voice that fails costs nothing else
+        log.exception("could not send a voice answer")
+
+
+async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A voice note: transcribed by the configured speech-to-text endpoint, then one turn like typed text."""
+    transcriber = context.application.bot_data.get("transcriber")
+    voice = update.effective_message.voice
+    ledger: Ledger | None = context.application.bot_data.get("ledger")
+    user = update.effective_user
+    remembered = await asyncio.to_thread(ledger.user_locale, telegram_user_id(update)) if ledger else None
+    locale = remembered or normalize_locale(user.language_code if user else None) or "ja"
+    chat = update.effective_chat.id
+    if transcriber is None:
+        await context.bot.send_message(chat, t("voice_note_no_stt", locale))
+        return
+    if voice.duration and voice.duration > MAX_VOICE_SECONDS:
+        await context.bot.send_message(chat, t("voice_note_too_long", locale, seconds=MAX_VOICE_SECONDS))
+        return
+    try:
+        audio = bytes(await (await context.bot.get_file(voice.file_id)).download_as_bytearray())
+        heard = await transcriber.transcribe(audio, language=remembered)
+    except (SpeechUnavailable, TelegramError):
+        await context.bot.send_message(chat, t("voice_note_failed", locale))
+        return
+    await context.bot.send_message(chat, t("voice_note_heard", script_locale(heard) or locale, text=heard))
+    await _answer(update, context, heard)
+
+
+async def on_voice_setting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/voice on | off: answers as voice notes too, or not."""
+    ledger: Ledger = context.application.bot_data["ledger"]
+    user = update.effective_user
+    words = (update.effective_message.text or "").split()[1:]
+    remembered = await asyncio.to_thread(ledger.user_locale, telegram_user_id(update))
+    locale = remembered or normalize_locale(user.language_code if user else None) or "ja"
+    choice = words[0].lower() if words else ""
+    if choice not in ("on", "off", "オン", "オフ"):
+        await context.bot.send_message(update.effective_chat.id, t("voice_replies_usage", locale))
+        return
+    spoken = await asyncio.to_thread(ledger.set_voice_replies, telegram_user_id(update), choice in ("on", "オン"))
+    await context.bot.send_message(update.effective_chat.id, t("voice_replies_on" if spoken else "voice_replies_off",
+                                                               locale))
+
+
 def deduplicate(ledger: Ledger, bot_id: str):
     """Telegram redelivers an update it thinks failed; handle each update id once."""
 
@@ -164,6 +221,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def build_application(settings: Settings, conversation: Conversation, *, webhook: bool = False,
                       base_url: str | None = None, ledger: Ledger | None = None) -> Application:
+    """`settings.stt_url` set: voice notes are transcribed there (bot.speech.Transcriber)."""
     builder = (Application.builder().token(settings.telegram_token).rate_limiter(AIORateLimiter())
                .concurrent_updates(PerUserUpdateProcessor()))
     base = base_url or settings.telegram_api_base
@@ -173,11 +231,14 @@ def build_application(settings: Settings, conversation: Conversation, *, webhook
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data["conversation"] = conversation
+    application.bot_data["transcriber"] = Transcriber(settings.stt_url, model=settings.stt_model,
+                                                      token=settings.stt_token) if settings.stt_url else None
     if ledger is not None:
         bot_id = (settings.telegram_token or "").split(":", 1)[0]
         application.add_handler(TypeHandler(Update, deduplicate(ledger, bot_id)), group=-1)
         application.bot_data["ledger"] = ledger
         application.add_handler(CommandHandler("chart", on_chart, filters=filters.UpdateType.MESSAGE))
+        application.add_handler(CommandHandler("voice", on_voice_setting, filters=filters.UpdateType.MESSAGE))
     # Only new messages are turns: an edit (edited_message) replayed as input could, e.g., confirm a
     # pending conversion with an old message edited to "yes".
     new_message = filters.UpdateType.MESSAGE
@@ -186,5 +247,6 @@ def build_application(settings: Settings, conversation: Conversation, *, webhook
     application.add_handler(CommandHandler(list(NOTICE_COMMANDS), on_text, filters=new_message))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(new_message & filters.TEXT & ~filters.COMMAND, on_text))
+    application.add_handler(MessageHandler(new_message & filters.VOICE, on_voice))
     application.add_error_handler(on_error)
     return application

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -85,13 +85,13 @@ class Settings:
     rasa_url: str
     action_port: int
     sandbox: bool
-    telegram_token: str | None
+    telegram_token: str | None = field(repr=False)
     telegram_api_base: str | None
     telegram_webhook_url: str | None
-    telegram_webhook_secret: str | None
-    api_token_env: str | None
+    telegram_webhook_secret: str | None = field(repr=False)
+    api_token_env: str | None = field(repr=False)
     partner_url: str | None = None    # a partner's HTTP API; unset → the sandbox partner in our database
-    partner_token: str | None = None
+    partner_token: str | None = field(default=None, repr=False)
     public_origin: str | None = None  # the origin the card agent signs for; unset → http://127.0.0.1:<http_port>
     card_ca_files: tuple[str, ...] = ()   # PEM files of the JPKI user-authentication CAs (and link certs)
     card_crl_files: tuple[str, ...] = ()  # CRLs (DER or PEM); none in production → revocation unknown → refused
@@ -99,6 +99,9 @@ class Settings:
     session_hours: int = 12
     alexa_skill_id: str | None = None     # the skill's application id: requests for another skill are refused
     alexa_verify: bool = True             # request signature and timestamp checks; off only in sandbox
+    stt_url: str | None = None            # an OpenAI-compatible speech-to-text API (…/v1): voice notes heard
+    stt_model: str = "whisper-1"
+    stt_token: str | None = field(default=None, repr=False)
 
     @property
     def origin(self) -> str:
@@ -129,6 +132,9 @@ class Settings:
             session_hours=int(env.get("POINTSBOT_SESSION_HOURS") or 12),
             alexa_skill_id=env.get("ALEXA_SKILL_ID") or None,
             alexa_verify=_flag(env.get("ALEXA_VERIFY"), True),
+            stt_url=(env.get("POINTSBOT_STT_URL") or "").rstrip("/") or None,
+            stt_model=env.get("POINTSBOT_STT_MODEL") or "whisper-1",
+            stt_token=env.get("POINTSBOT_STT_TOKEN") or None,
         )
 
     @property

@@ -101,6 +101,21 @@ for arg in "$@"; do
   esac
 done
 
+# Spoken answers as Telegram voice notes (bot/speech.py): eSpeak NG says English, opusenc (opus-tools) makes the
+# OGG/Opus file (Japanese comes from pyopenjtalk-plus, a pip package). Installed for the tests (--card, as make
+# test runs) and whenever apt can run without a password; without them voice answers are skipped, text stays.
+VOICE_NEED=""
+for pkg in espeak-ng opus-tools; do dpkg -s "$pkg" >/dev/null 2>&1 || VOICE_NEED="$VOICE_NEED $pkg"; done
+if [ -n "$VOICE_NEED" ] && { [ "$WANT_CARD" = 1 ] || [ "$(id -u)" -eq 0 ]; }; then
+  step "Installing the voice tools:$VOICE_NEED"; mkdir -p var/log
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -q $VOICE_NEED >var/log/setup-voice.log 2>&1 \
+    || { $SUDO apt-get update -q >>var/log/setup-voice.log 2>&1 && $SUDO apt-get install -y -q $VOICE_NEED >>var/log/setup-voice.log 2>&1; } \
+    || { tail -20 var/log/setup-voice.log >&2; echo "warning: could not install$VOICE_NEED: no voice answers" >&2; \
+         if [ "$WANT_CARD" = 1 ]; then exit 1; fi; }
+fi
+
 # The card bridge's tests through the real PC/SC stack (make test): pcscd, vsmartcard's virtual reader (vpcd),
 # OpenSC (pkcs15-tool checks the emulated card against its JPKI driver), and pyscard, which builds from source
 # against libpcsclite-dev with swig; Debian's chromium for the loopback page's browser test (Playwright drives it

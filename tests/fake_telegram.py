@@ -36,7 +36,7 @@ from urllib.parse import parse_qsl
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 T = TypeVar("T")
@@ -123,6 +123,7 @@ class FakeBotApi:
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat id, message id) → Message
         self.webhook: dict[str, Any] = {"url": ""}
         self._updates: list[dict[str, Any]] = []
+        self.files: dict[str, bytes] = {}   # file_id → the bytes a user sent (voice notes), for getFile
         self._chats: dict[int, dict[str, Any]] = {}
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -136,7 +137,8 @@ class FakeBotApi:
     # ---- server lifecycle -------------------------------------------------------------------
 
     async def start(self) -> "FakeBotApi":
-        app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])])
+        app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
+                                Route("/file/bot{token}/{path:path}", self._file, methods=["GET"])])
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off",
                                 timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
@@ -209,6 +211,15 @@ class FakeBotApi:
     def send_text(self, sender: dict[str, Any], text: str, group: int | None = None) -> dict[str, Any]:
         """Queue a text update for getUpdates (in a group chat when `group` is its id). Returns the update."""
         return self._enqueue(self.text_update(sender, text, group))
+
+    def send_voice_note(self, sender: dict[str, Any], audio: bytes, duration: int) -> dict[str, Any]:
+        """Queue a voice-note update (OGG/Opus `audio`, fetched by the bot with getFile). Returns the update."""
+        file_id = f"voice-{next(self._message_ids)}"
+        self.files[file_id] = audio
+        message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": self._private_chat(sender),
+                   "from": sender, "voice": {"file_id": file_id, "file_unique_id": file_id, "duration": duration,
+                                             "mime_type": "audio/ogg", "file_size": len(audio)}}
+        return self._enqueue({"update_id": next(self._update_ids), "message": message})
 
     def press(self, sender: dict[str, Any], message: dict[str, Any], data: str) -> dict[str, Any]:
         """Queue a button-press update for getUpdates. Returns the update."""
@@ -421,6 +432,36 @@ class FakeBotApi:
             message["caption"] = params["caption"]
         self.messages[(chat_id, message["message_id"])] = message
         params["_message"] = copy.deepcopy(message)
+        return message
+
+    async def _m_getfile(self, params: dict[str, Any]) -> dict[str, Any] | JSONResponse:
+        file_id = params.get("file_id")
+        if file_id not in self.files:
+            return JSONResponse({"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                                status_code=400)
+        return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(self.files[file_id]),
+                "file_path": f"voice/{file_id}.oga"}
+
+    async def _file(self, request: Request) -> Response:
+        """A file download (getFile's file_path under /file/bot<token>/)."""
+        file_id = request.path_params["path"].removeprefix("voice/").removesuffix(".oga")
+        if request.path_params["token"] != self.token or file_id not in self.files:
+            return Response(status_code=404)
+        return Response(self.files[file_id], media_type="audio/ogg")
+
+    async def _m_sendvoice(self, params: dict[str, Any]) -> dict[str, Any] | JSONResponse:
+        """An uploaded voice note (bytes in params["voice"]), kept in the call for tests to check."""
+        chat_id = params["chat_id"]
+        voice = params.get("voice")
+        if not isinstance(voice, bytes) or not voice:
+            return JSONResponse({"ok": False, "error_code": 400, "description": "Bad Request: there is no voice"},
+                                status_code=400)
+        file_id = f"sent-voice-{next(self._message_ids)}"
+        message = {"message_id": next(self._message_ids), "date": int(time.time()),
+                   "chat": self._chats.get(chat_id, {"id": chat_id, "type": "private"}), "from": self.bot_user,
+                   "voice": {"file_id": file_id, "file_unique_id": file_id, "duration": int(params.get("duration") or 0),
+                             "mime_type": "audio/ogg", "file_size": len(voice)}}
+        self.messages[(chat_id, message["message_id"])] = message
         return message
 
     async def _m_answercallbackquery(self, params: dict[str, Any]) -> bool:

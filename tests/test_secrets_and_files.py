@@ -91,3 +91,12 @@ def test_the_logs_and_generated_config_are_owner_only(stack):
         assert {p.name: _mode(p) for p in folder.iterdir()} == {p.name: 0o600 for p in folder.iterdir()}
     for secret in ("rasa-token", "actions-token", "pointsbot.sqlite3"):   # the API token came from the environment
         assert _mode(var / secret) == 0o600
+
+
+def test_settings_never_show_their_secrets():
+    """A Settings in a log line or a traceback (tests print them) shows no token."""
+    settings = Settings.from_env({"TELEGRAM_BOT_TOKEN": "123:TG-SECRET", "POINTSBOT_STT_TOKEN": "sk-STT-SECRET",
+                                  "POINTSBOT_PARTNER_TOKEN": "PARTNER-SECRET", "TELEGRAM_WEBHOOK_SECRET": "HOOK-SECRET",
+                                  "POINTSBOT_API_TOKEN": "API-SECRET" * 4})
+    assert "SECRET" not in repr(settings) and "SECRET" not in str(settings)
+    assert settings.stt_token == "sk-STT-SECRET", "still there for the code that needs it"

@@ -24,3 +24,21 @@ def user_locale(user_id: str, *, uow: UnitOfWork) -> str | None:
     """The language the user last wrote in (None when they never wrote)."""
     with uow:
         return uow.profiles.locale(user_id)
+
+
+@checked
+def set_voice_replies(user_id: str, spoken: bool, *, uow: UnitOfWork, clock: Clock) -> bool:
+    """Answer the user with voice notes too (音声で返信), or stop; what is set after."""
+    with uow:
+        uow.lock_user(user_id)
+        uow.profiles.update(user_id, clock.now(), voice_replies=bool(spoken))
+        uow.commit()
+        return bool(spoken)
+
+
+@checked
+@reads_only
+def voice_replies(user_id: str, *, uow: UnitOfWork) -> bool:
+    """Whether the user asked for spoken answers (voice notes)."""
+    with uow:
+        return uow.profiles.voice_replies(user_id)

@@ -181,6 +181,7 @@ class UserProfile(Base):
     quiet_from: Mapped[str | None] = mapped_column(String(5), nullable=True)  # quiet hours, "HH:MM" Asia/Tokyo
     quiet_until: Mapped[str | None] = mapped_column(String(5), nullable=True)
     unreachable_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # blocked us
+    voice_replies: Mapped[bool] = mapped_column(Boolean, default=False)   # answers as voice notes too (Telegram)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -73,6 +73,10 @@ class ProfileRepository:
             return set(), None, None
         return set(json.loads(profile.muted_notices or "[]")), profile.quiet_from, profile.quiet_until
 
+    def voice_replies(self, user_id: str) -> bool:
+        profile = self.session.get(orm.UserProfile, user_id)
+        return bool(profile and profile.voice_replies)
+
     def unreachable(self, user_id: str) -> bool:
         """True once the user blocked the bot, until they write to it again."""
         profile = self.session.get(orm.UserProfile, user_id)
