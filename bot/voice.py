@@ -51,7 +51,7 @@ _JAPANESE = re.compile(r"[、。「」]?[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f
 _COMMAND = re.compile(r"(?<![\w/])/[a-z_]+")   # a slash command: typed, never said
 _ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:\s*\((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\))?")
 _JA_DAY = re.compile(r"(\d{4}年\d{1,2}月\d{1,2}日)[（(][月火水木金土日][)）]")
-_NUMBER = re.compile(r"(?<![\w.:/])(\d{1,3}(?:,\d{3})+|\d+)(?![\w:/]|\.\d)")
+_NUMBER = re.compile(r"(?<![\w.:/])(\d{1,3}(?:,\d{3})+|\d+)(?![\w/]|:\d|\.\d)")
 _EN_UNITS = [(re.compile(r"(?<![A-Za-z])PP(?![A-Za-z])"), "premium points"), (re.compile(r"\bpts?\b\.?"), "points"),
              (re.compile(r"¥\s?([\d,]+)"), r"\1 yen"), (re.compile(r"([\d,]+)\s?円"), r"\1 yen"),
              (re.compile(r"\s?[→⇒]\s?"), " to "), (re.compile(r"\s?[–〜~]\s?(?=\d)|\s[–—]\s"), " to "),
@@ -91,6 +91,7 @@ def speakable(text: str, locale: str) -> str:
             line = pattern.sub(said, line)
         if locale == "en":
             line = _JAPANESE.sub("", line)   # 「事前サービス」 beside the English words: an English voice cannot say it
+            line = re.sub(r"\s*[(（][\s,、]*[)）]", "", line)
             line = _NUMBER.sub(lambda m: num2words(int(m[1]), to="year") if len(m[1]) == 4 and 1900 <= int(m[1]) <= 2100
                                else num2words(int(m[1].replace(",", ""))), line)
             line = re.sub(r"\s*[(（]([^)）]*)[)）]", r", \1,", line).replace(",,", ",").replace(",.", ".")

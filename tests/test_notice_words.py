@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from actions.notices import (
@@ -96,3 +97,22 @@ async def test_a_conversation_mutes_changes_its_mind_and_sets_quiet_hours(ledger
     assert facts["muted"] == [] and text.startswith("次の通知をまたお送りします")
     text, facts = await say(ActionQuietHours(), "おやすみ時間を解除して")
     assert facts["quiet_from"] is None and "解除しました" in text
+
+
+@pytest.mark.rasa
+@pytest.mark.parametrize("lang, said", [
+    ("ja", ["通知の設定を見せて", "キャンペーンのお知らせはもういらない", "夜11時から朝6時までは通知しないで",
+            "やっぱりキャンペーンの通知を再開して"]),
+    ("en", ["which notifications do I get?", "stop sending me the campaign reminders",
+            "don't message me between 11pm and 6am", "actually, turn the campaign notices back on"]),
+])
+def test_notice_settings_said_in_words_through_the_assistant(stack, lang, said):
+    from tests.conftest import facts_of, new_user
+
+    user = new_user(f"notices-{lang}")
+    shown, muted, quiet, unmuted = (facts_of(stack.say(user, text), "notice_settings") for text in said)
+    assert shown["status"] == "shown" and shown["muted"] == []
+    assert muted["status"] == "muted" and muted["muted"] == ["campaign_ends"]
+    assert (quiet["quiet_from"], quiet["quiet_until"]) == ("23:00", "06:00")
+    assert unmuted["status"] == "unmuted" and unmuted["muted"] == []
+    assert stack.ledger.notice_settings(user)["quiet_from"] == "23:00"
