@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.conversation import Conversation, Reply
+from bot.rate_limits import RateLimits
 from bot.voice import VoiceChannel, voice_answer
 from i18n import detect_locale, normalize_locale, t
 from ledger.shared.checks import USER_ID
@@ -86,7 +87,8 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
                progress_chart: Callable[[str, int | None, str], bytes] | None = None,
                card_challenge: Callable[[str], object] | None = None,
                complete_card_login: Callable[[str, bytes, bytes], object] | None = None,
-               voice_channel: VoiceChannel | None = None, extra_routes: list[Route] | None = None) -> Starlette:
+               voice_channel: VoiceChannel | None = None, extra_routes: list[Route] | None = None,
+               rate_limits: RateLimits | None = None) -> Starlette:
     """`claim_request(key)` is True the first time a key is seen; with it, a request that carries a
     `request_id` already used by the same user is answered as a replay and not acted on again; a turn that
     did nothing (Rasa unavailable) gives its key back with `release_request(key)`, so the client can retry.
@@ -95,13 +97,24 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
     `card_challenge(pairing_code)` and `complete_card_login(challenge_id, certificate, signature)` serve the card
     bridge: no bearer token (the agent has none); the one-time pairing code and the single-use challenge are the
     credentials, and every refusal is a 4xx with its reason code. `voice_channel` speaks /v1/voice (`bot.voice`);
-    `extra_routes` are other channels' endpoints (the Alexa skill), each checking its own callers."""
+    `extra_routes` are other channels' endpoints (the Alexa skill), each checking its own callers. `rate_limits`
+    refuses a token or user over its rate with 429 and Retry-After (`bot.rate_limits`)."""
     voice_channel = voice_channel or VoiceChannel(conversation)
+    rate_limits = rate_limits or RateLimits()
 
     def authorized(request: Request) -> bool:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         return scheme.lower() == "bearer" and secrets.compare_digest(token.strip().encode(), api_token.encode())
+
+    def too_fast(user_id: str) -> JsonResponse | None:
+        """429 with Retry-After when the token or the user is over its rate (bot.rate_limits), else None."""
+        wait = rate_limits.check("api-token", user_id)
+        if not wait:
+            return None
+        response = _error(429, "rate_limited", f"too many requests: retry after {wait} s")
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     async def read_message(request: Request) -> tuple[str, str, str | None, str | None] | JsonResponse:
         """The validated (user_id, text, locale, request_id), or the error response."""
@@ -125,6 +138,9 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
             return _error(400, "bad_locale", "locale must be a string such as 'ja' or 'en'")
         if request_id is not None and (not isinstance(request_id, str) or not 1 <= len(request_id) <= 100):
             return _error(400, "bad_request_id", "request_id must be a string of 1–100 characters")
+        limited = too_fast(user_id)
+        if limited is not None:
+            return limited
         return user_id, text, locale, request_id
 
     async def once(user_id: str, text: str, locale: str | None, request_id: str | None, act):
@@ -179,7 +195,7 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
         user_id = request.query_params.get("user_id", "")
         if not user_id_ok(user_id):
             return _error(400, "bad_user_id", "user_id: 1–128 characters of A–Z a–z 0–9 : _ . @ -")
-        return user_id
+        return too_fast(user_id) or user_id
 
     async def notices(request: Request) -> Response:
         """GET /v1/notices?user_id=… → the user's due notices, each once: {"notices":[{"text","facts"}]}."""

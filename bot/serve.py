@@ -19,6 +19,7 @@ from bot.http_api import create_api, http_ok
 from bot.jobs import start_jobs, stop_jobs
 from bot.nlu_client import RasaClient
 from bot.notices import NoticeDispatcher, render
+from bot.rate_limits import RateLimits
 from bot.telegram_bot import build_application
 from bot.voice import VoiceChannel
 from i18n import use_rule_words
@@ -75,6 +76,8 @@ async def serve(settings: Settings) -> None:
         render_notice=lambda notice: render(ledger, notice),
         progress_chart=lambda user_id, year, locale: progress_chart(ledger, user_id, year, locale),
         voice_channel=voice,
+        rate_limits=RateLimits(user_rate=settings.user_rate, user_burst=settings.user_burst,
+                               token_rate=settings.token_rate, token_burst=settings.token_burst),
         extra_routes=[alexa_route(voice, verify=settings.alexa_verify, skill_id=settings.alexa_skill_id)],
     )
     dispatcher = NoticeDispatcher(ledger, telegram_app.bot if telegram_app else None,

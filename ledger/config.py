@@ -102,6 +102,10 @@ class Settings:
     stt_url: str | None = None            # an OpenAI-compatible speech-to-text API (…/v1): voice notes heard
     stt_model: str = "whisper-1"
     stt_token: str | None = field(default=None, repr=False)
+    user_rate: float = 5.0                # HTTP API turns a second per user (burst user_burst): 429 beyond
+    user_burst: int = 20
+    token_rate: float = 500.0             # requests a second per API token (burst token_burst)
+    token_burst: int = 1000
 
     @property
     def origin(self) -> str:
@@ -135,6 +139,10 @@ class Settings:
             stt_url=(env.get("POINTSBOT_STT_URL") or "").rstrip("/") or None,
             stt_model=env.get("POINTSBOT_STT_MODEL") or "whisper-1",
             stt_token=env.get("POINTSBOT_STT_TOKEN") or None,
+            user_rate=float(env.get("POINTSBOT_USER_RATE") or 5.0),
+            user_burst=int(env.get("POINTSBOT_USER_BURST") or 20),
+            token_rate=float(env.get("POINTSBOT_TOKEN_RATE") or 500.0),
+            token_burst=int(env.get("POINTSBOT_TOKEN_BURST") or 1000),
         )
 
     @property

@@ -36,7 +36,7 @@ def free_port() -> int:
 
 def isolated_settings(var_dir: Path) -> Settings:
     """Settings for a stack of its own (tests, benchmarks): own var dir and database, free ports,
-    a random API token, sandbox on."""
+    a random API token, sandbox on, and per-user limits a script that talks without pausing never meets."""
     return Settings.from_env({
         "POINTSBOT_VAR_DIR": str(var_dir),
         "POINTSBOT_SANDBOX": "1",
@@ -44,6 +44,8 @@ def isolated_settings(var_dir: Path) -> Settings:
         "POINTSBOT_ACTION_PORT": str(free_port()),
         "RASA_URL": f"http://127.0.0.1:{free_port()}",
         "POINTSBOT_API_TOKEN": secrets.token_hex(16),
+        "POINTSBOT_USER_RATE": "1000", "POINTSBOT_USER_BURST": "1000",
+        "POINTSBOT_TOKEN_RATE": "10000", "POINTSBOT_TOKEN_BURST": "10000",
     })
 
 

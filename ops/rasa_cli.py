@@ -55,7 +55,9 @@ def child_env(settings: Settings, role: str) -> dict[str, str]:
     if role != "bot":
         raise ValueError(f"unknown role {role!r}")
     env.update({"POINTSBOT_HTTP_PORT": str(settings.http_port), "RASA_URL": settings.rasa_url,
-                "POINTSBOT_API_TOKEN": settings.api_token()})
+                "POINTSBOT_API_TOKEN": settings.api_token(),
+                "POINTSBOT_USER_RATE": str(settings.user_rate), "POINTSBOT_USER_BURST": str(settings.user_burst),
+                "POINTSBOT_TOKEN_RATE": str(settings.token_rate), "POINTSBOT_TOKEN_BURST": str(settings.token_burst)})
     for name, value in (("TELEGRAM_BOT_TOKEN", settings.telegram_token),
                         ("TELEGRAM_API_BASE_URL", settings.telegram_api_base),
                         ("TELEGRAM_WEBHOOK_URL", settings.telegram_webhook_url),
