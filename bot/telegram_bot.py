@@ -34,15 +34,21 @@ from ledger.config import Settings
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 64
+MAX_WAITING_PER_USER = 10   # a user's updates queued behind their running turn; a flood beyond is dropped
 
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
     """Updates of different users are handled at once (one user's slow exchange stalls nobody else); one user's
-    updates still run one at a time, in the order they came (a "yes" never overtakes the question it answers)."""
+    updates still run one at a time, in the order they came (a "yes" never overtakes the question it answers).
+    A user with more than `max_waiting_per_user` updates waiting has the next ones dropped: a flood costs its
+    sender, not the others, and no memory without end."""
 
-    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
+                 max_waiting_per_user: int = MAX_WAITING_PER_USER) -> None:
         super().__init__(max_concurrent_updates)
         self._turns: dict[int, tuple[asyncio.Lock, int]] = {}  # user → (lock, updates holding or waiting)
+        self.max_waiting_per_user = max_waiting_per_user
+        self.dropped = 0
 
     async def do_process_update(self, update: object, coroutine) -> None:
         user = update.effective_user if isinstance(update, Update) else None
@@ -50,6 +56,11 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             await coroutine
             return
         lock, waiting = self._turns.get(user.id, (asyncio.Lock(), 0))
+        if waiting > self.max_waiting_per_user:   # one user's flood: dropped, never queued without end
+            coroutine.close()
+            self.dropped += 1
+            log.warning("dropping an update of a user with %d waiting", waiting)
+            return
         self._turns[user.id] = (lock, waiting + 1)
         try:
             async with lock:
