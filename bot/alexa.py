@@ -192,7 +192,7 @@ def build_skill(channel: VoiceChannel, loop: asyncio.AbstractEventLoop, skill_id
 
 def _alexa_ssml(ssml: str) -> str:
     """Alexa adds <speak> itself and speaks in the skill's locale: our SSML without those wrappers."""
-    return re.sub(r"</?speak>|<lang[^>]*>|</lang>", "", ssml)
+    return re.sub(r"<speak[^>]*>|</speak>|<lang[^>]*>|</lang>", "", ssml)
 
 
 def alexa_route(channel: VoiceChannel, *, verify: bool = True, skill_id: str | None = None,

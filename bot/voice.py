@@ -160,9 +160,10 @@ def status_speech(facts: dict, locale: str, tier_name: str) -> str | None:
 
 
 def ssml(parts: list[str], locale: str) -> str:
+    """W3C SSML 1.1: the language on <speak>, a sentence per <s>."""
     lang = "ja-JP" if locale == "ja" else "en-US"
     body = "".join(f"<s>{escape(p)}</s>" for p in parts)
-    return f'<speak><lang xml:lang="{lang}"><p>{body}</p></lang></speak>'
+    return f'<speak version="1.1" xmlns="http://www.w3.org/2001/10/synthesis" xml:lang="{lang}"><p>{body}</p></speak>'
 
 
 def choices_prompt(buttons: list[dict], locale: str) -> str:

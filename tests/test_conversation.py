@@ -279,7 +279,7 @@ def test_voice_answer_is_speakable(stack, jal_user):
     body = response.json()
     assert response.status_code == 200
     assert "留保ポイント" in body["speech"] and "•" not in body["speech"]
-    assert body["ssml"].startswith("<speak>") and body["end_session"] is True
+    assert body["ssml"].startswith('<speak version="1.1"') and body["end_session"] is True
 
 
 def test_locale_hint_is_used_for_neutral_text(stack, jal_user):

@@ -31,8 +31,10 @@ def replies(said: list[dict]) -> list[Reply]:
 def assert_speakable(answer) -> None:
     assert not ISO.search(answer.speech), "a date is never spoken as ISO digits"
     assert not SYMBOLS.search(answer.speech), answer.speech
-    ET.fromstring(answer.ssml)   # well-formed SSML
-    assert answer.ssml.startswith("<speak>")
+    root = ET.fromstring(answer.ssml)   # well-formed W3C SSML, its language on <speak>
+    assert root.tag == "{http://www.w3.org/2001/10/synthesis}speak" and root.get("version") == "1.1"
+    assert root.get("{http://www.w3.org/XML/1998/namespace}lang") in ("ja-JP", "en-US")
+    assert answer.ssml.startswith('<speak version="1.1"')
 
 
 async def status_answer(ledger, text: str, locale: str):  # noqa: F811
