@@ -124,6 +124,7 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)   # each job run at INFO: one line every 2 s
     settings = Settings.from_env()
     try:  # refuse to open a door half-locked: a short API token, a webhook without its secret
         settings.api_token()
