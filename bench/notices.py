@@ -9,7 +9,7 @@
    again. Sending every notice of 100,000 users at 30 a second takes about 57 minutes; `--send N` sends the
    notices of the first N users only (a user-id prefix), and the JSON says how many were sent.
 
-Usage: .venv/bin/python bench/notices.py [--users 100000] [--send 100000] [--kill-after 60]
+Usage: .venv/bin/python bench/notices.py [--users 100000] [--send 100000] [--kill-after 60] [--out FILE]
        → bench/results/notices.json
 """
 from __future__ import annotations
@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--send", type=int, default=100_000, help="users whose notice is sent (a power of ten)")
     parser.add_argument("--kill-after", type=float, default=60.0)
+    parser.add_argument("--out", default=str(REPO / "bench" / "results" / "notices.json"))
     args = parser.parse_args()
     var = Path(tempfile.mkdtemp(prefix="bench-notices-"))
     settings = Settings.from_env({"POINTSBOT_VAR_DIR": str(var), "POINTSBOT_SANDBOX": "1",
@@ -141,7 +142,7 @@ def main() -> None:
         "database": settings.database_url.split("://")[0], "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    out = REPO / "bench" / "results" / "notices.json"
+    out = Path(args.out)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(result, indent=2, ensure_ascii=False))
     ledger.dispose()
