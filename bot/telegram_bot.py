@@ -133,18 +133,24 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await _answer(update, context, COMMAND_INTENTS.get(command, "/help"))
 
 
+async def chat_locale(update: Update, context: ContextTypes.DEFAULT_TYPE, default: str) -> tuple[str | None, str]:
+    """(the language the user last wrote in, or None; the language to answer in): Telegram's app language only
+    when they never wrote, else `default`."""
+    ledger: Ledger | None = context.application.bot_data.get("ledger")
+    user = update.effective_user
+    remembered = await asyncio.to_thread(ledger.user_locale, telegram_user_id(update)) if ledger else None
+    return remembered, remembered or normalize_locale(user.language_code if user else None) or default
+
+
 async def on_chart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/chart [year]: the PP progress picture as a photo, captioned in the user's language."""
     from bot.chart import chart_caption, progress_chart
 
     ledger: Ledger = context.application.bot_data["ledger"]
-    user = update.effective_user
     args = (update.effective_message.text or "").split()[1:]
     year = int(args[0]) if args and args[0].isdigit() and len(args[0]) == 4 else None
     user_id = telegram_user_id(update)
-    # the language the user last wrote in; Telegram's app language only when they never wrote
-    remembered = await asyncio.to_thread(ledger.user_locale, user_id)
-    locale = remembered or normalize_locale(user.language_code if user else None) or "en"
+    _, locale = await chat_locale(update, context, "en")
     png = await asyncio.to_thread(progress_chart, ledger, user_id, year, locale)
     caption = await asyncio.to_thread(chart_caption, ledger, user_id, year, locale)
     await context.bot.send_photo(update.effective_chat.id, photo=png, caption=caption)
@@ -178,10 +184,7 @@ async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A voice note: transcribed by the configured speech-to-text endpoint, then one turn like typed text."""
     transcriber = context.application.bot_data.get("transcriber")
     voice = update.effective_message.voice
-    ledger: Ledger | None = context.application.bot_data.get("ledger")
-    user = update.effective_user
-    remembered = await asyncio.to_thread(ledger.user_locale, telegram_user_id(update)) if ledger else None
-    locale = remembered or normalize_locale(user.language_code if user else None) or "ja"
+    remembered, locale = await chat_locale(update, context, "ja")
     chat = update.effective_chat.id
     if transcriber is None:
         await context.bot.send_message(chat, t("voice_note_no_stt", locale))
@@ -202,10 +205,8 @@ async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_voice_setting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/voice on | off: answers as voice notes too, or not."""
     ledger: Ledger = context.application.bot_data["ledger"]
-    user = update.effective_user
     words = (update.effective_message.text or "").split()[1:]
-    remembered = await asyncio.to_thread(ledger.user_locale, telegram_user_id(update))
-    locale = remembered or normalize_locale(user.language_code if user else None) or "ja"
+    _, locale = await chat_locale(update, context, "ja")
     choice = words[0].lower() if words else ""
     if choice not in ("on", "off", "オン", "オフ"):
         await context.bot.send_message(update.effective_chat.id, t("voice_replies_usage", locale))

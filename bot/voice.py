@@ -27,6 +27,7 @@ from xml.sax.saxutils import escape
 
 from num2words import num2words
 
+from bot.conversation import Reply
 from i18n import script_locale, t
 
 LIMIT = {"ja": 150, "en": 60}           # characters of Japanese, words of English: about 20 s of speech
@@ -322,8 +323,6 @@ class VoiceChannel:
     async def turn(self, user_id: str, text: str, locale: str | None = None, *,
                    sessions: VoiceSessions | None = None) -> VoiceAnswer:
         """`sessions`: where this turn's state is kept when the platform keeps it (Alexa's session attributes)."""
-        from bot.conversation import Reply
-
         kept = sessions or self.sessions
         last = kept.last(user_id)
         said_locale = script_locale(text) or (last.locale if last else None) or locale or "en"
