@@ -1,5 +1,5 @@
 # Points & Status Assistant. `make run` sets everything up and opens a chat; `make test` runs every test.
-.PHONY: setup run serve train test test-fast bench clean
+.PHONY: setup run serve serve-scaled train test test-fast bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -9,6 +9,12 @@ run: setup
 
 serve: setup
 	@.venv/bin/python -m ops.supervisor serve
+
+# scale mode (ops/scaled.py): POINTSBOT_WORKERS bot workers and action servers (2), POINTSBOT_RASA_SERVERS Rasa
+# servers (2), Redis, the ledger on PostgreSQL (POINTSBOT_DATABASE_URL, else the local cluster of scripts/pg.sh)
+serve-scaled:
+	@bash scripts/setup.sh --postgresql --redis
+	@bash scripts/pg.sh run -- .venv/bin/python -m ops.supervisor serve-scaled
 
 train: setup
 	@.venv/bin/python -m ops.supervisor train

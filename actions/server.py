@@ -21,7 +21,7 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 from sanic.request import Request
 
-from ledger.config import Settings
+from ledger.config import Settings, listening_socket
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +85,12 @@ def main() -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     settings = Settings.from_env()
     app = build_app(settings.actions_token())
-    log.info("action server on 127.0.0.1:%s", settings.action_port)
-    app.run(host="127.0.0.1", port=settings.action_port, single_process=True, access_log=False, motd=False)
+    log.info("action server on 127.0.0.1:%s%s", settings.action_port, " (port shared)" if settings.reuse_port else "")
+    if settings.reuse_port:   # scale mode: N action servers behind one port
+        app.run(sock=listening_socket(settings.action_port, reuse_port=True), single_process=True,
+                access_log=False, motd=False)
+    else:
+        app.run(host="127.0.0.1", port=settings.action_port, single_process=True, access_log=False, motd=False)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from bot.voice import VoiceChannel
 from i18n import use_rule_words
 from i18n.rule_words import cached_rule_words
 from ledger.bootstrap import bootstrap
-from ledger.config import InsecureSetting, Settings
+from ledger.config import InsecureSetting, Settings, listening_socket
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,9 @@ async def serve(settings: Settings) -> None:
 
     scheduler = start_jobs(ledger, dispatcher)
     dispatcher_task = asyncio.create_task(dispatcher.run(stop))
-    server_task = asyncio.create_task(server.serve())
+    # scale mode: N workers share the port (SO_REUSEPORT); otherwise uvicorn binds it alone
+    sockets = [listening_socket(settings.http_port, reuse_port=True)] if settings.reuse_port else None
+    server_task = asyncio.create_task(server.serve(sockets=sockets))
     log.info("bot serving on 127.0.0.1:%s (telegram: %s)", settings.http_port,
              "webhook" if webhook_mode else "polling" if telegram_app else "off")
     stop_task = asyncio.create_task(stop.wait())

@@ -3,11 +3,26 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIN_TOKEN_LENGTH = 32
+
+
+def listening_socket(port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A TCP socket listening on 127.0.0.1:`port`. With `reuse_port` (SO_REUSEPORT) several processes listen on
+    the same port and the kernel spreads new connections over them: N workers behind one port, and a worker
+    that dies only takes its own open connections with it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 class InsecureSetting(ValueError):
@@ -106,6 +121,7 @@ class Settings:
     user_burst: int = 20
     token_rate: float = 500.0             # requests a second per API token (burst token_burst)
     token_burst: int = 1000
+    reuse_port: bool = False              # scale mode: several bot workers (action servers) share one port
 
     @property
     def origin(self) -> str:
@@ -143,6 +159,7 @@ class Settings:
             user_burst=int(env.get("POINTSBOT_USER_BURST") or 20),
             token_rate=float(env.get("POINTSBOT_TOKEN_RATE") or 500.0),
             token_burst=int(env.get("POINTSBOT_TOKEN_BURST") or 1000),
+            reuse_port=_flag(env.get("POINTSBOT_REUSE_PORT"), False),
         )
 
     @property

@@ -61,6 +61,8 @@ class Stack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     restarts: dict[str, int] = field(default_factory=dict)
     _argv: dict[str, list[str]] = field(default_factory=dict)
+    _roles: dict[str, str] = field(default_factory=dict)
+    _log_offsets: dict[str, int] = field(default_factory=dict)
     _started_at: dict[str, float] = field(default_factory=dict)
     _backoff: dict[str, float] = field(default_factory=dict)
     _stopping: threading.Event = field(default_factory=threading.Event)
@@ -74,13 +76,19 @@ class Stack:
     def log_dir(self) -> Path:
         return private_dir(self.settings.var_dir / "log")
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
-        with private_file(self.log_dir / f"{name}.log").open("a") as out:
+    def _spawn(self, name: str, argv: list[str], role: str | None = None) -> None:
+        """Start child `name` (its log var/log/<name>.log); `role` (rasa, actions, bot, redis) picks what it may see
+        of the environment, and is the name itself by default."""
+        role = role or self._roles.get(name) or name
+        log = private_file(self.log_dir / f"{name}.log")
+        self._log_offsets[name] = log.stat().st_size
+        with log.open("a") as out:
             self.processes[name] = subprocess.Popen(
-                argv, cwd=REPO_ROOT, env=child_env(self.settings, name), stdout=out, stderr=subprocess.STDOUT,
+                argv, cwd=REPO_ROOT, env=child_env(self.settings, role), stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent,
             )
         self._argv[name] = argv
+        self._roles[name] = role
         self._started_at[name] = time.monotonic()
 
     def watch(self) -> None:
@@ -114,9 +122,10 @@ class Stack:
                 except Exception as exc:  # pruning is housekeeping: never stop the watchdog for it
                     self.progress.done(f"! pruning conversations failed: {exc}")
 
-    def rasa_config(self) -> tuple[Path, Path]:
+    def rasa_config(self, lock_store: dict | None = None) -> tuple[Path, Path]:
         """Rasa's credentials and endpoints for this install, in var/run/ (0600: the endpoints hold the action
-        server's secret). Only the bot's secret REST channel; actions called with their secret."""
+        server's secret, and in scale mode Redis's password). Only the bot's secret REST channel; actions called
+        with their secret; `lock_store` (scale mode) shared by every Rasa server."""
         run = private_dir(self.settings.var_dir / "run")
         self.settings.rasa_token()  # created before Rasa reads it
         credentials = write_private(run / "credentials.yml", yaml.safe_dump(
@@ -124,7 +133,8 @@ class Stack:
         endpoints = write_private(run / "endpoints.yml", yaml.safe_dump({
             "action_endpoint": {"url": f"{self.settings.action_url}/webhook",
                                 "headers": {"Authorization": f"Bearer {self.settings.actions_token()}"}},
-            "tracker_store": tracker_store_config(self.settings)}))
+            "tracker_store": tracker_store_config(self.settings),
+            **({"lock_store": lock_store} if lock_store else {})}))
         return credentials, endpoints
 
     def start(self, model: Path) -> None:
@@ -137,6 +147,9 @@ class Stack:
                              "--port", str(self.rasa_port), "--credentials", str(credentials),
                              "--endpoints", str(endpoints)])
         self._spawn("bot", [python, "-m", "bot.serve"])
+        self.start_watchdog()
+
+    def start_watchdog(self) -> None:
         self._stopping.clear()
         self._watchdog = threading.Thread(target=self.watch, name="watchdog", daemon=True)
         self._watchdog.start()

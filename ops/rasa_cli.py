@@ -31,21 +31,30 @@ _BASE = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "
 def child_env(settings: Settings, role: str) -> dict[str, str]:
     """The environment of one child process, with only what its `role` needs:
 
-    - "rasa": its own quiet settings; never a token nor the database (it reads its channel secret from a 0600
+    - "rasa": its own quiet settings, telemetry off; never a token nor the database (it reads its channel secret from a 0600
       file named in the generated credentials, and its action-server secret from the generated endpoints);
     - "actions": the database, sandbox and partner settings, the var dir (its secret is var/actions-token);
-    - "bot": all of the contract's variables (it serves the HTTP API and Telegram).
+    - "bot": all of the contract's variables (it serves the HTTP API and Telegram);
+    - "redis" (scale mode): nothing but the basics (its password is in its 0600 config file).
     """
     env = {name: os.environ[name] for name in _BASE if name in os.environ}
     env.update({"PYTHONPATH": str(REPO_ROOT), "PYTHONWARNINGS": "ignore", "POINTSBOT_VAR_DIR": str(settings.var_dir)})
+    if role == "redis":
+        return env
     if role == "rasa":
-        env.update({"SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
+        # telemetry off: Rasa would otherwise post usage events to Segment and its crash reports (with the
+        # tracker store's URL, password included, in the message) to sentry.io
+        env.update({"SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+                    "RASA_TELEMETRY_ENABLED": "false"})
         return env
     env.update({
         "POINTSBOT_DATABASE_URL": settings.database_url,
         "POINTSBOT_ACTION_PORT": str(settings.action_port),
         "POINTSBOT_SANDBOX": "1" if settings.sandbox else "0",
     })
+    if settings.reuse_port:
+        env["POINTSBOT_REUSE_PORT"] = "1"
+
     if settings.partner_url:
         env["POINTSBOT_PARTNER_URL"] = settings.partner_url
     if settings.partner_token:

@@ -1,8 +1,9 @@
 """Starts and stops the whole assistant: trains the Rasa model when its inputs changed, then runs the action
 server, the Rasa server and the bot as child processes, and waits until /healthz is OK.
 
-`python -m ops.supervisor run|serve|train|test-nlu` — what `make run` (console chat, or Telegram with a
-token), `make serve` (headless), `make train` and `pointsbot nlu test` do. Ctrl-C stops every process it started.
+`python -m ops.supervisor run|serve|serve-scaled|train|test-nlu` — what `make run` (console chat, or Telegram
+with a token), `make serve` (headless), `make serve-scaled` (ops/scaled.py), `make train` and `pointsbot nlu test`
+do. Ctrl-C stops every process it started.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ops.model_cache import ensure_model
 from ops.nlu_heldout import evaluate_heldout
 from ops.nlu_report import evaluate_nlu, nlu_report_dir
 from ops.processes import Stack
+from ops.scaled import scaled_from_env
 
 
 def test_nlu(settings: Settings) -> int:
@@ -52,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     except InsecureSetting as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 2
-    stack = Stack(settings)
+    try:
+        stack = scaled_from_env(settings) if mode == "serve-scaled" else Stack(settings)
+    except (ValueError, OSError) as exc:   # a bad count, or PostgreSQL not reachable
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 2
 
     def _sigterm(*_):
         raise KeyboardInterrupt

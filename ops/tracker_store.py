@@ -31,7 +31,7 @@ def tracker_store_config(settings: Settings) -> dict:
     if url.startswith("sqlite"):
         private_file(settings.var_dir / "rasa-trackers.sqlite3")   # owner-only before Rasa opens it
         return {"type": "SQL", "dialect": "sqlite", "db": url.removeprefix("sqlite:///")}
-    return {"type": "SQL", "host": url}   # Rasa takes a whole URL in `host`
+    return {"type": "SQL", "url": url}   # Rasa passes `url` on as the store's host, which may be a whole URL
 
 
 def prune_conversations(settings: Settings, idle_days: int = CONVERSATION_DAYS) -> int:

@@ -93,10 +93,11 @@ if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=ja 2>/dev/null)" 
   fi
 fi
 
-WANT_PG=0; WANT_CARD=0
+WANT_PG=0; WANT_CARD=0; WANT_REDIS=0
 for arg in "$@"; do
   case "$arg" in
     --postgresql) WANT_PG=1 ;;
+    --redis) WANT_REDIS=1 ;;
     --card) WANT_CARD=1 ;;
   esac
 done
@@ -114,6 +115,18 @@ if [ -n "$VOICE_NEED" ] && { [ "$WANT_CARD" = 1 ] || [ "$(id -u)" -eq 0 ]; }; th
     || { $SUDO apt-get update -q >>var/log/setup-voice.log 2>&1 && $SUDO apt-get install -y -q $VOICE_NEED >>var/log/setup-voice.log 2>&1; } \
     || { tail -20 var/log/setup-voice.log >&2; echo "warning: could not install$VOICE_NEED: no voice answers" >&2; \
          if [ "$WANT_CARD" = 1 ]; then exit 1; fi; }
+fi
+
+# Scale mode (make serve-scaled, its tests and bench): Rasa's lock store is Redis, which the supervisor starts
+# from Debian's redis-server (127.0.0.1, a password from var/redis-password, nothing written to disk).
+if [ "$WANT_REDIS" = 1 ] && ! command -v redis-server >/dev/null 2>&1; then
+  step "Installing Redis for scale mode (redis-server)"; mkdir -p var/log
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -q --no-install-recommends redis-server >var/log/setup-redis.log 2>&1 \
+    || { $SUDO apt-get update -q >>var/log/setup-redis.log 2>&1 \
+         && $SUDO apt-get install -y -q --no-install-recommends redis-server >>var/log/setup-redis.log 2>&1; } \
+    || { tail -20 var/log/setup-redis.log >&2; echo "error: could not install redis-server (var/log/setup-redis.log)" >&2; exit 1; }
 fi
 
 # The card bridge's tests through the real PC/SC stack (make test): pcscd, vsmartcard's virtual reader (vpcd),

@@ -89,3 +89,10 @@ def test_only_the_bot_is_given_the_telegram_token(tmp_path):
         env = child_env(settings, role)
         assert "123:secret" not in env.values() and "x" * 40 not in env.values(), role
     assert "partner-secret" not in child_env(settings, "rasa").values()
+
+
+def test_rasa_never_phones_home(tmp_path):
+    """Rasa's telemetry posts usage to Segment and crash reports to sentry.io, a crash report carrying the tracker
+    store's URL with its password: every Rasa process (training, testing, serving) runs with it off."""
+    settings = Settings.from_env({"POINTSBOT_VAR_DIR": str(tmp_path)})
+    assert child_env(settings, "rasa")["RASA_TELEMETRY_ENABLED"] == "false"
