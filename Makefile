@@ -25,7 +25,7 @@ train: setup
 # pcscd and the virtual reader (alone: one reader that must answer in time), then the conversations on the real
 # Rasa, action server and bot (one stack, so one worker), after training and cross-validating the NLU.
 test:
-	@bash scripts/setup.sh --postgresql --card
+	@bash scripts/setup.sh --postgresql --card --redis
 	@.venv/bin/python -m ops.supervisor train
 	@.venv/bin/pointsbot nlu test
 	@bash scripts/pg.sh run -- sh -c '.venv/bin/python -m pytest -p no:cacheprovider -q -ra -m "not rasa and not pcsc" -n 3 \
@@ -38,8 +38,10 @@ test-fast:
 	@bash scripts/pg.sh run -- sh -c '.venv/bin/python -m pytest -p no:cacheprovider -q -ra -m "not rasa and not pcsc" -n 3 \
 		&& .venv/bin/python -m pytest -p no:cacheprovider -q -ra -m pcsc'
 
+# bench: turns under load in one run (bench/turns.py → bench/RESULTS.md; about 15 minutes), then the others
 bench:
-	@bash scripts/setup.sh --postgresql
+	@bash scripts/setup.sh --postgresql --redis
+	@bash scripts/pg.sh run -- .venv/bin/python bench/turns.py
 	@.venv/bin/python bench/turn_latency.py
 	@bash scripts/pg.sh run -- .venv/bin/python bench/exchanges.py
 	@.venv/bin/python bench/flights_import.py

@@ -15,7 +15,11 @@ rasa_parse_per_s, assistant_p95_ms, rasa_p95_ms, and the Telegram figures), benc
 figure, ledger operations a second, each process's resident memory), bench/RESULTS.md and
 bench/results/turns_latency.png.
 
-Usage: .venv/bin/python bench/turns.py [--levels 1,10,50] [--seconds 30] [--modes parse,rasa,assistant,telegram]
+Then, in scale mode (ops/scaled.py, ledger and trackers on PostgreSQL, Redis locks) with 1, 2 and 4 processes of
+each kind (`--scaled`), the assistant's turns at the highest level: how throughput grows with processes.
+
+Usage: bash scripts/pg.sh run -- .venv/bin/python bench/turns.py [--levels 1,10,50] [--seconds 30]
+       [--modes parse,rasa,assistant,telegram] [--scaled 1,2,4]   (--scaled "" skips scale mode)
 """
 from __future__ import annotations
 
@@ -44,6 +48,7 @@ from ops.model_cache import ensure_model  # noqa: E402
 from ops.processes import RASA_BIN, Stack, free_port, isolated_settings  # noqa: E402
 from ops.progress import Progress  # noqa: E402
 from ops.rasa_cli import child_env  # noqa: E402
+from ops.scaled import ScaledStack, database_on, scaled_settings  # noqa: E402
 from tests.fake_telegram import FakeBotApi  # noqa: E402
 from tests.fake_telegram import user as telegram_user  # noqa: E402
 
@@ -180,6 +185,47 @@ async def measure(args, settings, stack: Stack, bare: str, bare_token: str, fake
     return {"figures": figures, "ledger_ops": ops, "turns_without_answer": lost}
 
 
+async def assistant_load(settings, level: int, seconds: float) -> dict:
+    """`level` users talking to the assistant's HTTP API over the mix for `seconds` (after a warm-up)."""
+    ledger = bootstrap(settings, migrate=False)
+    users = seed_users(ledger, level, f"scaled-{level}-{secrets.token_hex(3)}")
+    ledger.dispose()
+    api = {"Authorization": f"Bearer {settings.api_token()}"}
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        async def turn(index: int, n: int) -> None:
+            response = await client.post(f"http://127.0.0.1:{settings.http_port}/v1/messages", headers=api,
+                                         json={"user_id": users[index], "text": CONVERSATION[n % len(CONVERSATION)]})
+            response.raise_for_status()
+        for n in range(3):
+            await turn(0, n)
+        return await load(level, seconds, turn)
+
+
+async def measure_scaled(counts: list[int], level: int, seconds: float, model: Path) -> dict:
+    """The assistant in scale mode with 1, 2, 4… bot workers, action servers and Rasa servers each."""
+    server_url = os.environ.get("POINTSBOT_TEST_PG_URL")
+    if not server_url:
+        print("scale mode skipped: POINTSBOT_TEST_PG_URL is not set (run under scripts/pg.sh)", flush=True)
+        return {}
+    grown = {}
+    for count in counts:
+        base = isolated_settings(Path(tempfile.mkdtemp(prefix=f"pointsbot-scaled-{count}-")))
+        name = f"bench_scaled_{count}_{secrets.token_hex(4)}"
+        settings = scaled_settings(dataclasses.replace(base, database_url=database_on(server_url, name)), count)
+        stack = ScaledStack(settings, workers=count, progress=Progress())
+        stack.start(model)
+        try:
+            await asyncio.to_thread(stack.wait_healthy, 600)
+            figures = await assistant_load(settings, level, seconds)
+            figures["rss_mb"] = {n: rss_mb(p.pid) for n, p in stack.processes.items()}
+        finally:
+            stack.stop()
+        grown[count] = figures
+        print(f"scaled ×{count}: {level} users {figures['per_s']:7.1f}/s p95 {figures['p95_ms']:7.1f} ms", flush=True)
+    return grown
+
+
 def write(results: dict, levels: list[int]) -> None:
     figures = results["figures"]
     rows = []
@@ -193,7 +239,9 @@ def write(results: dict, levels: list[int]) -> None:
     (RESULTS / "turns.json").write_text(json.dumps(rows, indent=2) + "\n")
     slim = {m: {lv: {k: v for k, v in f.items() if k != "latencies_ms"} for lv, f in by.items()}
             for m, by in figures.items()}
-    (RESULTS / "turns_full.json").write_text(json.dumps(results | {"figures": slim}, indent=2, ensure_ascii=False) + "\n")
+    scaled_slim = {n: {k: v for k, v in f.items() if k != "latencies_ms"} for n, f in (results.get("scaled") or {}).items()}
+    (RESULTS / "turns_full.json").write_text(json.dumps(results | {"figures": slim, "scaled": scaled_slim}, indent=2,
+                                                        ensure_ascii=False) + "\n")
     lines = ["# Turns under load (bench/turns.py)", "", f"{results['machine']}, {results['when']}; "
              f"{results['seconds']} s a level; every user talks without pause.", "",
              "| users | assistant /s | assistant p95 ms | bare Rasa /s | bare Rasa p95 ms | parse /s | Telegram /s "
@@ -202,6 +250,11 @@ def write(results: dict, levels: list[int]) -> None:
         lines.append(f"| {r['concurrency']} | {r['assistant_turns_per_s']} | {r['assistant_p95_ms']} | "
                      f"{r['rasa_turns_per_s']} | {r['rasa_p95_ms']} | {r['rasa_parse_per_s']} | "
                      f"{r['telegram_turns_per_s']} | {r['telegram_p95_ms']} |")
+    scaled = results.get("scaled") or {}
+    if scaled:
+        lines += ["", f"Scale mode (ops/scaled.py: PostgreSQL, Redis locks), {max(levels)} users:", "",
+                  "| processes of each kind | assistant /s | p95 ms |", "|---|---|---|"]
+        lines += [f"| {count} | {f['per_s']} | {f['p95_ms']} |" for count, f in scaled.items()]
     lines += ["", "Ledger: " + ", ".join(f"{k} {v}" for k, v in results["ledger_ops"].items()),
               "", "Resident memory (MB): " + ", ".join(f"{k} {v}" for k, v in results["rss_mb"].items()), "",
               "![latency](results/turns_latency.png)", ""]
@@ -224,6 +277,7 @@ def main() -> None:
     parser.add_argument("--levels", default="1,10,50")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--modes", default="parse,rasa,assistant,telegram")
+    parser.add_argument("--scaled", default="1,2,4", help="processes of each kind in scale mode; empty skips it")
     args = parser.parse_args()
 
     async def run() -> dict:
@@ -243,7 +297,9 @@ def main() -> None:
                 if bare_proc is not None:
                     bare_proc.terminate()
                 stack.stop()
-            return measured | {"rss_mb": rss, "seconds": args.seconds,
+            counts = [int(x) for x in args.scaled.split(",") if x.strip()]
+            scaled = await measure_scaled(counts, max(int(x) for x in args.levels.split(",")), args.seconds, model)
+            return measured | {"rss_mb": rss, "seconds": args.seconds, "scaled": scaled,
                                "machine": f"{platform.machine()}, {os.cpu_count()} cores",
                                "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 
 import uvicorn
@@ -28,6 +29,20 @@ from ledger.bootstrap import bootstrap
 from ledger.config import InsecureSetting, Settings, listening_socket
 
 log = logging.getLogger(__name__)
+
+
+def served_by(app, name: str):
+    """`app` (ASGI) with a header naming the process that answered, so a client of N workers behind one port
+    (and the scale tests) can tell which one it met; the name is the supervisor's (bot-1, bot-2…), nothing more."""
+    header = (b"x-served-by", name.encode())
+
+    async def with_name(scope, receive, send):
+        async def send_named(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), header]}
+            await send(message)
+        await app(scope, receive, send_named)
+    return with_name
 
 
 async def serve(settings: Settings) -> None:
@@ -82,6 +97,8 @@ async def serve(settings: Settings) -> None:
     )
     dispatcher = NoticeDispatcher(ledger, telegram_app.bot if telegram_app else None,
                                   on_blocked=conversation.forget_locale)
+    if os.environ.get("POINTSBOT_PROCESS"):   # which worker answered (scale mode): X-Served-By: bot-2
+        api = served_by(api, os.environ["POINTSBOT_PROCESS"])
     server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=settings.http_port, log_level="warning",
                                            lifespan="off"))
 

@@ -82,9 +82,10 @@ class Stack:
         role = role or self._roles.get(name) or name
         log = private_file(self.log_dir / f"{name}.log")
         self._log_offsets[name] = log.stat().st_size
+        env = {**child_env(self.settings, role), "POINTSBOT_PROCESS": name}   # bot-2: says who answered
         with log.open("a") as out:
             self.processes[name] = subprocess.Popen(
-                argv, cwd=REPO_ROOT, env=child_env(self.settings, role), stdout=out, stderr=subprocess.STDOUT,
+                argv, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent,
             )
         self._argv[name] = argv
@@ -198,10 +199,11 @@ class Stack:
 
 
 @contextlib.contextmanager
-def serving(settings: Settings, progress: Progress | None = None):
+def serving(settings: Settings, progress: Progress | None = None, stack: Stack | None = None):
     """The whole assistant on `settings` (the model trained if needed), once healthy: yields (stack, ledger, model
-    path); every process is stopped after. Used by the test fixtures and the benchmarks."""
-    stack = Stack(settings, progress=progress or Progress())
+    path); every process is stopped after. Used by the test fixtures and the benchmarks; `stack` picks another
+    layout (scale mode's ScaledStack)."""
+    stack = stack or Stack(settings, progress=progress or Progress())
     model = ensure_model(settings, stack.progress)
     stack.start(model)
     try:

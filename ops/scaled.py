@@ -90,6 +90,7 @@ class ScaledStack(Stack):
 
     workers: int = 2
     redis_url: str | None = None   # a shared Redis (several machines); unset → one started here
+    redis_port: int | None = None  # the port of the one started here
 
     @property
     def rasa_urls(self) -> list[str]:
@@ -101,6 +102,7 @@ class ScaledStack(Stack):
         if server is None:
             raise RuntimeError("scale mode needs redis-server (bash scripts/setup.sh --redis installs it)")
         port, password = free_port(), secret_file(self.settings.var_dir / "redis-password")
+        self.redis_port = port
         data = private_dir(self.settings.var_dir / "redis")
         config = write_private(private_dir(self.settings.var_dir / "run") / "redis.conf", "\n".join([
             "bind 127.0.0.1", f"port {port}", "protected-mode yes", f"requirepass {password}", 'save ""',
