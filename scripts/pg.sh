@@ -3,6 +3,7 @@
 #
 #   scripts/pg.sh setup          install PostgreSQL if missing (apt-get), create the cluster (initdb)
 #   scripts/pg.sh start | stop | status | url
+#   scripts/pg.sh restart        stop (fast: connections cut) and start again on the same port (a fault test)
 #   scripts/pg.sh run -- CMD…    start the cluster if needed, run CMD with POINTSBOT_TEST_PG_URL set,
 #                                then stop the cluster again if a `run` started it and no other
 #                                `run` is still using it (so `make test` leaves no server behind)
@@ -222,6 +223,9 @@ case "${1:-}" in
     ;;
   start) start ;;
   stop) stop ;;
+  restart) prepare; running || die "the PostgreSQL test cluster is not running"
+    as_server "$BIN/pg_ctl" -D "$DATA" -m fast -w -t 60 restart >/dev/null 8>&- 9>&-
+    echo "    PostgreSQL test cluster restarted on 127.0.0.1:$(running_port)" ;;
   status) prepare; if running; then echo "running on 127.0.0.1:$(running_port)"; else echo "stopped"; exit 3; fi ;;
   url) prepare; url ;;
   run) shift; run "$@" ;;

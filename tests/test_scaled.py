@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import os
 import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -25,6 +26,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.nlu_client import RasaClient
+from ledger.config import REPO_ROOT
 from ledger.shared.clock import TOKYO
 from ledger.storage import db
 from ops.processes import isolated_settings, serving
@@ -250,11 +252,35 @@ def test_redis_restarted(scaled):
     assert scaled.running.ledger.balance(person).partners["jal"] == 3000
 
 
+def test_postgresql_restarted(scaled):
+    """The database goes down under the running processes (connections cut) and comes back on its port: the
+    conversation goes on from the stored tracker, the exchange happens once."""
+    server_url = os.environ[PG_URL_ENV]
+    ours = subprocess.run(["bash", "scripts/pg.sh", "url"], cwd=REPO_ROOT, capture_output=True, text=True)
+    if ours.returncode != 0 or ours.stdout.strip() != server_url:
+        pytest.skip("PostgreSQL is not this repo's test cluster (scripts/pg.sh): not ours to restart")
+    person = new_user("pg")
+    with_miles(scaled, person, 5000)
+    quoted, _ = scaled.turn(person, "convert 2000 JAL miles")
+    assert facts_of(quoted, "conversion")["status"] == "needs_confirmation"
+    restarted = subprocess.run(["bash", "scripts/pg.sh", "restart"], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert restarted.returncode == 0, restarted.stderr
+    done = None
+    for _ in range(6):   # each process finds its pooled connections cut once
+        messages, _ = scaled.turn(person, "yes")
+        if facts_of(messages, "conversion").get("status") == "done":
+            done = messages
+            break
+        time.sleep(1)
+    assert done is not None
+    assert scaled.running.ledger.balance(person).partners["jal"] == 3000
+
+
 def test_after_the_faults_the_ledger_reconciles(scaled):
     """What `pointsbot ledger reconcile` checks after everything above: exchanges, journal and the partner's
     debits agree, and nothing is left half-way."""
     report = scaled.running.ledger.reconcile()
-    assert report.exchanges >= 16 + 1 + 3 + 1
+    assert report.exchanges >= 16 + 1 + 3 + 1 + 1
     assert (report.differences, report.unfinished) == ((), 0), report.facts()
 
 
