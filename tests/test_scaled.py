@@ -32,6 +32,7 @@ from ledger.storage import db
 from ops.processes import isolated_settings, serving
 from ops.scaled import ScaledStack, database_on, scaled_settings, wait_for_port
 from tests.conftest import PG_URL_ENV, RunningStack, _under_ci, facts_of, new_user
+from tests.fake_partner import FakePartner
 from tests.fake_telegram import FakeBotApi, user
 
 pytestmark = pytest.mark.rasa
@@ -62,6 +63,7 @@ class ThreadedFakeBotApi:
 class Scaled:
     running: RunningStack
     telegram: FakeBotApi
+    partner: FakePartner      # JAL's HTTP API, with faults on demand
 
     @property
     def stack(self) -> ScaledStack:
@@ -88,17 +90,18 @@ def scaled(tmp_path_factory):
             pytest.fail(f"CI: scale mode must be tested, but {PG_URL_ENV} is not set", pytrace=False)
         pytest.skip(f"{PG_URL_ENV} is not set (bash scripts/pg.sh run -- …)")
     name = f"pointsbot_scaled_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with ThreadedFakeBotApi() as fake:
+    with ThreadedFakeBotApi() as fake, FakePartner() as partner:
         settings = isolated_settings(tmp_path_factory.mktemp("scaled"))
         settings = scaled_settings(dataclasses.replace(
-            settings, database_url=database_on(server_url, name), telegram_token=fake.token,
+            settings, database_url=database_on(server_url, name), partner_url=partner.base_url,
+            telegram_token=fake.token,
             telegram_api_base=fake.base_url, telegram_webhook_secret=SECRET,
             telegram_webhook_url=f"http://127.0.0.1:{settings.http_port}/telegram/webhook"), rasa_servers=2)
         stack = ScaledStack(settings, workers=2)
         try:
             with serving(settings, stack=stack) as (running, the_ledger, _model):
                 yield Scaled(RunningStack(settings, the_ledger, f"http://127.0.0.1:{settings.http_port}",
-                                          settings.api_token(), running), fake)
+                                          settings.api_token(), running), fake, partner)
         finally:
             admin = db.make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
@@ -107,7 +110,7 @@ def scaled(tmp_path_factory):
 
 
 def with_miles(scaled: Scaled, user_id: str, miles: int) -> None:
-    scaled.running.ledger.sandbox_grant(user_id, "jal", miles)
+    scaled.partner.grant(user_id, "jal", miles)
     scaled.running.ledger.sandbox_link(user_id, "jal")
 
 
@@ -276,12 +279,34 @@ def test_postgresql_restarted(scaled):
     assert scaled.running.ledger.balance(person).partners["jal"] == 3000
 
 
+def test_the_partner_times_out_after_debiting(scaled):
+    """JAL debits the miles but never answers, on every try: the person is told the exchange is pending (not
+    failed, not done); recovery (any worker's job, here run at once) asks JAL, credits the points once."""
+    person = new_user("timeout")
+    with_miles(scaled, person, 5000)
+    quoted, _ = scaled.turn(person, "convert 2000 JAL miles")
+    assert facts_of(quoted, "conversion")["status"] == "needs_confirmation"
+    scaled.partner.fail("debit", "hang_after", times=10, delay=8.0)
+    try:
+        pending, _ = scaled.turn(person, "yes")
+    finally:
+        scaled.partner.faults.clear()
+    assert facts_of(pending, "conversion")["status"] == "pending", pending
+    assert scaled.partner.held(person, "jal") == (3000, 0)   # JAL did debit
+    assert scaled.running.ledger.balance(person).reserved == 0
+    scaled.running.ledger.recover_exchanges(older_than=dt.timedelta(0))
+    scaled.running.ledger.recover_exchanges(older_than=dt.timedelta(0))   # a second run changes nothing
+    balance = scaled.running.ledger.balance(person)
+    assert (balance.partners["jal"], balance.reserved) == (3000, 1000)
+
+
 def test_after_the_faults_the_ledger_reconciles(scaled):
     """What `pointsbot ledger reconcile` checks after everything above: exchanges, journal and the partner's
     debits agree, and nothing is left half-way."""
     report = scaled.running.ledger.reconcile()
-    assert report.exchanges >= 16 + 1 + 3 + 1 + 1
-    assert (report.differences, report.unfinished) == ((), 0), report.facts()
+    assert report.exchanges >= 16 + 1 + 3 + 1 + 1 + 1
+    assert (report.differences, report.unfinished, report.unchecked) == ((), 0, 0), report.facts()
+    assert all(count == 1 for count in scaled.partner.debits_applied.values())   # JAL debited each once
 
 
 def test_redis_is_closed_to_other_programs(scaled):
