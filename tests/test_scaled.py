@@ -11,6 +11,7 @@ the ledger reconciles.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import datetime as dt
 import os
@@ -27,7 +28,7 @@ from sqlalchemy import text
 
 from bot.nlu_client import RasaClient
 from ledger.config import REPO_ROOT
-from ledger.shared.clock import TOKYO
+from ledger.shared.clock import TOKYO, parse_moment
 from ledger.storage import db
 from ops.processes import isolated_settings, serving
 from ops.scaled import ScaledStack, database_on, scaled_settings, wait_for_port
@@ -298,6 +299,48 @@ def test_the_partner_times_out_after_debiting(scaled):
     scaled.running.ledger.recover_exchanges(older_than=dt.timedelta(0))   # a second run changes nothing
     balance = scaled.running.ledger.balance(person)
     assert (balance.partners["jal"], balance.reserved) == (3000, 1000)
+
+
+def test_notices_go_out_once_while_a_worker_dies(scaled):
+    """Forty Telegram users reach Bronze; when their advance service starts, both workers' dispatchers send the
+    notices from one outbox, and one worker is killed in the middle: nobody gets a notice twice, and every notice
+    is delivered, except one whose send the kill cut off (closed as uncertain, never re-sent: a second copy is
+    worse than none)."""
+    ledger, fake = scaled.running.ledger, scaled.telegram
+    first = 880_000_000 + int(time.time()) % 100_000 * 100
+    people = [f"tg:{first + n}" for n in range(40)]
+    ledger.set_test_clock(parse_moment("2016-06-01T10:00"))
+    try:
+        for n, person in enumerate(people):
+            for k, (day, pp) in enumerate(((dt.date(2016, 4, 10), 15_000), (dt.date(2016, 5, 20), 14_000),
+                                           (dt.date(2016, 6, 1), 2_000))):
+                ledger.log_flight(person, day, pp, f"notice-{person}-{k}")
+        ledger.set_test_clock(parse_moment("2016-06-20T09:00"))   # the advance service starts for all forty
+        chats = {first + n for n in range(40)}
+
+        def delivered() -> list[int]:
+            return [chat for chat, _ in list(fake.delivered) if chat in chats]
+        deadline = time.monotonic() + 60
+        while len(delivered()) < 8 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        scaled.kill("bot-1")
+        deadline = time.monotonic() + 90
+        settled = 0
+        while time.monotonic() < deadline:
+            with ledger.uow() as uow:
+                outcomes = collections.Counter(
+                    notice.outcome or "open" for person in people for notice in uow.notices.for_user(person)
+                    if notice.kind == "advance_service_starts")
+            settled = outcomes["sent"] + outcomes["uncertain"]
+            if settled == len(people):
+                break
+            time.sleep(0.5)
+    finally:
+        ledger.set_test_clock(None)
+    counts = collections.Counter(delivered())
+    assert max(counts.values()) == 1, f"a notice went out twice: {counts.most_common(3)}"
+    assert settled == len(people), outcomes
+    assert outcomes["uncertain"] <= 1 and len(counts) == len(people) - outcomes["uncertain"], (outcomes, len(counts))
 
 
 def test_after_the_faults_the_ledger_reconciles(scaled):
