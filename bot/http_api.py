@@ -136,8 +136,9 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
             return _error(400, "bad_text", "text must be a string")
         if locale is not None and not isinstance(locale, str):
             return _error(400, "bad_locale", "locale must be a string such as 'ja' or 'en'")
-        if request_id is not None and (not isinstance(request_id, str) or not 1 <= len(request_id) <= 100):
-            return _error(400, "bad_request_id", "request_id must be a string of 1–100 characters")
+        if request_id is not None and (not isinstance(request_id, str) or not 1 <= len(request_id) <= 100
+                                       or any(ch < " " or ch == "\x7f" for ch in request_id)):
+            return _error(400, "bad_request_id", "request_id must be a string of 1–100 printable characters")
         limited = too_fast(user_id)
         if limited is not None:
             return limited

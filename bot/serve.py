@@ -9,8 +9,10 @@ import asyncio
 import logging
 import os
 import signal
+from typing import Awaitable, Callable
 
 import uvicorn
+from starlette.applications import Starlette
 from telegram import Update
 
 from bot.alexa import alexa_route
@@ -45,6 +47,44 @@ def served_by(app, name: str):
     return with_name
 
 
+def compose_api(settings: Settings, ledger, conversation: Conversation, rasa: RasaClient, *,
+                bot_ok: Callable[[], bool] = lambda: True,
+                telegram_webhook: Callable[[dict], Awaitable[None]] | None = None) -> Starlette:
+    """The HTTP API of one bot process over its ledger and conversation (also what the fuzz tests attack)."""
+    async def database_ok() -> bool:
+        return await asyncio.to_thread(ledger.database_ok)
+
+    async def bot_up() -> bool:
+        return bot_ok()
+
+    voice = VoiceChannel(conversation,
+                         chart_caption=lambda user_id, locale: chart_caption(ledger, user_id, None, locale),
+                         tier_names=lambda locale: {tier.id: tier.name(locale) for tier in ledger.rules.status.tiers})
+    return create_api(
+        conversation,
+        settings.api_token(),
+        {
+            "bot": bot_up,
+            "nlu": rasa.healthy,
+            "actions": lambda: http_ok(f"{settings.action_url}/health"),
+            "database": database_ok,
+        },
+        telegram_webhook=telegram_webhook,
+        telegram_secret=settings.telegram_webhook_secret,
+        claim_request=ledger.claim_request,
+        release_request=ledger.release_request,
+        card_challenge=ledger.card_challenge,
+        complete_card_login=ledger.complete_card_login,
+        take_notices=ledger.take_notices,
+        render_notice=lambda notice: render(ledger, notice),
+        progress_chart=lambda user_id, year, locale: progress_chart(ledger, user_id, year, locale),
+        voice_channel=voice,
+        rate_limits=RateLimits(user_rate=settings.user_rate, user_burst=settings.user_burst,
+                               token_rate=settings.token_rate, token_burst=settings.token_burst),
+        extra_routes=[alexa_route(voice, verify=settings.alexa_verify, skill_id=settings.alexa_skill_id)],
+    )
+
+
 async def serve(settings: Settings) -> None:
     ledger = bootstrap(settings)
     use_rule_words(lambda locale: cached_rule_words(ledger.rules, locale))
@@ -59,42 +99,13 @@ async def serve(settings: Settings) -> None:
     if settings.telegram_token:
         telegram_app = build_application(settings, conversation, webhook=webhook_mode, ledger=ledger)
 
-    async def database_ok() -> bool:
-        return await asyncio.to_thread(ledger.database_ok)
-
-    async def bot_ok() -> bool:
-        return telegram_app is None or telegram_app.running
-
     async def push_update(data: dict) -> None:
         await telegram_app.update_queue.put(Update.de_json(data, telegram_app.bot))
 
     settings.check_alexa()
-    voice = VoiceChannel(conversation,
-                         chart_caption=lambda user_id, locale: chart_caption(ledger, user_id, None, locale),
-                         tier_names=lambda locale: {tier.id: tier.name(locale) for tier in ledger.rules.status.tiers})
-    api = create_api(
-        conversation,
-        settings.api_token(),
-        {
-            "bot": bot_ok,
-            "nlu": rasa.healthy,
-            "actions": lambda: http_ok(f"{settings.action_url}/health"),
-            "database": database_ok,
-        },
-        telegram_webhook=push_update if webhook_mode else None,
-        telegram_secret=settings.telegram_webhook_secret,
-        claim_request=ledger.claim_request,
-        release_request=ledger.release_request,
-        card_challenge=ledger.card_challenge,
-        complete_card_login=ledger.complete_card_login,
-        take_notices=ledger.take_notices,
-        render_notice=lambda notice: render(ledger, notice),
-        progress_chart=lambda user_id, year, locale: progress_chart(ledger, user_id, year, locale),
-        voice_channel=voice,
-        rate_limits=RateLimits(user_rate=settings.user_rate, user_burst=settings.user_burst,
-                               token_rate=settings.token_rate, token_burst=settings.token_burst),
-        extra_routes=[alexa_route(voice, verify=settings.alexa_verify, skill_id=settings.alexa_skill_id)],
-    )
+    api = compose_api(settings, ledger, conversation, rasa,
+                      bot_ok=lambda: telegram_app is None or telegram_app.running,
+                      telegram_webhook=push_update if webhook_mode else None)
     dispatcher = NoticeDispatcher(ledger, telegram_app.bot if telegram_app else None,
                                   on_blocked=conversation.forget_locale)
     if os.environ.get("POINTSBOT_PROCESS"):   # which worker answered (scale mode): X-Served-By: bot-2

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
 from sqlalchemy import text
 
 from bot.nlu_client import RasaClient
@@ -35,6 +36,8 @@ from ops.scaled import ScaledStack, database_on, scaled_settings, wait_for_port
 from tests.conftest import PG_URL_ENV, RunningStack, _under_ci, facts_of, new_user
 from tests.fake_partner import FakePartner
 from tests.fake_telegram import FakeBotApi, user
+from tests.http_fuzz import check
+from tests.http_fuzz import requests as fuzz_requests
 
 pytestmark = pytest.mark.rasa
 
@@ -341,6 +344,23 @@ def test_notices_go_out_once_while_a_worker_dies(scaled):
     assert max(counts.values()) == 1, f"a notice went out twice: {counts.most_common(3)}"
     assert settled == len(people), outcomes
     assert outcomes["uncertain"] <= 1 and len(counts) == len(people) - outcomes["uncertain"], (outcomes, len(counts))
+
+
+def test_fuzzing_the_api_in_scale_mode(scaled):
+    """The HTTP API fuzz (tests/http_fuzz.py) through the shared port, real Rasa servers and action servers behind:
+    every answer documented, never a 500, and every process still up after."""
+    seen: set[int] = set()
+    with httpx.Client(base_url=scaled.running.base_url, timeout=60) as client:
+        @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(fuzz_requests(scaled.running.token))
+        def one(request):
+            response = client.request(**request)
+            check(response)
+            seen.add(response.status_code)
+        one()
+        assert {200, 400, 401} <= seen, seen
+        assert client.get("/healthz").status_code == 200
+    assert all(proc.poll() is None for proc in scaled.stack.processes.values())
 
 
 def test_after_the_faults_the_ledger_reconciles(scaled):
