@@ -15,11 +15,12 @@ rasa_parse_per_s, assistant_p95_ms, rasa_p95_ms, and the Telegram figures), benc
 figure, ledger operations a second, each process's resident memory), bench/RESULTS.md and
 bench/results/turns_latency.png.
 
-Then, in scale mode (ops/scaled.py, ledger and trackers on PostgreSQL, Redis locks) with 1, 2 and 4 processes of
+Then hostile load: ten people pausing between turns, alone and while one user floods the API (their p95 both
+times). Then, in scale mode (ops/scaled.py, ledger and trackers on PostgreSQL, Redis locks) with 1, 2 and 4 processes of
 each kind (`--scaled`), the assistant's turns at the highest level: how throughput grows with processes.
 
 Usage: bash scripts/pg.sh run -- .venv/bin/python bench/turns.py [--levels 1,10,50] [--seconds 30]
-       [--modes parse,rasa,assistant,telegram] [--scaled 1,2,4]   (--scaled "" skips scale mode)
+       [--modes parse,rasa,assistant,telegram] [--scaled 1,2,4] [--no-flood]   (--scaled "" skips scale mode)
 """
 from __future__ import annotations
 
@@ -113,8 +114,9 @@ def seed_users(ledger, count: int, prefix: str) -> list[str]:
     return users
 
 
-async def load(level: int, seconds: float, turn) -> dict:
-    """`level` users, each talking without pause for `seconds`; `turn(user_index, n)` is one awaited turn."""
+async def load(level: int, seconds: float, turn, pause: float = 0.0) -> dict:
+    """`level` users, each talking for `seconds` (`pause` seconds between their turns, none by default);
+    `turn(user_index, n)` is one awaited turn."""
     latencies: list[float] = []
     stop_at = time.monotonic() + seconds
 
@@ -125,6 +127,8 @@ async def load(level: int, seconds: float, turn) -> dict:
             await turn(index, n)
             latencies.append((time.perf_counter() - began) * 1000)
             n += 1
+            if pause:
+                await asyncio.sleep(pause)
 
     began = time.monotonic()
     await asyncio.gather(*(talk(i) for i in range(level)))
@@ -202,6 +206,54 @@ async def assistant_load(settings, level: int, seconds: float) -> dict:
         return await load(level, seconds, turn)
 
 
+async def measure_flood(model: Path, seconds: float, users: int = 10, flooders: int = 30) -> dict:
+    """Hostile load: `users` people (a short pause between turns) alone, then the same while one more user floods
+    the HTTP API from `flooders` connections at once; the production per-user limit (5 turns/s, burst 20) on.
+    Goal: the others' p95 within 1.5 × the quiet run's."""
+    base = isolated_settings(Path(tempfile.mkdtemp(prefix="pointsbot-flood-")))
+    settings = dataclasses.replace(base, user_rate=5.0, user_burst=20)
+    stack = Stack(settings, progress=Progress())
+    stack.start(model)
+    try:
+        await asyncio.to_thread(stack.wait_healthy, 400)
+        ledger = bootstrap(settings, migrate=False)
+        people = seed_users(ledger, users, "flood-quiet")
+        ledger.dispose()
+        api = {"Authorization": f"Bearer {settings.api_token()}"}
+        url = f"http://127.0.0.1:{settings.http_port}/v1/messages"
+        async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=200)) as client:
+            async def turn(index: int, n: int) -> None:
+                response = await client.post(url, headers=api, json={"user_id": people[index],
+                                                                     "text": CONVERSATION[n % len(CONVERSATION)]})
+                response.raise_for_status()
+            for n in range(3):
+                await turn(0, n)
+            quiet = await load(users, seconds, turn, pause=0.5)
+            flood = {"requests": 0, "refused_429": 0}
+            stop = asyncio.Event()
+
+            async def flooder(k: int) -> None:
+                while not stop.is_set():
+                    response = await client.post(url, headers=api, json={"user_id": "flooder", "text": "残高"})
+                    flood["requests"] += 1
+                    flood["refused_429"] += response.status_code == 429
+            flooding = [asyncio.create_task(flooder(k)) for k in range(flooders)]
+            await asyncio.sleep(1)
+            flooded = await load(users, seconds, turn, pause=0.5)
+            stop.set()
+            await asyncio.gather(*flooding)
+    finally:
+        stack.stop()
+    ratio = flooded["p95_ms"] / quiet["p95_ms"] if quiet["p95_ms"] else None
+    result = {"users": users, "flood_connections": flooders, "quiet_p95_ms": quiet["p95_ms"],
+              "flooded_p95_ms": flooded["p95_ms"], "p95_ratio": round(ratio, 2) if ratio else None, "goal_ratio": 1.5,
+              "flood_requests": flood["requests"], "flood_refused_429": flood["refused_429"],
+              "quiet_turns_per_s": quiet["per_s"], "flooded_turns_per_s": flooded["per_s"]}
+    print(f"flood: others' p95 {quiet['p95_ms']} ms quiet → {flooded['p95_ms']} ms flooded ({result['p95_ratio']}×); "
+          f"{flood['refused_429']}/{flood['requests']} flood requests refused with 429", flush=True)
+    return result
+
+
 async def measure_scaled(counts: list[int], level: int, seconds: float, model: Path) -> dict:
     """The assistant in scale mode with 1, 2, 4… bot workers, action servers and Rasa servers each."""
     server_url = os.environ.get("POINTSBOT_TEST_PG_URL")
@@ -250,6 +302,13 @@ def write(results: dict, levels: list[int]) -> None:
         lines.append(f"| {r['concurrency']} | {r['assistant_turns_per_s']} | {r['assistant_p95_ms']} | "
                      f"{r['rasa_turns_per_s']} | {r['rasa_p95_ms']} | {r['rasa_parse_per_s']} | "
                      f"{r['telegram_turns_per_s']} | {r['telegram_p95_ms']} |")
+    flood = results.get("flood") or {}
+    if flood:
+        lines += ["", f"Hostile load: {flood['users']} users with a short pause between turns; then the same while one "
+                  f"user floods from {flood['flood_connections']} connections (per-user limit 5/s, burst 20 on): the "
+                  f"others' p95 {flood['quiet_p95_ms']} ms → {flood['flooded_p95_ms']} ms, **{flood['p95_ratio']}×** "
+                  f"(goal ≤ 1.5×); {flood['flood_refused_429']:,} of {flood['flood_requests']:,} flood requests "
+                  "refused with 429."]
     scaled = results.get("scaled") or {}
     if scaled:
         lines += ["", f"Scale mode (ops/scaled.py: PostgreSQL, Redis locks), {max(levels)} users:", "",
@@ -278,6 +337,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--modes", default="parse,rasa,assistant,telegram")
     parser.add_argument("--scaled", default="1,2,4", help="processes of each kind in scale mode; empty skips it")
+    parser.add_argument("--no-flood", dest="flood", action="store_false", help="skip the hostile-load run")
     args = parser.parse_args()
 
     async def run() -> dict:
@@ -297,9 +357,10 @@ def main() -> None:
                 if bare_proc is not None:
                     bare_proc.terminate()
                 stack.stop()
+            flood = await measure_flood(model, args.seconds) if args.flood else {}
             counts = [int(x) for x in args.scaled.split(",") if x.strip()]
             scaled = await measure_scaled(counts, max(int(x) for x in args.levels.split(",")), args.seconds, model)
-            return measured | {"rss_mb": rss, "seconds": args.seconds, "scaled": scaled,
+            return measured | {"rss_mb": rss, "seconds": args.seconds, "scaled": scaled, "flood": flood,
                                "machine": f"{platform.machine()}, {os.cpu_count()} cores",
                                "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
 
