@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, create_engine, inspect, text
 
 from ledger.config import Settings, private_file
 
+STORE = "nlu.tracker_store.RecentSQLTrackerStore"   # Rasa's SQL store reading only a long session's recent part
 CONVERSATION_DAYS = int(os.environ.get("POINTSBOT_CONVERSATION_DAYS") or 30)
 
 
@@ -30,8 +31,8 @@ def tracker_store_config(settings: Settings) -> dict:
     url = tracker_store_url(settings)
     if url.startswith("sqlite"):
         private_file(settings.var_dir / "rasa-trackers.sqlite3")   # owner-only before Rasa opens it
-        return {"type": "SQL", "dialect": "sqlite", "db": url.removeprefix("sqlite:///")}
-    return {"type": "SQL", "url": url}   # Rasa passes `url` on as the store's host, which may be a whole URL
+        return {"type": STORE, "dialect": "sqlite", "db": url.removeprefix("sqlite:///")}
+    return {"type": STORE, "url": url}   # Rasa passes `url` on as the store's host, which may be a whole URL
 
 
 def prune_conversations(settings: Settings, idle_days: int = CONVERSATION_DAYS) -> int:

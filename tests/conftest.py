@@ -63,7 +63,7 @@ def pytest_configure(config) -> None:
     config.addinivalue_line("markers", f"postgresql: runs on the PostgreSQL test cluster ({PG_URL_ENV})")
 
 
-def _under_ci() -> bool:
+def under_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
@@ -83,7 +83,7 @@ def pg_database() -> PgDatabase:
     if not server_url:
         message = (f"{PG_URL_ENV} is not set: `make test` starts a throwaway PostgreSQL and sets it "
                    f"(by hand: bash scripts/pg.sh run -- .venv/bin/python -m pytest …)")
-        if _under_ci():
+        if under_ci():
             pytest.fail(f"CI: the PostgreSQL variants must run, but {message}", pytrace=False)
         pytest.skip(message)
     name = f"pointsbot_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"

@@ -33,7 +33,7 @@ from ledger.shared.clock import TOKYO, parse_moment
 from ledger.storage import db
 from ops.processes import isolated_settings, serving
 from ops.scaled import ScaledStack, database_on, scaled_settings, wait_for_port
-from tests.conftest import PG_URL_ENV, RunningStack, _under_ci, facts_of, new_user
+from tests.conftest import PG_URL_ENV, RunningStack, facts_of, new_user, under_ci
 from tests.fake_partner import FakePartner
 from tests.fake_telegram import FakeBotApi, user
 from tests.http_fuzz import check
@@ -90,7 +90,7 @@ class Scaled:
 def scaled(tmp_path_factory):
     server_url = os.environ.get(PG_URL_ENV)
     if not server_url:
-        if _under_ci():
+        if under_ci():
             pytest.fail(f"CI: scale mode must be tested, but {PG_URL_ENV} is not set", pytrace=False)
         pytest.skip(f"{PG_URL_ENV} is not set (bash scripts/pg.sh run -- …)")
     name = f"pointsbot_scaled_{os.getpid()}_{uuid.uuid4().hex[:6]}"
