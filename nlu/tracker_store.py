@@ -32,11 +32,13 @@ class RecentSQLTrackerStore(SQLTrackerStore):
         self._loaded: "OrderedDict[Text, int]" = OrderedDict()   # sender → events in the tracker as stored
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        # forgotten first: if this read fails (the database restarting), Rasa's fail-safe wrapper hands the turn an
+        # empty tracker from memory, and its save must not append that as if it continued the stored one
+        self._loaded.pop(sender_id, None)
         with self.session_scope() as session:
             query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
             rows = query.order_by(None).order_by(self.SQLEvent.id.desc()).limit(self.recent_events + 1).all()
             if not rows:
-                self._loaded.pop(sender_id, None)
                 return None
             rows.reverse()
             carried: List[Dict[Text, Any]] = []
@@ -83,4 +85,5 @@ class RecentSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(tracker)
-        self._remember(tracker.sender_id, len(tracker.events))
+        if tracker.sender_id in self._loaded:   # only a tracker read here; any other was saved by Rasa's count
+            self._remember(tracker.sender_id, len(tracker.events))

@@ -272,14 +272,15 @@ def test_postgresql_restarted(scaled):
     assert facts_of(quoted, "conversion")["status"] == "needs_confirmation"
     restarted = subprocess.run(["bash", "scripts/pg.sh", "restart"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert restarted.returncode == 0, restarted.stderr
-    done = None
+    done, answers = None, []
     for _ in range(6):   # each process finds its pooled connections cut once
         messages, _ = scaled.turn(person, "yes")
+        answers.append(messages)
         if facts_of(messages, "conversion").get("status") == "done":
             done = messages
             break
         time.sleep(1)
-    assert done is not None
+    assert done is not None, [m[0].get("facts") for m in answers]
     assert scaled.running.ledger.balance(person).partners["jal"] == 3000
 
 
