@@ -2,7 +2,7 @@
 
 Rasa's own SQL store loads every event of the conversation session on every turn, counts them all again to save,
 and the tracker it builds is replayed by the policies and sent whole to every custom action: a turn's cost grows
-with the conversation. This store loads at most `recent_events` events (400 by default: about forty turns, far
+with the conversation. This store loads at most `recent_events` events (200 by default: about twenty turns, far
 more than any rule or form looks back), and in front of them what the session had decided before: each slot's
 last value and the form that was active. Nothing is deleted: the table still holds the whole conversation
 (`retrieve_full_tracker` reads it all), and new events are appended exactly as Rasa's store does.
@@ -17,10 +17,13 @@ import json
 from collections import OrderedDict
 from typing import Any, Dict, Iterator, List, Optional, Text
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
-RECENT_EVENTS = 400
+import nlu.rasa_speedups  # noqa: F401,E402  (Rasa's per-turn costs that serve nobody, removed)
+
+RECENT_EVENTS = 200
 REMEMBERED = 100_000   # conversations whose loaded length this process remembers between retrieve and save
 CLEARING = ("restart", "reset_slots")   # events before which no slot value survives
 
@@ -59,8 +62,12 @@ class RecentSQLTrackerStore(SQLTrackerStore):
         cleared = earlier.filter(self.SQLEvent.type_name.in_(CLEARING)).order_by(None).order_by(
             self.SQLEvent.id.desc()).first()
         since = earlier.filter(self.SQLEvent.id > cleared.id) if cleared is not None else earlier
+        # each slot's last event only: Rasa's store keeps a slot event's slot name in `action_name`
+        latest = since.filter(self.SQLEvent.type_name == "slot").order_by(None).with_entities(
+            sa.func.max(self.SQLEvent.id)).group_by(self.SQLEvent.action_name)
         slots: Dict[Text, Dict[Text, Any]] = {}
-        for row in since.filter(self.SQLEvent.type_name == "slot"):
+        ids = [row[0] for row in latest.all()]   # as many as the domain has slots
+        for row in session.query(self.SQLEvent.data).filter(self.SQLEvent.id.in_(ids)) if ids else ():
             event = json.loads(row.data)
             slots[event.get("name")] = event
         loop = since.filter(self.SQLEvent.type_name == "active_loop").order_by(None).order_by(
