@@ -278,6 +278,26 @@ async def measure_scaled(counts: list[int], level: int, seconds: float, model: P
     return grown
 
 
+def goals(rows: list[dict]) -> list[str]:
+    """The issue's speed goals against this run's own figures: at every level the assistant's throughput at least
+    0.8 × and its p95 at most 1.3 × bare Rasa REST's; at the highest level at least 0.5 × bare parses."""
+    lines = ["", "Goals (same run):", ""]
+    for r in rows:
+        if not (r["assistant_turns_per_s"] and r["rasa_turns_per_s"] and r["rasa_p95_ms"]):
+            continue
+        throughput = r["assistant_turns_per_s"] / r["rasa_turns_per_s"]
+        p95 = r["assistant_p95_ms"] / r["rasa_p95_ms"]
+        lines.append(f"- {r['concurrency']} users: throughput {throughput:.2f} × bare Rasa (goal ≥ 0.8) "
+                     f"{'met' if throughput >= 0.8 else 'NOT met'}; p95 {p95:.2f} × (goal ≤ 1.3) "
+                     f"{'met' if p95 <= 1.3 else 'NOT met'}")
+    top = rows[-1]
+    if top["assistant_turns_per_s"] and top["rasa_parse_per_s"]:
+        parses = top["assistant_turns_per_s"] / top["rasa_parse_per_s"]
+        lines.append(f"- {top['concurrency']} users: throughput {parses:.2f} × bare parses (goal ≥ 0.5) "
+                     f"{'met' if parses >= 0.5 else 'NOT met'}")
+    return lines
+
+
 def write(results: dict, levels: list[int]) -> None:
     figures = results["figures"]
     rows = []
@@ -302,6 +322,7 @@ def write(results: dict, levels: list[int]) -> None:
         lines.append(f"| {r['concurrency']} | {r['assistant_turns_per_s']} | {r['assistant_p95_ms']} | "
                      f"{r['rasa_turns_per_s']} | {r['rasa_p95_ms']} | {r['rasa_parse_per_s']} | "
                      f"{r['telegram_turns_per_s']} | {r['telegram_p95_ms']} |")
+    lines += goals(rows)
     flood = results.get("flood") or {}
     if flood:
         lines += ["", f"Hostile load: {flood['users']} users with a short pause between turns; then the same while one "
