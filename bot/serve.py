@@ -20,6 +20,7 @@ from bot.chart import chart_caption, progress_chart
 from bot.conversation import Conversation
 from bot.http_api import create_api, http_ok
 from bot.jobs import start_jobs, stop_jobs
+from bot.line import LineChannel, line_route
 from bot.nlu_client import RasaClient
 from bot.notices import NoticeDispatcher, render
 from bot.rate_limits import RateLimits
@@ -49,7 +50,8 @@ def served_by(app, name: str):
 
 def compose_api(settings: Settings, ledger, conversation: Conversation, rasa: RasaClient, *,
                 bot_ok: Callable[[], bool] = lambda: True,
-                telegram_webhook: Callable[[dict], Awaitable[None]] | None = None) -> Starlette:
+                telegram_webhook: Callable[[dict], Awaitable[None]] | None = None,
+                line: LineChannel | None = None) -> Starlette:
     """The HTTP API of one bot process over its ledger and conversation (also what the fuzz tests attack)."""
     async def database_ok() -> bool:
         return await asyncio.to_thread(ledger.database_ok)
@@ -68,6 +70,7 @@ def compose_api(settings: Settings, ledger, conversation: Conversation, rasa: Ra
             "nlu": rasa.healthy,
             "actions": lambda: http_ok(f"{settings.action_url}/health"),
             "database": database_ok,
+            **({"line": line.healthy} if line is not None else {}),
         },
         telegram_webhook=telegram_webhook,
         telegram_secret=settings.telegram_webhook_secret,
@@ -81,7 +84,8 @@ def compose_api(settings: Settings, ledger, conversation: Conversation, rasa: Ra
         voice_channel=voice,
         rate_limits=RateLimits(user_rate=settings.user_rate, user_burst=settings.user_burst,
                                token_rate=settings.token_rate, token_burst=settings.token_burst),
-        extra_routes=[alexa_route(voice, verify=settings.alexa_verify, skill_id=settings.alexa_skill_id)],
+        extra_routes=[alexa_route(voice, verify=settings.alexa_verify, skill_id=settings.alexa_skill_id),
+                      *([line_route(line)] if line is not None else [])],
     )
 
 
@@ -103,9 +107,13 @@ async def serve(settings: Settings) -> None:
         await telegram_app.update_queue.put(Update.de_json(data, telegram_app.bot))
 
     settings.check_alexa()
+    line = None
+    if settings.line_configured:
+        line = LineChannel(conversation, settings.line_channel_secret, settings.line_channel_access_token,
+                           claim_event=ledger.claim_request, api_base=settings.line_api_base)
     api = compose_api(settings, ledger, conversation, rasa,
                       bot_ok=lambda: telegram_app is None or telegram_app.running,
-                      telegram_webhook=push_update if webhook_mode else None)
+                      telegram_webhook=push_update if webhook_mode else None, line=line)
     dispatcher = NoticeDispatcher(ledger, telegram_app.bot if telegram_app else None,
                                   on_blocked=conversation.forget_locale)
     if os.environ.get("POINTSBOT_PROCESS"):   # which worker answered (scale mode): X-Served-By: bot-2
@@ -147,6 +155,8 @@ async def serve(settings: Settings) -> None:
         await telegram_app.stop()
         await telegram_app.shutdown()
     await server_task
+    if line is not None:
+        await line.aclose()
     await rasa.aclose()
     ledger.dispose()
 
@@ -159,6 +169,7 @@ def main() -> None:
     try:  # refuse to open a door half-locked: a short API token, a webhook without its secret
         settings.api_token()
         settings.check_webhook()
+        settings.check_line()
     except InsecureSetting as exc:
         log.error("%s", exc)
         raise SystemExit(2) from None

@@ -122,6 +122,9 @@ class Settings:
     token_rate: float = 500.0             # requests a second per API token (burst token_burst)
     token_burst: int = 1000
     reuse_port: bool = False              # scale mode: several bot workers (action servers) share one port
+    line_channel_secret: str | None = field(default=None, repr=False)        # LINE: checks X-Line-Signature
+    line_channel_access_token: str | None = field(default=None, repr=False)  # LINE: reply and push
+    line_api_base: str | None = None      # LINE's Messaging API (tests: the local fake); unset → api.line.me
 
     @property
     def origin(self) -> str:
@@ -160,6 +163,9 @@ class Settings:
             token_rate=float(env.get("POINTSBOT_TOKEN_RATE") or 500.0),
             token_burst=int(env.get("POINTSBOT_TOKEN_BURST") or 1000),
             reuse_port=_flag(env.get("POINTSBOT_REUSE_PORT"), False),
+            line_channel_secret=env.get("LINE_CHANNEL_SECRET") or None,
+            line_channel_access_token=env.get("LINE_CHANNEL_ACCESS_TOKEN") or None,
+            line_api_base=(env.get("LINE_API_BASE_URL") or "").rstrip("/") or None,
         )
 
     @property
@@ -182,6 +188,15 @@ class Settings:
     def actions_token(self) -> str:
         """What Rasa shows the action server (var/actions-token, 0600), sent through the generated endpoints.yml."""
         return secret_file(self.var_dir / "actions-token")
+
+    @property
+    def line_configured(self) -> bool:
+        return bool(self.line_channel_secret and self.line_channel_access_token)
+
+    def check_line(self) -> None:
+        """LINE needs both its channel secret (to check who is posting) and its access token (to answer)."""
+        if bool(self.line_channel_secret) != bool(self.line_channel_access_token):
+            raise InsecureSetting("set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN, or neither")
 
     def check_alexa(self) -> None:
         """Alexa's request checks (signature, timestamp) can be switched off only in sandbox."""

@@ -70,7 +70,10 @@ def child_env(settings: Settings, role: str) -> dict[str, str]:
     for name, value in (("TELEGRAM_BOT_TOKEN", settings.telegram_token),
                         ("TELEGRAM_API_BASE_URL", settings.telegram_api_base),
                         ("TELEGRAM_WEBHOOK_URL", settings.telegram_webhook_url),
-                        ("TELEGRAM_WEBHOOK_SECRET", settings.telegram_webhook_secret)):
+                        ("TELEGRAM_WEBHOOK_SECRET", settings.telegram_webhook_secret),
+                        ("LINE_CHANNEL_SECRET", settings.line_channel_secret),
+                        ("LINE_CHANNEL_ACCESS_TOKEN", settings.line_channel_access_token),
+                        ("LINE_API_BASE_URL", settings.line_api_base)):
         if value:
             env[name] = value
     return env

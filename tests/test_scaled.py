@@ -327,7 +327,9 @@ def test_notices_go_out_once_while_a_worker_dies(scaled):
         deadline = time.monotonic() + 60
         while len(delivered()) < 8 and time.monotonic() < deadline:
             time.sleep(0.05)
+        sent_before_kill = len(delivered())
         scaled.kill("bot-1")
+        assert sent_before_kill < len(people), "the dispatch ended before the kill: nothing was cut"
         deadline = time.monotonic() + 90
         settled = 0
         while time.monotonic() < deadline:

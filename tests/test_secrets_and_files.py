@@ -97,6 +97,7 @@ def test_settings_never_show_their_secrets():
     """A Settings in a log line or a traceback (tests print them) shows no token."""
     settings = Settings.from_env({"TELEGRAM_BOT_TOKEN": "123:TG-SECRET", "POINTSBOT_STT_TOKEN": "sk-STT-SECRET",
                                   "POINTSBOT_PARTNER_TOKEN": "PARTNER-SECRET", "TELEGRAM_WEBHOOK_SECRET": "HOOK-SECRET",
-                                  "POINTSBOT_API_TOKEN": "API-SECRET" * 4})
+                                  "POINTSBOT_API_TOKEN": "API-SECRET" * 4, "LINE_CHANNEL_SECRET": "LINE-SECRET",
+                                  "LINE_CHANNEL_ACCESS_TOKEN": "LINE-TOKEN-SECRET"})
     assert "SECRET" not in repr(settings) and "SECRET" not in str(settings)
     assert settings.stt_token == "sk-STT-SECRET", "still there for the code that needs it"
