@@ -88,7 +88,8 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
                card_challenge: Callable[[str], object] | None = None,
                complete_card_login: Callable[[str, bytes, bytes], object] | None = None,
                voice_channel: VoiceChannel | None = None, extra_routes: list[Route] | None = None,
-               rate_limits: RateLimits | None = None) -> Starlette:
+               rate_limits: RateLimits | None = None,
+               health_notes: Callable[[], Awaitable[dict[str, str]]] | None = None) -> Starlette:
     """`claim_request(key)` is True the first time a key is seen; with it, a request that carries a
     `request_id` already used by the same user is answered as a replay and not acted on again; a turn that
     did nothing (Rasa unavailable) gives its key back with `release_request(key)`, so the client can retry.
@@ -274,6 +275,10 @@ def create_api(conversation: Conversation, api_token: str, health_checks: dict[s
         status = {n: (r is True) for n, r in zip(names, results)}
         down = [n for n, ok in status.items() if not ok]
         body = {"status": "ok" if not down else "down", "components": status, "down": down}
+        if health_notes is not None:   # up, but something waits (LINE's monthly quota used up)
+            notes = await health_notes()
+            if notes:
+                body["notes"] = notes
         return JsonResponse(body, status_code=200 if not down else 503)
 
     async def telegram(request: Request) -> Response:

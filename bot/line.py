@@ -12,6 +12,12 @@ SDK (line-bot-sdk 3.x, its async client).
 - Buttons become quick replies whose actions are postbacks carrying the payload, so "yes" to a confirmation is
   exactly the button the user pressed.
 - In a group or a room the assistant shares nothing personal: it asks the user to talk to it one to one.
+- Follow greets the user (and makes them reachable again); unfollow marks them unreachable, so no notice is
+  pushed to someone who left.
+- Notices (bot/notices.py) go to LINE users as push messages (`notice_channel`), each with a retry key made from
+  the notice, so a retry after a lost answer is one message at LINE's end. With a monthly quota
+  (`LINE_MONTHLY_QUOTA`), LINE's own count of the month's messages decides how many may go; when none may,
+  notices wait in the outbox and /healthz says why.
 """
 from __future__ import annotations
 
@@ -21,6 +27,8 @@ import time
 import uuid
 from typing import Callable
 
+import pydantic
+import pydantic.v1
 from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.messaging import (
@@ -34,12 +42,14 @@ from linebot.v3.messaging import (
     ReplyMessageRequest,
     TextMessage,
 )
-from linebot.v3.webhooks import MessageEvent, PostbackEvent, TextMessageContent, UserSource
+from linebot.v3.messaging.exceptions import ApiException
+from linebot.v3.webhooks import FollowEvent, MessageEvent, PostbackEvent, TextMessageContent, UnfollowEvent, UserSource
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.conversation import Conversation, Reply
+from bot.notices import NoticeChannel
 from i18n import detect_locale, t
 
 log = logging.getLogger(__name__)
@@ -49,6 +59,26 @@ MAX_BODY = 256 * 1024      # LINE's webhook bodies are small; anything bigger is
 MAX_MESSAGES = 5           # LINE takes at most five messages in one reply or push
 MAX_QUICK_REPLIES = 13
 LABEL = 20                 # characters of a quick reply's label
+LINE_PER_SECOND = 100.0    # pushes a second for notices (LINE allows 2,000 a second per channel)
+QUOTA_CHECK_SECONDS = 30.0  # how long LINE's count of the month's messages is trusted before asking again
+NOTICE_KEYS = uuid.UUID("6f1d7c3e-7a52-4c1e-9d0a-4c494e450000")   # retry keys: uuid5 of this and the notice id
+
+
+def line_outcome(exc: Exception) -> str:
+    """What a failed push means for its notice (the kinds of bot/notices.outcome_of). A lost answer is "retry":
+    the same retry key makes a second push one message at LINE's end, and LINE answers 409 to it if the first
+    arrived (then the notice is closed as sent)."""
+    if isinstance(exc, ApiException):
+        if exc.status == 429:
+            return "flood"
+        if exc.status == 409:
+            return "uncertain"
+        return "retry" if (exc.status or 500) >= 500 else "failed"
+    if isinstance(exc, (pydantic.ValidationError, pydantic.v1.ValidationError)):   # accepted (2xx), answer unreadable
+        return "uncertain"
+    if isinstance(exc, (ValueError, KeyError, TypeError)):
+        return "failed"
+    return "retry"
 
 
 def line_messages(replies: list[Reply]) -> list[TextMessage]:
@@ -69,15 +99,20 @@ def line_messages(replies: list[Reply]) -> list[TextMessage]:
 
 class LineChannel:
     def __init__(self, conversation: Conversation, channel_secret: str, access_token: str, *,
-                 claim_event: Callable[[str], bool], api_base: str | None = None,
-                 reply_within: float = REPLY_WITHIN) -> None:
-        """`claim_event(key)` is True the first time a key is seen (the ledger's claim_request)."""
+                 claim_event: Callable[[str], bool], set_reachable: Callable[[str, bool], bool] | None = None,
+                 api_base: str | None = None, reply_within: float = REPLY_WITHIN,
+                 monthly_quota: int | None = None) -> None:
+        """`claim_event(key)` is True the first time a key is seen (the ledger's claim_request); `set_reachable`
+        the ledger's, for follow and unfollow; `monthly_quota` the plan's messages a month (None: no cap)."""
         self.conversation = conversation
         self.parser = WebhookParser(channel_secret)
         self.client = AsyncApiClient(Configuration(access_token=access_token, host=api_base or "https://api.line.me"))
         self.api = AsyncMessagingApi(self.client)
         self.claim_event = claim_event
         self.reply_within = reply_within
+        self.set_reachable = set_reachable
+        self.monthly_quota = monthly_quota
+        self._quota_left: tuple[float, int] | None = None   # (monotonic time asked, messages left this month)
         self._running: set[asyncio.Task] = set()
 
     async def webhook(self, request: Request) -> Response:
@@ -104,6 +139,9 @@ class LineChannel:
             if event_id and not await asyncio.to_thread(self.claim_event, f"line:event:{event_id}"):
                 log.info("ignoring redelivered LINE event %s", event_id)
                 return
+            if isinstance(event, (FollowEvent, UnfollowEvent)) and isinstance(event.source, UserSource):
+                await self.followed(event, isinstance(event, FollowEvent), received)
+                return
             if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
                 said = event.message.text
             elif isinstance(event, PostbackEvent):
@@ -118,6 +156,14 @@ class LineChannel:
         except Exception:   # one event's failure must not reach the others (the webhook already answered)
             log.exception("LINE event failed")
 
+    async def followed(self, event, follows: bool, received: float) -> None:
+        """Follow: reachable again, and a greeting in both languages. Unfollow: unreachable (no reply possible)."""
+        user_id = f"line:{event.source.user_id}"
+        if self.set_reachable is not None:
+            await asyncio.to_thread(self.set_reachable, user_id, follows)
+        if follows:
+            await self.send(event, [Reply(t("line_welcome", "ja") + "\n\n" + t("line_welcome", "en"))], received)
+
     async def send(self, event, replies: list[Reply], received: float) -> None:
         messages = line_messages(replies)
         token = getattr(event, "reply_token", None)
@@ -131,6 +177,43 @@ class LineChannel:
     async def healthy(self) -> bool:
         """The channel is up (configured, its client open); /healthz names it `line`."""
         return not self.client.rest_client.pool_manager.closed
+
+    async def quota_left(self) -> int | None:
+        """Messages the month's quota still allows, by LINE's own count (asked at most every 30 s); None: no cap."""
+        if self.monthly_quota is None:
+            return None
+        now = time.monotonic()
+        if self._quota_left is None or now - self._quota_left[0] > QUOTA_CHECK_SECONDS:
+            used = (await self.api.get_message_quota_consumption()).total_usage
+            self._quota_left = (now, max(self.monthly_quota - int(used), 0))
+        return self._quota_left[1]
+
+    async def health_notes(self) -> dict[str, str]:
+        try:
+            left = await self.quota_left()
+        except Exception as exc:   # LINE not answering: say so, do not fail the health check on it
+            return {"line": f"could not read LINE's message count: {type(exc).__name__}"}
+        if left == 0:
+            return {"line": f"the monthly message quota ({self.monthly_quota}) is used up: notices wait until "
+                            "next month"}
+        return {}
+
+    def notice_channel(self) -> NoticeChannel:
+        """Notices by push: one message each, with a retry key made from the notice."""
+        async def push(notice: dict, text: str) -> None:
+            key = str(uuid.uuid5(NOTICE_KEYS, str(notice["id"])))
+            request = PushMessageRequest(to=notice["user_id"].removeprefix("line:"), messages=[TextMessage(text=text)])
+            await self.api.push_message(request, x_line_retry_key=key)
+            if self._quota_left is not None:
+                self._quota_left = (self._quota_left[0], max(self._quota_left[1] - 1, 0))
+
+        async def room() -> int | None:
+            try:
+                return await self.quota_left()
+            except Exception:   # LINE's count unknown: send nothing until it is known again
+                log.warning("could not read LINE's message count; notices wait")
+                return 0
+        return NoticeChannel("line", "line:", push, LINE_PER_SECOND, line_outcome, lambda exc: 1.0, room)
 
     async def idle(self) -> None:
         """Wait for the events still being handled (tests, shutdown)."""

@@ -2,8 +2,10 @@
 
 The ledger writes a notice in the same transaction as the change that causes it (a flight logged, a link
 made, an exchange settled). `NoticeDispatcher` claims due notices (`ledger.common.dispatch`), words them in
-the user's language and sends them to Telegram users (`tg:<id>`) within Telegram's limits: slots from a
-budget every dispatcher shares (30 messages a second), one message a second to a chat, RetryAfter honoured.
+the user's language and sends them through one messaging channel (`NoticeChannel`): Telegram users (`tg:<id>`)
+within Telegram's limits (slots from a budget every dispatcher shares, 30 messages a second; one message a second
+to a chat; RetryAfter honoured), or LINE users (`line:<id>`, bot/line.py) by push, within LINE's rate and the
+month's message quota.
 Each notice is sent at most once, even when the process dies mid-batch (see `ledger.common.dispatch`).
 HTTP API clients pull theirs from `GET /v1/notices`. APScheduler drives the work (`bot.jobs`).
 """
@@ -16,7 +18,8 @@ import secrets
 import socket
 import time
 from collections import deque
-from typing import Callable
+from dataclasses import dataclass
+from typing import Awaitable, Callable
 
 import httpx
 from telegram import Bot
@@ -81,26 +84,52 @@ def retry_seconds(exc: RetryAfter) -> float:
     return float(wait.total_seconds() if hasattr(wait, "total_seconds") else wait)
 
 
-class NoticeDispatcher:
-    """Sends the due notices of Telegram users. `run()` keeps going until stopped (APScheduler kicks it when
-    something may be due); `dispatch_once()` sends one claim's worth and returns how many were delivered."""
+async def unlimited() -> int | None:
+    return None
 
-    def __init__(self, ledger: Ledger, bot: Bot | None, *, per_second: float = TELEGRAM_PER_SECOND,
+
+@dataclass(frozen=True)
+class NoticeChannel:
+    """Where one messaging channel's notices go, and how fast."""
+
+    name: str                                       # its shared send budget in the ledger ("telegram", "line")
+    prefix: str                                     # its users' ids ("tg:", "line:")
+    send: Callable[[dict, str], Awaitable[None]]    # (notice, its text)
+    per_second: float                               # the channel's limit for the whole bot, all dispatchers
+    outcome_of: Callable[[Exception], str]          # what a failed send means (see `outcome_of`)
+    retry_seconds: Callable[[Exception], float]     # the pause a "flood" answer asks for
+    room: Callable[[], Awaitable[int | None]] = unlimited   # notices that may go now (a quota); None: no cap
+
+
+def telegram_channel(bot: Bot, per_second: float = TELEGRAM_PER_SECOND) -> NoticeChannel:
+    async def send(notice: dict, text: str) -> None:
+        await bot.send_message(int(notice["user_id"].removeprefix("tg:")), text)
+    return NoticeChannel(CHANNEL, "tg:", send, per_second, outcome_of, retry_seconds)
+
+
+class NoticeDispatcher:
+    """Sends the due notices of one channel's users (Telegram's, given `bot`; or `channel`'s). `run()` keeps going
+    until stopped (APScheduler kicks it when something may be due); `dispatch_once()` sends one claim's worth and
+    returns how many were delivered."""
+
+    def __init__(self, ledger: Ledger, bot: Bot | None = None, *, per_second: float = TELEGRAM_PER_SECOND,
                  on_blocked: Callable[[str], None] | None = None, lease_seconds: int = LEASE_SECONDS,
-                 user_prefix: str = "tg:") -> None:
+                 user_prefix: str = "tg:", channel: NoticeChannel | None = None) -> None:
         self.ledger = ledger
-        self.bot = bot
-        self.limit = int(per_second)                     # Telegram's: at most this many in any second
+        self.channel = channel or (telegram_channel(bot, per_second) if bot is not None else None)
+        per_second = self.channel.per_second if self.channel else per_second
+        self.limit = int(per_second)                     # the channel's: at most this many in any second
         self.per_second = per_second * SHARE_OF_LIMIT     # the rate slots are taken at
         self.batch = max(int(self.per_second * BATCH_SECONDS), 1)
         self.on_blocked = on_blocked
         self.lease_seconds = lease_seconds
-        self.user_prefix = user_prefix if user_prefix.startswith("tg:") else "tg:"   # Telegram users only
+        prefix = self.channel.prefix if self.channel else "tg:"
+        self.user_prefix = user_prefix if user_prefix.startswith(prefix) else prefix   # this channel's users only
         self.busy = False   # in the middle of a batch
         self.claimer = f"{socket.gethostname()[:16]}-{os.getpid()}-{secrets.token_hex(4)}"
         self.delivered = 0
         self._wake = asyncio.Event()
-        self._chat_free_at: dict[int, float] = {}   # chat id → monotonic time it may get the next message
+        self._chat_free_at: dict[str, float] = {}   # user → monotonic time their chat may get the next message
         self._in_flight: set[asyncio.Task] = set()
         self._sending = 0                         # sends on their way to Telegram
         self._done_at: deque[float] = deque()   # monotonic times of this dispatcher's answered sends, last second
@@ -130,11 +159,15 @@ class NoticeDispatcher:
                 pass
 
     async def _claim(self) -> list[dict]:
-        return await asyncio.to_thread(self.ledger.claim_due_notices, self.claimer, self.batch, self.user_prefix,
+        room = await self.channel.room()
+        batch = self.batch if room is None else min(self.batch, room)
+        if batch <= 0:   # the channel's quota is used up: the notices wait in the outbox
+            return []
+        return await asyncio.to_thread(self.ledger.claim_due_notices, self.claimer, batch, self.user_prefix,
                                        lease_seconds=self.lease_seconds)
 
     async def _drain(self, *, refill: bool, stop: asyncio.Event | None = None) -> None:
-        if self.bot is None:
+        if self.channel is None:
             return
         queue: deque[dict] = deque(await self._claim())
         more = refill and len(queue) == self.batch
@@ -175,14 +208,13 @@ class NoticeDispatcher:
         while self._slots and self._slots[0] < now - 1.0 / self.per_second:
             self._slots.popleft()
         if not self._slots:
-            first = await asyncio.to_thread(self.ledger.take_send_slot, CHANNEL, self.per_second, SLOT_BLOCK)
+            first = await asyncio.to_thread(self.ledger.take_send_slot, self.channel.name, self.per_second, SLOT_BLOCK)
             self._slots.extend(first + i / self.per_second for i in range(SLOT_BLOCK))
         return self._slots.popleft()
 
     @staticmethod
-    def _chat(notice: dict) -> int:
-        digits = notice["user_id"].removeprefix("tg:")
-        return int(digits) if digits.isdigit() else 0   # 0: no such chat (the send fails for good)
+    def _chat(notice: dict) -> str:
+        return notice["user_id"]
 
     def _next_ready(self, queue: deque[dict]) -> dict | None:
         now = time.monotonic()
@@ -201,9 +233,8 @@ class NoticeDispatcher:
                 return   # our lease ran out and another dispatcher took it: it is theirs now
             try:
                 text = render(self.ledger, notice)
-                chat_id = int(notice["user_id"].removeprefix("tg:"))
                 attempted = True
-                await self.bot.send_message(chat_id, text)
+                await self.channel.send(notice, text)
             except Exception as exc:  # each notice on its own: one bad notice never stops the batch
                 self._answered(chat, attempted)
                 await self._failed(notice, exc, queue)
@@ -217,7 +248,7 @@ class NoticeDispatcher:
             self._answered(chat, False)
             self._room.release()
 
-    def _answered(self, chat: int, attempted: bool) -> None:
+    def _answered(self, chat: str, attempted: bool) -> None:
         """The send is over (once per send; later calls do nothing). Telegram saw it at the latest now, so the
         chat's second and the overall window count from here; a send that never went out frees its chat now."""
         if self._chat_free_at.get(chat) != float("inf"):
@@ -244,13 +275,13 @@ class NoticeDispatcher:
         self._sending += 1
 
     async def _failed(self, notice: dict, exc: Exception, queue: deque[dict]) -> None:
-        outcome = outcome_of(exc)
+        outcome = self.channel.outcome_of(exc)
         what = f"notice {notice['id']} not sent ({type(exc).__name__})"
         if outcome == "flood":
-            pause = retry_seconds(exc)
-            log.warning("%s: Telegram asks to wait %.0f s; every dispatcher waits", what, pause)
+            pause = self.channel.retry_seconds(exc)
+            log.warning("%s: %s asks to wait %.0f s; every dispatcher waits", what, self.channel.name, pause)
             self._slots.clear()
-            await asyncio.to_thread(self.ledger.pause_sends, CHANNEL, pause)
+            await asyncio.to_thread(self.ledger.pause_sends, self.channel.name, pause)
             await asyncio.to_thread(self.ledger.notice_not_sent, notice["id"], False, False)
             queue.appendleft(notice)
         elif outcome == "blocked":

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import os
 import signal
+from types import SimpleNamespace
 from typing import Awaitable, Callable
 
 import uvicorn
@@ -86,6 +87,7 @@ def compose_api(settings: Settings, ledger, conversation: Conversation, rasa: Ra
                                token_rate=settings.token_rate, token_burst=settings.token_burst),
         extra_routes=[alexa_route(voice, verify=settings.alexa_verify, skill_id=settings.alexa_skill_id),
                       *([line_route(line)] if line is not None else [])],
+        health_notes=line.health_notes if line is not None else None,
     )
 
 
@@ -110,7 +112,8 @@ async def serve(settings: Settings) -> None:
     line = None
     if settings.line_configured:
         line = LineChannel(conversation, settings.line_channel_secret, settings.line_channel_access_token,
-                           claim_event=ledger.claim_request, api_base=settings.line_api_base)
+                           claim_event=ledger.claim_request, set_reachable=ledger.set_reachable,
+                           api_base=settings.line_api_base, monthly_quota=settings.line_monthly_quota)
     api = compose_api(settings, ledger, conversation, rasa,
                       bot_ok=lambda: telegram_app is None or telegram_app.running,
                       telegram_webhook=push_update if webhook_mode else None, line=line)
@@ -135,8 +138,11 @@ async def serve(settings: Settings) -> None:
             await telegram_app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
         await telegram_app.start()
 
-    scheduler = start_jobs(ledger, dispatcher)
+    line_dispatcher = NoticeDispatcher(ledger, channel=line.notice_channel()) if line is not None else None
+    dispatchers = [d for d in (dispatcher, line_dispatcher) if d is not None]
+    scheduler = start_jobs(ledger, SimpleNamespace(kick=lambda: [d.kick() for d in dispatchers]))
     dispatcher_task = asyncio.create_task(dispatcher.run(stop))
+    line_task = asyncio.create_task(line_dispatcher.run(stop)) if line_dispatcher is not None else None
     # scale mode: N workers share the port (SO_REUSEPORT); otherwise uvicorn binds it alone
     sockets = [listening_socket(settings.http_port, reuse_port=True)] if settings.reuse_port else None
     server_task = asyncio.create_task(server.serve(sockets=sockets))
@@ -149,6 +155,9 @@ async def serve(settings: Settings) -> None:
     dispatcher.kick()
     await stop_jobs(scheduler)
     await dispatcher_task   # gives back the notices it claimed and never began
+    if line_task is not None:
+        line_dispatcher.kick()
+        await line_task
     if telegram_app is not None:
         if telegram_app.updater and telegram_app.updater.running:
             await telegram_app.updater.stop()

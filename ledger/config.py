@@ -125,6 +125,7 @@ class Settings:
     line_channel_secret: str | None = field(default=None, repr=False)        # LINE: checks X-Line-Signature
     line_channel_access_token: str | None = field(default=None, repr=False)  # LINE: reply and push
     line_api_base: str | None = None      # LINE's Messaging API (tests: the local fake); unset → api.line.me
+    line_monthly_quota: int | None = None  # the LINE plan's messages a month: notices wait when used up
 
     @property
     def origin(self) -> str:
@@ -166,6 +167,7 @@ class Settings:
             line_channel_secret=env.get("LINE_CHANNEL_SECRET") or None,
             line_channel_access_token=env.get("LINE_CHANNEL_ACCESS_TOKEN") or None,
             line_api_base=(env.get("LINE_API_BASE_URL") or "").rstrip("/") or None,
+            line_monthly_quota=int(env["LINE_MONTHLY_QUOTA"]) if env.get("LINE_MONTHLY_QUOTA") else None,
         )
 
     @property

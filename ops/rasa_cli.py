@@ -73,7 +73,8 @@ def child_env(settings: Settings, role: str) -> dict[str, str]:
                         ("TELEGRAM_WEBHOOK_SECRET", settings.telegram_webhook_secret),
                         ("LINE_CHANNEL_SECRET", settings.line_channel_secret),
                         ("LINE_CHANNEL_ACCESS_TOKEN", settings.line_channel_access_token),
-                        ("LINE_API_BASE_URL", settings.line_api_base)):
+                        ("LINE_API_BASE_URL", settings.line_api_base),
+                        ("LINE_MONTHLY_QUOTA", str(settings.line_monthly_quota) if settings.line_monthly_quota else None)):
         if value:
             env[name] = value
     return env

@@ -38,6 +38,15 @@ def postback_event(user_id: str, data: str) -> dict[str, Any]:
             "deliveryContext": {"isRedelivery": False}, "replyToken": uuid.uuid4().hex, "postback": {"data": data}}
 
 
+def follow_event(user_id: str, follows: bool = True) -> dict[str, Any]:
+    event = {"type": "follow" if follows else "unfollow", "mode": "active", "timestamp": int(time.time() * 1000),
+             "source": {"type": "user", "userId": user_id}, "webhookEventId": uuid.uuid4().hex.upper()[:26],
+             "deliveryContext": {"isRedelivery": False}}
+    if follows:
+        event |= {"replyToken": uuid.uuid4().hex, "follow": {"isUnblocked": False}}
+    return event
+
+
 def webhook_body(*events: dict[str, Any]) -> bytes:
     return json.dumps({"destination": "Uffffffffffffffffffffffffffffffff", "events": list(events)}).encode()
 
@@ -48,6 +57,8 @@ class FakeLineApi:
         self.replies: list[dict[str, Any]] = []
         self.pushes: list[dict[str, Any]] = []
         self.refused = 0   # calls without the channel access token
+        self.used_this_month = 0   # LINE's count of the month's messages (replies are free; pushes count)
+        self.lose_answers = 0      # answer this many pushes with a dropped connection after accepting them
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task | None = None
         self.base_url = ""
@@ -56,19 +67,36 @@ class FakeLineApi:
         if request.headers.get("authorization") != f"Bearer {self.access_token}":
             self.refused += 1
             return JSONResponse({"message": "Authentication failed"}, status_code=401)
-        self.replies.append(await request.json())
-        return JSONResponse({"sentMessages": []})
+        body = await request.json()
+        self.replies.append(body)
+        return JSONResponse(self._sent(body))
 
     async def _push(self, request: Request) -> JSONResponse:
         if request.headers.get("authorization") != f"Bearer {self.access_token}":
             self.refused += 1
             return JSONResponse({"message": "Authentication failed"}, status_code=401)
-        self.pushes.append({**await request.json(), "retry_key": request.headers.get("x-line-retry-key")})
-        return JSONResponse({"sentMessages": []})
+        body, key = await request.json(), request.headers.get("x-line-retry-key")
+        if key and any(p["retry_key"] == key for p in self.pushes):   # LINE: this retry key was already accepted
+            return JSONResponse({"message": "The retry key is already accepted"}, status_code=409)
+        self.pushes.append({**body, "retry_key": key})
+        self.used_this_month += len(body["messages"])
+        if self.lose_answers > 0:
+            self.lose_answers -= 1
+            return JSONResponse({"message": "Internal error after accepting"}, status_code=500)
+        return JSONResponse(self._sent(body))
+
+    @staticmethod
+    def _sent(body: dict[str, Any]) -> dict[str, Any]:
+        return {"sentMessages": [{"id": str(uuid.uuid4().int)[:18], "quoteToken": uuid.uuid4().hex}
+                                 for _ in body["messages"]]}
+
+    async def _consumption(self, request: Request) -> JSONResponse:
+        return JSONResponse({"totalUsage": self.used_this_month})
 
     async def __aenter__(self) -> "FakeLineApi":
         app = Starlette(routes=[Route("/v2/bot/message/reply", self._reply, methods=["POST"]),
-                                Route("/v2/bot/message/push", self._push, methods=["POST"])])
+                                Route("/v2/bot/message/push", self._push, methods=["POST"]),
+                                Route("/v2/bot/message/quota/consumption", self._consumption, methods=["GET"])])
         self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                                      lifespan="off"))
         self._task = asyncio.create_task(self._server.serve())

@@ -38,7 +38,7 @@ VALID = {
     "pairing_code": "ABCD-EFGH", "challenge_id": "0" * 32, "certificate": b"0", "signature": b"0",
     "password": "horse-battery-42", "mykey_id_text": "MKAAAAAAAAAAAAAA",
     "claimer": "dispatcher-1", "channel": "telegram", "per_second": 30.0, "slots": 4,
-    "spoken": True, "pause_seconds": 1.0, "permanent": False,
+    "spoken": True, "reachable": False, "pause_seconds": 1.0, "permanent": False,
     "counts": True, "uncertain": False, "notice_ids": [1], "user_ids": [USER],
 }
 HOSTILE_TEXT = ["", " ", "'; DROP TABLE journal_entries; --", "' OR '1'='1", "{amount}", "{0.__class__.__mro__}",

@@ -12,7 +12,10 @@ from starlette.applications import Starlette
 from bot.conversation import Conversation
 from bot.line import LineChannel, line_route
 from bot.nlu_client import RasaClient
-from tests.fake_line import FakeLineApi, postback_event, signature, text_event, webhook_body
+from bot.notices import NoticeDispatcher
+from tests.conftest import with_wall
+from tests.fake_line import FakeLineApi, follow_event, postback_event, signature, text_event, webhook_body
+from tests.test_notice_dispatch import due_notices
 
 SECRET, TOKEN = "line-channel-secret", "line-access-token"
 USER = "U0123456789abcdef0123456789abcdef"
@@ -40,7 +43,7 @@ async def run(ledger, events_bodies, *, delay=0.0, reply_within=20.0, sign=True)
     rasa = RasaClient("http://rasa.test", http=httpx.AsyncClient(transport=httpx.MockTransport(rasa_script)))
     async with FakeLineApi(TOKEN) as fake:
         channel = LineChannel(Conversation(rasa), SECRET, TOKEN, claim_event=ledger.claim_request,
-                              api_base=fake.base_url, reply_within=reply_within)
+                              set_reachable=ledger.set_reachable, api_base=fake.base_url, reply_within=reply_within)
         app = Starlette(routes=[line_route(channel)])
         statuses = []
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot") as client:
@@ -97,3 +100,66 @@ def test_in_a_group_nothing_personal_is_said(ledger):
     statuses, fake, rasa = asyncio.run(run(ledger, [webhook_body(text_event(USER, "残高", group="Cgroup1"))]))
     assert statuses == [200] and rasa.seen == []
     assert len(fake.replies) == 1 and "1対1" in fake.texts()[0]
+
+
+def test_follow_greets_and_unfollow_stops_the_notices(ledger):
+    statuses, fake, _ = asyncio.run(run(ledger, [webhook_body(follow_event(USER))]))
+    assert statuses == [200] and "友だち追加" in fake.texts()[0] and "Thanks for adding me" in fake.texts()[0]
+    asyncio.run(run(ledger, [webhook_body(follow_event(USER, follows=False))]))
+    due_notices(ledger, [])   # the test clock where the notices below are due
+    ledger.set_test_clock(ledger.clock.now())
+    with ledger.uow() as uow:
+        uow.notices.add_once(user_id=f"line:{USER}", kind="reserved_move_soon", dedupe_key="left", at=ledger.clock.now(),
+                             due_at=ledger.clock.now(), payload={"amount": 1000, "moves_on": "2018-06-15",
+                                                                 "municipality": "kasama", "credited_on": "2018-06-01"})
+        uow.commit()
+    assert asyncio.run(push_notices(ledger)) == ([], 0), "nothing is pushed to someone who left"
+
+
+async def push_notices(ledger, *, quota=None, lose=0):
+    async with FakeLineApi(TOKEN) as fake:
+        fake.lose_answers = lose
+        rasa = RasaClient("http://rasa.test")
+        channel = LineChannel(Conversation(rasa), SECRET, TOKEN, claim_event=ledger.claim_request,
+                              api_base=fake.base_url, monthly_quota=quota)
+        walled, wall = with_wall(ledger)
+        dispatcher = NoticeDispatcher(walled, channel=channel.notice_channel())
+        delivered = 0
+        for _ in range(3):   # a retry after a lost answer waits for its backoff: move on, as the scheduler does
+            delivered += await dispatcher.dispatch_once()
+            wall.advance(600)
+        notes = await channel.health_notes()
+        await channel.aclose()
+        await rasa.aclose()
+    return [(p["to"], p["messages"][0]["text"]) for p in fake.pushes], delivered if not notes else notes
+
+
+def line_notices(ledger, users: list[str]) -> None:
+    due_notices(ledger, [])
+    now = ledger.clock.now()
+    with ledger.uow() as uow:
+        for n, user in enumerate(users):
+            uow.notices.add_once(user_id=f"line:{user}", kind="reserved_move_soon", dedupe_key=f"{user}", at=now,
+                                 due_at=now, payload={"amount": 1000 + n, "moves_on": "2018-06-15",
+                                                      "municipality": "kasama", "credited_on": "2018-06-01"})
+        uow.commit()
+
+
+def test_notices_are_pushed_to_line_users_once(ledger):
+    users = [f"U{n:032x}" for n in range(3)]
+    line_notices(ledger, users)
+    pushes, delivered = asyncio.run(push_notices(ledger, lose=1))   # one answer lost: retried with its key,
+    assert sorted(to for to, _ in pushes) == sorted(users)           # which LINE refuses as already accepted (409)
+    assert delivered == 2
+    assert all("1,00" in text for _, text in pushes)
+    assert all(n["sent"] for user in users for n in ledger.notices_for(f"line:{user}"))
+
+
+def test_when_the_monthly_quota_is_used_up_notices_wait_and_healthz_says_so(ledger):
+    users = [f"U{n:032x}" for n in range(5)]
+    line_notices(ledger, users)
+    pushes, notes = asyncio.run(push_notices(ledger, quota=2))
+    assert len(pushes) == 2
+    assert "quota (2) is used up" in notes["line"]
+    waiting = [n for user in users for n in ledger.notices_for(f"line:{user}") if not n["sent"]]
+    assert len(waiting) == 3, "the rest wait in the outbox for next month"

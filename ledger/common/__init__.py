@@ -12,7 +12,7 @@ SERVICES = (
     dispatch.claim_due_notices, dispatch.begin_notice_send, dispatch.notice_sent, dispatch.notice_not_sent,
     dispatch.notice_user_blocked, dispatch.release_notices, dispatch.settle_cut_off_sends, dispatch.take_send_slot,
     dispatch.pause_sends,
-    profiles.remember_locale, profiles.user_locale, profiles.set_voice_replies, profiles.voice_replies,
+    profiles.remember_locale, profiles.user_locale, profiles.set_reachable, profiles.set_voice_replies, profiles.voice_replies,
     deliveries.claim_request, deliveries.release_request,
     sandbox_clock.set_test_clock, sandbox_clock.read_test_clock,
     card_login.start_card_login, card_login.card_challenge, card_login.complete_card_login, card_login.login_session,

@@ -27,6 +27,17 @@ def user_locale(user_id: str, *, uow: UnitOfWork) -> str | None:
 
 
 @checked
+def set_reachable(user_id: str, reachable: bool, *, uow: UnitOfWork, clock: Clock) -> bool:
+    """The user left the channel (LINE's unfollow: blocked or removed the account) or came back (follow): while
+    unreachable, their notices are not sent. What is set after."""
+    with uow:
+        uow.lock_user(user_id)
+        uow.profiles.update(user_id, clock.now(), unreachable_since=None if reachable else clock.now())
+        uow.commit()
+        return bool(reachable)
+
+
+@checked
 def set_voice_replies(user_id: str, spoken: bool, *, uow: UnitOfWork, clock: Clock) -> bool:
     """Answer the user with voice notes too (音声で返信), or stop; what is set after."""
     with uow:

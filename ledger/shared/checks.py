@@ -254,6 +254,7 @@ RULES: dict[str, Rule] = {
     "counts": flag,
     "uncertain": flag,
     "spoken": flag,
+    "reachable": flag,
     "notice_ids": items(whole_in(1, MAX_ROW_ID, "bad_input"), 500),
     "user_ids": items(user_id, 1000),
     "locale": locale,
