@@ -34,6 +34,7 @@ from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
+    AsyncMessagingApiBlob,
     Configuration,
     PostbackAction,
     PushMessageRequest,
@@ -49,6 +50,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.conversation import Conversation, Reply
+from bot.line_menu import install_rich_menu
 from bot.notices import NoticeChannel
 from i18n import detect_locale, t
 
@@ -108,6 +110,9 @@ class LineChannel:
         self.parser = WebhookParser(channel_secret)
         self.client = AsyncApiClient(Configuration(access_token=access_token, host=api_base or "https://api.line.me"))
         self.api = AsyncMessagingApi(self.client)
+        self.blob_client = AsyncApiClient(Configuration(access_token=access_token,   # pictures: another host
+                                                        host=api_base or "https://api-data.line.me"))
+        self.blob = AsyncMessagingApiBlob(self.blob_client)
         self.claim_event = claim_event
         self.reply_within = reply_within
         self.set_reachable = set_reachable
@@ -220,9 +225,14 @@ class LineChannel:
         while self._running:
             await asyncio.gather(*list(self._running), return_exceptions=True)
 
+    async def install_menu(self) -> str | None:
+        """The rich menu of the main tasks (bot/line_menu.py), made the default; its id, or None if LINE refused."""
+        return await install_rich_menu(self.api, self.blob)
+
     async def aclose(self) -> None:
         await self.idle()
         await self.client.close()
+        await self.blob_client.close()
 
 
 def line_route(channel: LineChannel) -> Route:

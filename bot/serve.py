@@ -139,6 +139,7 @@ async def serve(settings: Settings) -> None:
         await telegram_app.start()
 
     line_dispatcher = NoticeDispatcher(ledger, channel=line.notice_channel()) if line is not None else None
+    menu_task = asyncio.create_task(line.install_menu()) if line is not None else None   # in the background
     dispatchers = [d for d in (dispatcher, line_dispatcher) if d is not None]
     scheduler = start_jobs(ledger, SimpleNamespace(kick=lambda: [d.kick() for d in dispatchers]))
     dispatcher_task = asyncio.create_task(dispatcher.run(stop))
@@ -165,6 +166,7 @@ async def serve(settings: Settings) -> None:
         await telegram_app.shutdown()
     await server_task
     if line is not None:
+        await asyncio.gather(menu_task, return_exceptions=True)
         await line.aclose()
     await rasa.aclose()
     ledger.dispose()

@@ -59,6 +59,8 @@ class FakeLineApi:
         self.refused = 0   # calls without the channel access token
         self.used_this_month = 0   # LINE's count of the month's messages (replies are free; pushes count)
         self.lose_answers = 0      # answer this many pushes with a dropped connection after accepting them
+        self.rich_menus: dict[str, dict[str, Any]] = {}   # id → the menu as created (and its picture's bytes)
+        self.default_rich_menu: str | None = None
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task | None = None
         self.base_url = ""
@@ -90,13 +92,38 @@ class FakeLineApi:
         return {"sentMessages": [{"id": str(uuid.uuid4().int)[:18], "quoteToken": uuid.uuid4().hex}
                                  for _ in body["messages"]]}
 
+    async def _menu_list(self, request: Request) -> JSONResponse:
+        return JSONResponse({"richmenus": [{"richMenuId": key, **menu["request"]} for key, menu in self.rich_menus.items()]})
+
+    async def _menu_create(self, request: Request) -> JSONResponse:
+        key = f"richmenu-{uuid.uuid4().hex}"
+        self.rich_menus[key] = {"request": await request.json(), "image": None}
+        return JSONResponse({"richMenuId": key})
+
+    async def _menu_image(self, request: Request) -> JSONResponse:
+        menu = self.rich_menus.get(request.path_params["menu"])
+        if menu is None or request.headers.get("content-type") != "image/png":
+            return JSONResponse({"message": "bad request"}, status_code=400)
+        menu["image"] = await request.body()
+        return JSONResponse({})
+
+    async def _menu_default(self, request: Request) -> JSONResponse:
+        if request.path_params["menu"] not in self.rich_menus:
+            return JSONResponse({"message": "not found"}, status_code=404)
+        self.default_rich_menu = request.path_params["menu"]
+        return JSONResponse({})
+
     async def _consumption(self, request: Request) -> JSONResponse:
         return JSONResponse({"totalUsage": self.used_this_month})
 
     async def __aenter__(self) -> "FakeLineApi":
         app = Starlette(routes=[Route("/v2/bot/message/reply", self._reply, methods=["POST"]),
                                 Route("/v2/bot/message/push", self._push, methods=["POST"]),
-                                Route("/v2/bot/message/quota/consumption", self._consumption, methods=["GET"])])
+                                Route("/v2/bot/message/quota/consumption", self._consumption, methods=["GET"]),
+                                Route("/v2/bot/richmenu/list", self._menu_list, methods=["GET"]),
+                                Route("/v2/bot/richmenu", self._menu_create, methods=["POST"]),
+                                Route("/v2/bot/richmenu/{menu}/content", self._menu_image, methods=["POST"]),
+                                Route("/v2/bot/user/all/richmenu/{menu}", self._menu_default, methods=["POST"])])
         self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                                      lifespan="off"))
         self._task = asyncio.create_task(self._server.serve())

@@ -163,3 +163,24 @@ def test_when_the_monthly_quota_is_used_up_notices_wait_and_healthz_says_so(ledg
     assert "quota (2) is used up" in notes["line"]
     waiting = [n for user in users for n in ledger.notices_for(f"line:{user}") if not n["sent"]]
     assert len(waiting) == 3, "the rest wait in the outbox for next month"
+
+
+def test_the_rich_menu_offers_the_main_tasks_once(ledger):
+    async def install_twice():
+        async with FakeLineApi(TOKEN) as fake:
+            rasa = RasaClient("http://rasa.test")
+            channel = LineChannel(Conversation(rasa), SECRET, TOKEN, claim_event=ledger.claim_request,
+                                  api_base=fake.base_url)
+            first, second = await channel.install_menu(), await channel.install_menu()   # a restart reuses it
+            await channel.aclose()
+            await rasa.aclose()
+        return fake, first, second
+
+    fake, first, second = asyncio.run(install_twice())
+    assert first == second == fake.default_rich_menu and len(fake.rich_menus) == 1
+    menu = fake.rich_menus[first]
+    assert [area["action"]["label"] for area in menu["request"]["areas"]] == ["残高", "交換", "ステータス", "搭乗記録", "ヘルプ"]
+    assert all(area["action"]["type"] == "message" for area in menu["request"]["areas"])
+    image = menu["image"]
+    assert image[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (int.from_bytes(image[16:20], "big"), int.from_bytes(image[20:24], "big")) == (2500, 843)
