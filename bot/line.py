@@ -12,6 +12,8 @@ SDK (line-bot-sdk 3.x, its async client).
 - Buttons become quick replies whose actions are postbacks carrying the payload, so "yes" to a confirmation is
   exactly the button the user pressed.
 - In a group or a room the assistant shares nothing personal: it asks the user to talk to it one to one.
+- "グラフ" / "chart" sends the status chart as an image message from a signed link (bot/line_chart.py), with its
+  caption; without a public HTTPS origin LINE cannot fetch it, and the caption says it in words.
 - Follow greets the user (and makes them reachable again); unfollow marks them unreachable, so no notice is
   pushed to someone who left.
 - Notices (bot/notices.py) go to LINE users as push messages (`notice_channel`), each with a retry key made from
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from typing import Callable
@@ -36,6 +39,7 @@ from linebot.v3.messaging import (
     AsyncMessagingApi,
     AsyncMessagingApiBlob,
     Configuration,
+    ImageMessage,
     PostbackAction,
     PushMessageRequest,
     QuickReply,
@@ -50,6 +54,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.conversation import Conversation, Reply
+from bot.line_chart import ChartLinks
 from bot.line_menu import install_rich_menu
 from bot.notices import NoticeChannel
 from i18n import detect_locale, t
@@ -63,6 +68,7 @@ MAX_QUICK_REPLIES = 13
 LABEL = 20                 # characters of a quick reply's label
 LINE_PER_SECOND = 100.0    # pushes a second for notices (LINE allows 2,000 a second per channel)
 QUOTA_CHECK_SECONDS = 30.0  # how long LINE's count of the month's messages is trusted before asking again
+CHART_WORDS = re.compile(r"/chart\b|\bchart\b|\bgraph\b|グラフ|チャート", re.IGNORECASE)
 NOTICE_KEYS = uuid.UUID("6f1d7c3e-7a52-4c1e-9d0a-4c494e450000")   # retry keys: uuid5 of this and the notice id
 
 
@@ -103,7 +109,8 @@ class LineChannel:
     def __init__(self, conversation: Conversation, channel_secret: str, access_token: str, *,
                  claim_event: Callable[[str], bool], set_reachable: Callable[[str, bool], bool] | None = None,
                  api_base: str | None = None, reply_within: float = REPLY_WITHIN,
-                 monthly_quota: int | None = None) -> None:
+                 monthly_quota: int | None = None, chart_links: ChartLinks | None = None,
+                 caption: Callable[[str, str], str] | None = None) -> None:
         """`claim_event(key)` is True the first time a key is seen (the ledger's claim_request); `set_reachable`
         the ledger's, for follow and unfollow; `monthly_quota` the plan's messages a month (None: no cap)."""
         self.conversation = conversation
@@ -117,6 +124,8 @@ class LineChannel:
         self.reply_within = reply_within
         self.set_reachable = set_reachable
         self.monthly_quota = monthly_quota
+        self.chart_links = chart_links
+        self.caption = caption   # (user id, locale) → the chart's caption: the year's PP and what is next
         self._quota_left: tuple[float, int] | None = None   # (monotonic time asked, messages left this month)
         self._running: set[asyncio.Task] = set()
 
@@ -156,7 +165,11 @@ class LineChannel:
             if not isinstance(event.source, UserSource):   # a group or a room: nothing personal there
                 await self.send(event, [Reply(t("line_one_to_one", detect_locale(said, None)))], received)
                 return
-            replies = await self.conversation.handle(f"line:{event.source.user_id}", said)
+            user_id = f"line:{event.source.user_id}"
+            if self.chart_links is not None and self.caption is not None and CHART_WORDS.search(said):
+                await self.send_chart(event, user_id, detect_locale(said, None), received)
+                return
+            replies = await self.conversation.handle(user_id, said)
             await self.send(event, replies, received)
         except Exception:   # one event's failure must not reach the others (the webhook already answered)
             log.exception("LINE event failed")
@@ -169,8 +182,19 @@ class LineChannel:
         if follows:
             await self.send(event, [Reply(t("line_welcome", "ja") + "\n\n" + t("line_welcome", "en"))], received)
 
+    async def send_chart(self, event, user_id: str, locale: str, received: float) -> None:
+        caption = await asyncio.to_thread(self.caption, user_id, locale)
+        if not self.chart_links.usable:
+            await self.send(event, [Reply(caption)], received)
+            return
+        url = self.chart_links.link(user_id, None, locale)
+        await self.send_messages(event, [ImageMessage(original_content_url=url, preview_image_url=url),
+                                         TextMessage(text=caption)], received)
+
     async def send(self, event, replies: list[Reply], received: float) -> None:
-        messages = line_messages(replies)
+        await self.send_messages(event, line_messages(replies), received)
+
+    async def send_messages(self, event, messages: list, received: float) -> None:
         token = getattr(event, "reply_token", None)
         if token and time.monotonic() - received < self.reply_within:
             await self.api.reply_message(ReplyMessageRequest(reply_token=token, messages=messages))
@@ -235,7 +259,9 @@ class LineChannel:
         await self.blob_client.close()
 
 
-def line_route(channel: LineChannel) -> Route:
-    return Route("/line/webhook", channel.webhook, methods=["POST"])
+def line_routes(channel: LineChannel) -> list[Route]:
+    """The webhook, and the chart's signed links when the chart is offered."""
+    charts = [channel.chart_links.route()] if channel.chart_links is not None else []
+    return [Route("/line/webhook", channel.webhook, methods=["POST"]), *charts]
 
 

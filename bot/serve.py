@@ -21,7 +21,8 @@ from bot.chart import chart_caption, progress_chart
 from bot.conversation import Conversation
 from bot.http_api import create_api, http_ok
 from bot.jobs import start_jobs, stop_jobs
-from bot.line import LineChannel, line_route
+from bot.line import LineChannel, line_routes
+from bot.line_chart import ChartLinks
 from bot.nlu_client import RasaClient
 from bot.notices import NoticeDispatcher, render
 from bot.rate_limits import RateLimits
@@ -86,7 +87,7 @@ def compose_api(settings: Settings, ledger, conversation: Conversation, rasa: Ra
         rate_limits=RateLimits(user_rate=settings.user_rate, user_burst=settings.user_burst,
                                token_rate=settings.token_rate, token_burst=settings.token_burst),
         extra_routes=[alexa_route(voice, verify=settings.alexa_verify, skill_id=settings.alexa_skill_id),
-                      *([line_route(line)] if line is not None else [])],
+                      *(line_routes(line) if line is not None else [])],
         health_notes=line.health_notes if line is not None else None,
     )
 
@@ -113,7 +114,11 @@ async def serve(settings: Settings) -> None:
     if settings.line_configured:
         line = LineChannel(conversation, settings.line_channel_secret, settings.line_channel_access_token,
                            claim_event=ledger.claim_request, set_reachable=ledger.set_reachable,
-                           api_base=settings.line_api_base, monthly_quota=settings.line_monthly_quota)
+                           api_base=settings.line_api_base, monthly_quota=settings.line_monthly_quota,
+                           chart_links=ChartLinks(settings.line_channel_secret, settings.origin,
+                                                  lambda user_id, year, locale: progress_chart(ledger, user_id, year,
+                                                                                               locale)),
+                           caption=lambda user_id, locale: chart_caption(ledger, user_id, None, locale))
     api = compose_api(settings, ledger, conversation, rasa,
                       bot_ok=lambda: telegram_app is None or telegram_app.running,
                       telegram_webhook=push_update if webhook_mode else None, line=line)

@@ -10,7 +10,8 @@ import httpx
 from starlette.applications import Starlette
 
 from bot.conversation import Conversation
-from bot.line import LineChannel, line_route
+from bot.line import LineChannel, line_routes
+from bot.line_chart import ChartLinks
 from bot.nlu_client import RasaClient
 from bot.notices import NoticeDispatcher
 from tests.conftest import with_wall
@@ -44,7 +45,7 @@ async def run(ledger, events_bodies, *, delay=0.0, reply_within=20.0, sign=True)
     async with FakeLineApi(TOKEN) as fake:
         channel = LineChannel(Conversation(rasa), SECRET, TOKEN, claim_event=ledger.claim_request,
                               set_reachable=ledger.set_reachable, api_base=fake.base_url, reply_within=reply_within)
-        app = Starlette(routes=[line_route(channel)])
+        app = Starlette(routes=line_routes(channel))
         statuses = []
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot") as client:
             for body in events_bodies:
@@ -184,3 +185,52 @@ def test_the_rich_menu_offers_the_main_tasks_once(ledger):
     image = menu["image"]
     assert image[:8] == b"\x89PNG\r\n\x1a\n"
     assert (int.from_bytes(image[16:20], "big"), int.from_bytes(image[20:24], "big")) == (2500, 843)
+
+
+def test_chart_links_are_signed_per_user_and_expire():
+    clock = [1_000_000.0]
+    drawn = []
+    links = ChartLinks("secret-a", "https://bot.example", lambda u, y, loc: drawn.append((u, y, loc)) or b"\x89PNG-fake",
+                       now=lambda: clock[0])
+    url = links.link("line:Ualice", None, "ja")
+    name = url.rsplit("/", 1)[1]
+    assert url.startswith("https://bot.example/line/chart/") and links.read(name)["u"] == "line:Ualice"
+    what, signature, _ = name.split(".")
+    forged_what = what[:-2] + ("AA" if what[-2:] != "AA" else "BB")
+    assert links.read(f"{forged_what}.{signature}.png") is None, "another user's link cannot be made"
+    assert ChartLinks("secret-b", "https://bot.example", links.chart).read(name) is None, "another channel's key"
+    app = Starlette(routes=[links.route()])
+
+    async def fetch(path):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://bot.example") as c:
+            return await c.get(path)
+    ok = asyncio.run(fetch(f"/line/chart/{name}"))
+    assert ok.status_code == 200 and ok.headers["content-type"] == "image/png" and drawn == [("line:Ualice", None, "ja")]
+    clock[0] += 24 * 3600 + 1
+    assert asyncio.run(fetch(f"/line/chart/{name}")).status_code == 404, "a day later the link is dead"
+    assert links.read(name) is None
+
+
+def test_asking_for_the_chart_sends_the_picture_with_its_caption(ledger):
+    async def ask(origin):
+        async with FakeLineApi(TOKEN) as fake:
+            rasa = RasaClient("http://rasa.test")
+            links = ChartLinks(SECRET, origin, lambda u, y, loc: b"png")
+            channel = LineChannel(Conversation(rasa), SECRET, TOKEN, claim_event=ledger.claim_request,
+                                  api_base=fake.base_url, chart_links=links,
+                                  caption=lambda user, locale: f"{user} {locale}: 今年 12,000 PP")
+            app = Starlette(routes=line_routes(channel))
+            body = webhook_body(text_event(USER, "グラフを見せて"))
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot") as client:
+                await client.post("/line/webhook", content=body, headers={"X-Line-Signature": signature(body, SECRET)})
+                await channel.idle()
+            await channel.aclose()
+            await rasa.aclose()
+        return fake.replies[0]["messages"]
+
+    shown = asyncio.run(ask("https://bot.example"))
+    assert [m["type"] for m in shown] == ["image", "text"]
+    assert shown[0]["originalContentUrl"].startswith("https://bot.example/line/chart/")
+    assert shown[1]["text"] == f"line:{USER} ja: 今年 12,000 PP"
+    in_words = asyncio.run(ask("http://127.0.0.1:8080"))   # LINE cannot fetch a plain-HTTP link: words instead
+    assert [m["type"] for m in in_words] == ["text"] and "12,000 PP" in in_words[0]["text"]
