@@ -218,17 +218,20 @@ def alexa_route(channel: VoiceChannel, *, verify: bool = True, skill_id: str | N
             return JSONResponse({"error": {"reason": "body_too_large"}}, status_code=413)
         try:
             text = body.decode("utf-8")
-            json.loads(text)
+            parsed = json.loads(text)
         except (UnicodeDecodeError, ValueError):
             return JSONResponse({"error": {"reason": "bad_json"}}, status_code=400)
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("request"), dict):   # `null`, a list …
+            return JSONResponse({"error": {"reason": "not_an_alexa_request"}}, status_code=400)
         skill_handler = handler()
         try:
             answer = await asyncio.to_thread(skill_handler.verify_request_and_dispatch, dict(request.headers), text)
         except VerificationException as exc:
             log.warning("alexa request refused: %s", exc)
             return JSONResponse({"error": {"reason": "not_verified"}}, status_code=400)
-        except AskSdkException as exc:   # another skill's id, or a request the SDK cannot read
-            log.warning("alexa request refused: %s", str(exc)[:200])
+        except (AskSdkException, AttributeError, TypeError, KeyError, ValueError) as exc:
+            # another skill's id, or a request the SDK cannot read (its parts of the wrong types)
+            log.warning("alexa request refused: %s: %s", type(exc).__name__, str(exc)[:200])
             return JSONResponse({"error": {"reason": "refused"}}, status_code=400)
         return JSONResponse(answer)
 

@@ -44,3 +44,19 @@ def test_no_request_breaks_the_api(ledger):
         loop.run_until_complete(client.aclose())
         loop.run_until_complete(rasa.aclose())
         loop.close()
+
+
+def test_alexa_bodies_that_are_not_requests_are_refused(ledger):
+    """Found by the fuzz: `null` posted to /v1/alexa reached the SDK and failed there (a 500)."""
+    app_settings = dataclasses.replace(ledger.settings, api_token_env=TOKEN)
+    rasa = RasaClient(f"http://127.0.0.1:{free_port()}", timeout=2)
+    api = compose_api(app_settings, ledger, Conversation(rasa, passwords=ledger), rasa)
+
+    async def post_all() -> list[int]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://test") as client:
+            return [(await client.post("/v1/alexa", content=body)).status_code
+                    for body in (b"null", b"[]", b"5", b'{"request": 5}', b'{"request": {"type": 5}}', b"{}")]
+    try:
+        assert asyncio.run(post_all()) == [400] * 6
+    finally:
+        asyncio.run(rasa.aclose())
