@@ -9,10 +9,12 @@
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import os
 import shutil
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,6 +199,29 @@ def partner_stack(tmp_path_factory):
                                        partner_url=fake.base_url)
         for running in running_stack(settings):
             yield running, fake
+
+
+class InThread:
+    """An async fake server (an async context manager such as FakeBotApi or FakeLineApi) on an event loop of its
+    own thread, for tests whose bot is another process: `with InThread(lambda: FakeLineApi(token)) as fake:`."""
+
+    def __init__(self, make) -> None:
+        self.make = make
+
+    def __enter__(self):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="fake-server", daemon=True)
+        self.thread.start()
+
+        async def entered():
+            self.server = self.make()   # made on its own loop
+            return await self.server.__aenter__()
+        return asyncio.run_coroutine_threadsafe(entered(), self.loop).result(20)
+
+    def __exit__(self, *exc) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.__aexit__(None, None, None), self.loop).result(20)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
 
 
 def new_user(prefix: str = "u") -> str:

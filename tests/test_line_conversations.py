@@ -3,10 +3,8 @@ LINE configured against the local fake Messaging API, in Japanese and English, l
 conversion confirmed with the quick reply's postback, the balance, when a status starts, and a notice pushed."""
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
-import threading
 import time
 import uuid
 
@@ -15,7 +13,7 @@ import pytest
 
 from ledger.shared.clock import parse_moment
 from ops.processes import isolated_settings
-from tests.conftest import running_stack
+from tests.conftest import InThread, running_stack
 from tests.fake_line import FakeLineApi, postback_event, signature, text_event, webhook_body
 
 pytestmark = pytest.mark.rasa
@@ -23,26 +21,9 @@ pytestmark = pytest.mark.rasa
 SECRET, TOKEN = "line-secret-for-tests", "line-token-for-tests"
 
 
-class ThreadedFakeLine:
-    """The fake Messaging API on its own thread's event loop: the bot is another process."""
-
-    def __enter__(self) -> FakeLineApi:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.fake = FakeLineApi(TOKEN)
-        asyncio.run_coroutine_threadsafe(self.fake.__aenter__(), self.loop).result(20)
-        return self.fake
-
-    def __exit__(self, *exc) -> None:
-        asyncio.run_coroutine_threadsafe(self.fake.__aexit__(), self.loop).result(20)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
-
 @pytest.fixture(scope="module")
 def line_stack(tmp_path_factory):
-    with ThreadedFakeLine() as fake:
+    with InThread(lambda: FakeLineApi(TOKEN)) as fake:
         settings = dataclasses.replace(isolated_settings(tmp_path_factory.mktemp("line-stack")),
                                        line_channel_secret=SECRET, line_channel_access_token=TOKEN,
                                        line_api_base=fake.base_url)

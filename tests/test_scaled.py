@@ -10,14 +10,12 @@ the ledger reconciles.
 """
 from __future__ import annotations
 
-import asyncio
 import collections
 import dataclasses
 import datetime as dt
 import os
 import signal
 import subprocess
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +31,7 @@ from ledger.shared.clock import TOKYO, parse_moment
 from ledger.storage import db
 from ops.processes import isolated_settings, serving
 from ops.scaled import ScaledStack, database_on, scaled_settings, wait_for_port
-from tests.conftest import PG_URL_ENV, RunningStack, facts_of, new_user, under_ci
+from tests.conftest import PG_URL_ENV, InThread, RunningStack, facts_of, new_user, under_ci
 from tests.fake_partner import FakePartner
 from tests.fake_telegram import FakeBotApi, user
 from tests.http_fuzz import check
@@ -42,25 +40,6 @@ from tests.http_fuzz import requests as fuzz_requests
 pytestmark = pytest.mark.rasa
 
 SECRET = "scale-webhook-secret"
-
-
-class ThreadedFakeBotApi:
-    """The fake Bot API on an event loop of its own thread: the bot workers are other processes."""
-
-    def __enter__(self) -> FakeBotApi:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="fake-telegram", daemon=True)
-        self.thread.start()
-
-        async def started() -> FakeBotApi:
-            return await FakeBotApi("424242:SCALED").start()
-        self.fake = asyncio.run_coroutine_threadsafe(started(), self.loop).result(20)
-        return self.fake
-
-    def __exit__(self, *exc) -> None:
-        asyncio.run_coroutine_threadsafe(self.fake.stop(), self.loop).result(20)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
 
 
 @dataclasses.dataclass
@@ -94,7 +73,7 @@ def scaled(tmp_path_factory):
             pytest.fail(f"CI: scale mode must be tested, but {PG_URL_ENV} is not set", pytrace=False)
         pytest.skip(f"{PG_URL_ENV} is not set (bash scripts/pg.sh run -- …)")
     name = f"pointsbot_scaled_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with ThreadedFakeBotApi() as fake, FakePartner() as partner:
+    with InThread(lambda: FakeBotApi("424242:SCALED")) as fake, FakePartner() as partner:
         settings = isolated_settings(tmp_path_factory.mktemp("scaled"))
         settings = scaled_settings(dataclasses.replace(
             settings, database_url=database_on(server_url, name), partner_url=partner.base_url,
