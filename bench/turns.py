@@ -189,21 +189,29 @@ async def measure(args, settings, stack: Stack, bare: str, bare_token: str, fake
     return {"figures": figures, "ledger_ops": ops, "turns_without_answer": lost}
 
 
+async def warmed_turns(client: httpx.AsyncClient, settings, users: list[str]):
+    """`turn(index, n)`: user `index` says the `n`-th sentence of the mix through /v1/messages; the first turns
+    (which load Rasa's graphs) are taken before it is handed over."""
+    api = {"Authorization": f"Bearer {settings.api_token()}"}
+    url = f"http://127.0.0.1:{settings.http_port}/v1/messages"
+
+    async def turn(index: int, n: int) -> None:
+        response = await client.post(url, headers=api,
+                                     json={"user_id": users[index], "text": CONVERSATION[n % len(CONVERSATION)]})
+        response.raise_for_status()
+    for n in range(3):
+        await turn(0, n)
+    return turn
+
+
 async def assistant_load(settings, level: int, seconds: float) -> dict:
     """`level` users talking to the assistant's HTTP API over the mix for `seconds` (after a warm-up)."""
     ledger = bootstrap(settings, migrate=False)
     users = seed_users(ledger, level, f"scaled-{level}-{secrets.token_hex(3)}")
     ledger.dispose()
-    api = {"Authorization": f"Bearer {settings.api_token()}"}
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
-        async def turn(index: int, n: int) -> None:
-            response = await client.post(f"http://127.0.0.1:{settings.http_port}/v1/messages", headers=api,
-                                         json={"user_id": users[index], "text": CONVERSATION[n % len(CONVERSATION)]})
-            response.raise_for_status()
-        for n in range(3):
-            await turn(0, n)
-        return await load(level, seconds, turn)
+        return await load(level, seconds, await warmed_turns(client, settings, users))
 
 
 async def measure_flood(model: Path, seconds: float, users: int = 10, flooders: int = 30) -> dict:
@@ -222,12 +230,7 @@ async def measure_flood(model: Path, seconds: float, users: int = 10, flooders: 
         api = {"Authorization": f"Bearer {settings.api_token()}"}
         url = f"http://127.0.0.1:{settings.http_port}/v1/messages"
         async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=200)) as client:
-            async def turn(index: int, n: int) -> None:
-                response = await client.post(url, headers=api, json={"user_id": people[index],
-                                                                     "text": CONVERSATION[n % len(CONVERSATION)]})
-                response.raise_for_status()
-            for n in range(3):
-                await turn(0, n)
+            turn = await warmed_turns(client, settings, people)
             quiet = await load(users, seconds, turn, pause=0.5)
             flood = {"requests": 0, "refused_429": 0}
             stop = asyncio.Event()
